@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "subdev",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "subdevd", targets: ["subdevd"]),
+        .executable(name: "subdev", targets: ["subdev"]),
+        .executable(name: "subdev-codegen", targets: ["subdev-codegen"]),
+        .library(name: "Subdev", targets: ["Subdev"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // libnl-3 and libnl-genl-3, found through pkg-config.
+        .systemLibrary(
+            name: "CLibNL",
+            pkgConfig: "libnl-genl-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev"])]
+        ),
+        // Netlink and generic netlink on libnl: sockets, messages, attributes,
+        // policies, errors with extended ACK, nlctrl resolution.
+        .target(name: "Netlink", dependencies: ["CLibNL"]),
+        // Generated from Specs/subdev.yaml by subdev-codegen: do not edit.
+        .target(name: "SubdevUAPI", dependencies: ["Netlink"]),
+        // The kernel model: the subdev family served over real netlink sockets.
+        .target(name: "SubdevModel", dependencies: ["Netlink", "SubdevUAPI"]),
+        // The typed async client library.
+        .target(name: "Subdev", dependencies: ["Netlink", "SubdevUAPI"]),
+        .executableTarget(name: "subdevd", dependencies: [
+            "SubdevModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "subdev", dependencies: [
+            "Subdev",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // The generator: spec → Swift uAPI, C uAPI header, uAPI reference.
+        .target(
+            name: "SubdevCodegen",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            path: "Tools/SubdevCodegen"
+        ),
+        .executableTarget(
+            name: "subdev-codegen",
+            dependencies: ["SubdevCodegen"],
+            path: "Tools/subdev-codegen"
+        ),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
+        .testTarget(name: "CodegenTests", dependencies: ["SubdevCodegen", "SubdevUAPI", "Netlink"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Subdev", "SubdevModel", "Netlink", "SubdevUAPI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,79 @@
+/// The `NLMSG_ERROR` message, both ways: decoding the kernel's (or the
+/// model's) answer into a `NetlinkError`, and encoding one, as the model does.
+public enum ExtendedAck {
+    /// `NLMSGERR_ATTR_MSG`.
+    public static let attributeMessage: UInt16 = 1
+    /// `NLMSGERR_ATTR_OFFS`.
+    public static let attributeOffset: UInt16 = 2
+    /// `NLMSGERR_ATTR_COOKIE`.
+    public static let attributeCookie: UInt16 = 3
+    /// `NLMSGERR_ATTR_POLICY`.
+    public static let attributePolicy: UInt16 = 4
+    /// `NLMSGERR_ATTR_MISS_TYPE`.
+    public static let attributeMissingType: UInt16 = 5
+    /// `NLMSGERR_ATTR_MISS_NEST`.
+    public static let attributeMissingNest: UInt16 = 6
+
+    /// Decodes an `NLMSG_ERROR` (or the payload of an `NLMSG_DONE` that ends a
+    /// failed dump).
+    ///
+    /// - Returns: `nil` for an ACK (error 0), else the error with any
+    ///   extended ACK attributes.
+    public static func decode(_ message: NetlinkMessage) throws -> NetlinkError? {
+        let payload = message.payload
+        guard payload.count >= 4 else { throw ProtocolError("NLMSG_ERROR of \(payload.count) bytes") }
+        let code = payload.loadLE(Int32.self, at: 0)
+        if code == 0 { return nil }
+        var error = NetlinkError(errno: code < 0 ? -code : code)
+        guard message.header.flags.contains(.ackTLVs) else { return error }
+        // The TLVs follow the echoed request: its header alone when capped,
+        // or header plus payload otherwise.
+        var tlvStart = 4 + MessageHeader.size
+        if !message.header.flags.contains(.capped), message.header.type == MessageType.error, payload.count >= tlvStart {
+            tlvStart = 4 + alignTo4(Int(payload.loadLE(UInt32.self, at: 4)))
+        }
+        if message.header.type == MessageType.done { tlvStart = 4 }
+        guard tlvStart <= payload.count else { return error }
+        let decoder = try AttributeDecoder(payload[tlvStart...])
+        error.message = try decoder.string(attributeMessage)
+        error.offset = try decoder.integer(attributeOffset, as: UInt32.self)
+        error.missingType = try decoder.integer(attributeMissingType, as: UInt32.self)
+        error.missingNest = try decoder.integer(attributeMissingNest, as: UInt32.self)
+        return error
+    }
+
+    /// Encodes the answer to `request`: an ACK when `error` is `nil`, else the
+    /// error with its extended ACK attributes. The request is echoed capped
+    /// (header only), as the kernel does with `NETLINK_CAP_ACK`.
+    public static func encode(error: NetlinkError?, for request: MessageHeader) -> NetlinkMessage {
+        var payload: [UInt8] = []
+        payload.appendLE(-(error?.errno ?? 0))
+        var echoed = request
+        echoed.length = UInt32(MessageHeader.size)
+        payload.append(contentsOf: NetlinkMessage(header: echoed, payload: []).encoded())
+        var flags: MessageFlags = [.capped]
+        if let error {
+            var tlvs = AttributeEncoder()
+            if let message = error.message { tlvs.put(attributeMessage, message) }
+            if let offset = error.offset { tlvs.put(attributeOffset, offset) }
+            if let missing = error.missingType { tlvs.put(attributeMissingType, missing) }
+            if let nest = error.missingNest { tlvs.put(attributeMissingNest, nest) }
+            if !tlvs.bytes.isEmpty {
+                flags.insert(.ackTLVs)
+                payload.append(contentsOf: tlvs.bytes)
+            }
+        }
+        return NetlinkMessage(
+            header: MessageHeader(type: MessageType.error, flags: flags, sequence: request.sequence, port: request.port),
+            payload: payload)
+    }
+
+    /// Encodes the `NLMSG_DONE` that ends a dump: an int of 0, as the kernel sends.
+    public static func done(for request: MessageHeader) -> NetlinkMessage {
+        var payload: [UInt8] = []
+        payload.appendLE(Int32(0))
+        return NetlinkMessage(
+            header: MessageHeader(type: MessageType.done, flags: [.multi], sequence: request.sequence, port: request.port),
+            payload: payload)
+    }
+}

@@ -1,0 +1,50 @@
+/// A generic netlink message: `nlmsghdr`, `genlmsghdr` (command, version),
+/// then attributes.
+public struct GenericMessage: Sendable {
+    /// Size of `struct genlmsghdr`.
+    public static let headerSize = 4
+    /// Offset of the first attribute from the start of the message, for extack offsets.
+    public static let attributesOffset = MessageHeader.size + headerSize
+
+    /// The netlink header; `type` is the family id.
+    public var header: MessageHeader
+    /// `genlmsghdr.cmd`.
+    public var command: UInt8
+    /// `genlmsghdr.version`.
+    public var version: UInt8
+    /// The attribute area.
+    public var attributes: [UInt8]
+
+    public init(family: UInt16, command: UInt8, version: UInt8, flags: MessageFlags = [],
+                sequence: UInt32 = 0, port: UInt32 = 0, attributes: [UInt8] = []) {
+        self.header = MessageHeader(type: family, flags: flags, sequence: sequence, port: port)
+        self.command = command
+        self.version = version
+        self.attributes = attributes
+    }
+
+    /// Reads the generic header of `message`.
+    ///
+    /// - Throws: `ProtocolError` when the payload is shorter than a `genlmsghdr`.
+    public init(_ message: NetlinkMessage) throws {
+        guard message.payload.count >= GenericMessage.headerSize else {
+            throw ProtocolError("generic netlink message of \(message.payload.count) bytes has no genlmsghdr")
+        }
+        header = message.header
+        command = message.payload[0]
+        version = message.payload[1]
+        attributes = Array(message.payload[GenericMessage.headerSize...])
+    }
+
+    /// The message as netlink carries it.
+    public var netlinkMessage: NetlinkMessage {
+        var payload: [UInt8] = [command, version, 0, 0]
+        payload.append(contentsOf: attributes)
+        return NetlinkMessage(header: header, payload: payload)
+    }
+
+    /// A decoder over the attributes, with offsets counted from the message start.
+    public func decoder() throws -> AttributeDecoder {
+        try AttributeDecoder(attributes, baseOffset: GenericMessage.attributesOffset)
+    }
+}

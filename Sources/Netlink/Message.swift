@@ -1,0 +1,150 @@
+/// Flags of `nlmsghdr.nlmsg_flags` (`NLM_F_*`).
+public struct MessageFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    /// `NLM_F_REQUEST`: a request to the receiver.
+    public static let request = MessageFlags(rawValue: 0x01)
+    /// `NLM_F_MULTI`: part of a multi-part reply ending in `NLMSG_DONE`.
+    public static let multi = MessageFlags(rawValue: 0x02)
+    /// `NLM_F_ACK`: reply with an `NLMSG_ERROR` of 0 on success.
+    public static let ack = MessageFlags(rawValue: 0x04)
+    /// `NLM_F_ECHO`: echo the request back.
+    public static let echo = MessageFlags(rawValue: 0x08)
+    /// `NLM_F_DUMP_INTR`: the dump was inconsistent because the set changed.
+    public static let dumpInterrupted = MessageFlags(rawValue: 0x10)
+    /// `NLM_F_DUMP` (`NLM_F_ROOT | NLM_F_MATCH`): dump every object.
+    public static let dump = MessageFlags(rawValue: 0x300)
+    /// `NLM_F_CAPPED` on an `NLMSG_ERROR`: the echoed request carries its header only.
+    public static let capped = MessageFlags(rawValue: 0x100)
+    /// `NLM_F_ACK_TLVS` on an `NLMSG_ERROR`: extended ACK attributes follow.
+    public static let ackTLVs = MessageFlags(rawValue: 0x200)
+}
+
+/// Well-known message types (`NLMSG_*`).
+public enum MessageType {
+    /// `NLMSG_NOOP`.
+    public static let noop: UInt16 = 1
+    /// `NLMSG_ERROR`: an error, or an ACK when the error is 0.
+    public static let error: UInt16 = 2
+    /// `NLMSG_DONE`: the end of a multi-part message.
+    public static let done: UInt16 = 3
+    /// `NLMSG_OVERRUN`.
+    public static let overrun: UInt16 = 4
+    /// `NLMSG_MIN_TYPE`: the first type a protocol may use.
+    public static let minType: UInt16 = 0x10
+}
+
+/// The 16-byte `nlmsghdr`.
+public struct MessageHeader: Sendable, Hashable {
+    /// `nlmsg_len`: header plus payload, before padding.
+    public var length: UInt32
+    /// `nlmsg_type`: a `MessageType` or, in generic netlink, the family id.
+    public var type: UInt16
+    /// `nlmsg_flags`.
+    public var flags: MessageFlags
+    /// `nlmsg_seq`: matches a reply to its request.
+    public var sequence: UInt32
+    /// `nlmsg_pid`: the port id of the sender of a request.
+    public var port: UInt32
+
+    /// Size of the header on the wire.
+    public static let size = 16
+
+    public init(length: UInt32 = 0, type: UInt16, flags: MessageFlags, sequence: UInt32 = 0, port: UInt32 = 0) {
+        self.length = length
+        self.type = type
+        self.flags = flags
+        self.sequence = sequence
+        self.port = port
+    }
+}
+
+/// One netlink message: a header and its payload (everything after the header).
+public struct NetlinkMessage: Sendable, Hashable {
+    /// The header; `length` is recomputed when the message is encoded.
+    public var header: MessageHeader
+    /// The bytes after the header, without trailing padding.
+    public var payload: [UInt8]
+
+    public init(header: MessageHeader, payload: [UInt8]) {
+        self.header = header
+        self.payload = payload
+    }
+
+    /// The wire form: header with the right `nlmsg_len`, payload, padding to 4 bytes.
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        append(to: &out)
+        return out
+    }
+
+    /// Appends the wire form to `buffer`, so several messages share one datagram.
+    public func append(to buffer: inout [UInt8]) {
+        let length = UInt32(MessageHeader.size + payload.count)
+        buffer.appendLE(length)
+        buffer.appendLE(header.type)
+        buffer.appendLE(header.flags.rawValue)
+        buffer.appendLE(header.sequence)
+        buffer.appendLE(header.port)
+        buffer.append(contentsOf: payload)
+        buffer.padToAlignment()
+    }
+
+    /// Splits a datagram into its messages.
+    ///
+    /// - Throws: `ProtocolError` when a length field runs past the datagram
+    ///   or is shorter than a header.
+    public static func parse(_ datagram: [UInt8]) throws -> [NetlinkMessage] {
+        var messages: [NetlinkMessage] = []
+        var offset = 0
+        while datagram.count - offset >= MessageHeader.size {
+            let length = Int(datagram.loadLE(UInt32.self, at: offset))
+            guard length >= MessageHeader.size, length <= datagram.count - offset else {
+                throw ProtocolError("message at offset \(offset) has length \(length), datagram has \(datagram.count - offset) bytes left")
+            }
+            let header = MessageHeader(
+                length: UInt32(length),
+                type: datagram.loadLE(UInt16.self, at: offset + 4),
+                flags: MessageFlags(rawValue: datagram.loadLE(UInt16.self, at: offset + 6)),
+                sequence: datagram.loadLE(UInt32.self, at: offset + 8),
+                port: datagram.loadLE(UInt32.self, at: offset + 12))
+            messages.append(NetlinkMessage(header: header, payload: Array(datagram[(offset + MessageHeader.size)..<(offset + length)])))
+            offset += alignTo4(length)
+        }
+        return messages
+    }
+}
+
+/// Rounds `n` up to the netlink alignment, 4 bytes (`NLMSG_ALIGN`, `NLA_ALIGN`).
+@inlinable
+public func alignTo4(_ n: Int) -> Int { (n + 3) & ~3 }
+
+extension Array where Element == UInt8 {
+    /// Appends an integer in host (little-endian) byte order, as netlink carries them.
+    @inlinable
+    mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+
+    /// Appends zero bytes up to the next 4-byte boundary.
+    @inlinable
+    mutating func padToAlignment() {
+        let padding = alignTo4(count) - count
+        if padding > 0 { append(contentsOf: repeatElement(0, count: padding)) }
+    }
+
+    /// Reads an integer at `offset`; the caller has checked the bounds.
+    @inlinable
+    func loadLE<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+        withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    }
+}
+
+extension ArraySlice where Element == UInt8 {
+    /// Reads an integer at `offset` from the slice's start; the caller has checked the bounds.
+    @inlinable
+    func loadLE<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+        withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    }
+}

@@ -1,0 +1,205 @@
+import CLibNL
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The netlink protocols this project speaks (`NETLINK_*`).
+public enum NetlinkProtocol: Int32, Sendable, CustomStringConvertible {
+    /// `NETLINK_GENERIC`: families resolved through nlctrl. Any process may
+    /// join its multicast groups; sending to a user-space port needs `CAP_NET_ADMIN`.
+    case generic = 16
+    /// `NETLINK_USERSOCK`: reserved for user-space protocols. Any process may
+    /// send to a port; joining groups needs privilege.
+    case userSock = 2
+
+    public var description: String {
+        switch self {
+        case .generic: return "generic"
+        case .userSock: return "usersock"
+        }
+    }
+}
+
+/// The sender of a datagram, as the kernel vouched for it with
+/// `SCM_CREDENTIALS` (`struct ucred`).
+public struct Credentials: Sendable, Hashable {
+    public var pid: Int32
+    public var uid: UInt32
+    public var gid: UInt32
+
+    public init(pid: Int32, uid: UInt32, gid: UInt32) {
+        self.pid = pid
+        self.uid = uid
+        self.gid = gid
+    }
+}
+
+/// One datagram received from a netlink socket.
+public struct Datagram: Sendable {
+    /// The bytes: one or more netlink messages.
+    public var bytes: [UInt8]
+    /// Port id of the sender (0 for the kernel).
+    public var senderPort: UInt32
+    /// Multicast group bitmask it was sent to; 0 for unicast.
+    public var groups: UInt32
+    /// The sender's credentials, when `SO_PASSCRED` is on.
+    public var credentials: Credentials?
+}
+
+/// A netlink socket, owned through libnl (`struct nl_sock`).
+///
+/// Not safe for concurrent use: one thread at a time sends or receives.
+/// The socket is closed when the object goes away.
+public final class NetlinkSocket: @unchecked Sendable {
+    private let handle: OpaquePointer
+    /// The protocol it was opened with.
+    public let netlinkProtocol: NetlinkProtocol
+
+    /// Opens a socket and binds it.
+    ///
+    /// - Parameters:
+    ///   - netlinkProtocol: the protocol.
+    ///   - localPort: the port id to bind to; `nil` lets libnl choose one
+    ///     (the process id plus a multiple of 2^22).
+    /// - Throws: `NetlinkError` with the errno of the failed call, for example
+    ///   `EADDRINUSE` when `localPort` is taken.
+    public init(protocol netlinkProtocol: NetlinkProtocol, localPort: UInt32? = nil) throws {
+        guard let handle = nl_socket_alloc() else {
+            throw NetlinkError(errno: ENOMEM, message: "nl_socket_alloc failed")
+        }
+        self.handle = handle
+        self.netlinkProtocol = netlinkProtocol
+        if let localPort {
+            nl_socket_set_local_port(handle, localPort)
+        }
+        // Replies larger than a page (dumps pack up to 32 KiB, some replies
+        // more): peek at the size first so every datagram arrives whole.
+        nl_socket_enable_msg_peek(handle)
+        let rc = nl_connect(handle, netlinkProtocol.rawValue)
+        if rc < 0 {
+            // Every stored property is set, so deinit frees the handle.
+            let code = errno
+            if localPort != nil, rc == -NLE_EXIST || code == EADDRINUSE {
+                throw NetlinkError(errno: EADDRINUSE, message: "netlink port \(localPort ?? 0) is already in use on \(netlinkProtocol)")
+            }
+            throw NetlinkError(errno: code != 0 ? code : EINVAL,
+                               message: "nl_connect(\(netlinkProtocol)): \(String(cString: nl_geterror(rc)))")
+        }
+    }
+
+    deinit {
+        nl_socket_free(handle)
+    }
+
+    /// The port id the socket is bound to.
+    public var localPort: UInt32 { nl_socket_get_local_port(handle) }
+
+    /// The file descriptor, for `poll`.
+    public var fileDescriptor: Int32 { nl_socket_get_fd(handle) }
+
+    /// Sends one datagram to the socket bound to `port` (0: the kernel).
+    public func send(_ bytes: [UInt8], toPort port: UInt32) throws {
+        nl_socket_set_peer_groups(handle, 0)
+        nl_socket_set_peer_port(handle, port)
+        try sendToPeer(bytes)
+    }
+
+    /// Broadcasts one datagram to multicast group `group` (1...32).
+    public func send(_ bytes: [UInt8], toGroup group: UInt32) throws {
+        guard (1...32).contains(group) else {
+            throw NetlinkError(errno: EINVAL, message: "multicast group \(group) is outside 1...32")
+        }
+        nl_socket_set_peer_port(handle, 0)
+        nl_socket_set_peer_groups(handle, 1 << (group - 1))
+        try sendToPeer(bytes)
+    }
+
+    private func sendToPeer(_ bytes: [UInt8]) throws {
+        var copy = bytes
+        errno = 0
+        let rc = copy.withUnsafeMutableBytes { nl_sendto(handle, $0.baseAddress, $0.count) }
+        if rc < 0 {
+            throw NetlinkError.system("sendto", errno: errno != 0 ? errno : EIO)
+        }
+    }
+
+    /// Receives one datagram, blocking until one arrives or the receive
+    /// timeout (if set) runs out.
+    ///
+    /// - Throws: `NetlinkError` with `EAGAIN` on timeout, `ENOBUFS` when the
+    ///   socket's buffer overran and datagrams were lost.
+    public func receive() throws -> Datagram {
+        var address = sockaddr_nl()
+        var buffer: UnsafeMutablePointer<UInt8>?
+        var credentials: UnsafeMutablePointer<subdev_ucred>?
+        while true {
+            errno = 0
+            let count = subdev_nl_recv(handle, &address, &buffer, &credentials)
+            defer {
+                free(buffer)
+                free(credentials)
+                buffer = nil
+                credentials = nil
+            }
+            if count < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                throw NetlinkError.system("recvmsg", errno: code != 0 ? code : EIO)
+            }
+            let bytes = buffer.map { Array(UnsafeBufferPointer(start: $0, count: Int(count))) } ?? []
+            let sender = credentials.map { Credentials(pid: $0.pointee.pid, uid: $0.pointee.uid, gid: $0.pointee.gid) }
+            return Datagram(bytes: bytes, senderPort: address.nl_pid, groups: address.nl_groups, credentials: sender)
+        }
+    }
+
+    /// Joins multicast group `group`.
+    public func join(group: UInt32) throws {
+        let rc = nl_socket_add_membership(handle, Int32(group))
+        if rc < 0 { throw NetlinkError.system("join group \(group)", errno: errno != 0 ? errno : EPERM) }
+    }
+
+    /// Turns on `SO_PASSCRED`, so received datagrams carry their sender's credentials.
+    public func enableCredentials() throws {
+        let rc = nl_socket_set_passcred(handle, 1)
+        if rc < 0 { throw NetlinkError.system("SO_PASSCRED", errno: errno) }
+    }
+
+    /// Sets `SO_RCVTIMEO`; `nil` blocks for ever.
+    public func setReceiveTimeout(_ seconds: Double?) throws {
+        var value = timeval()
+        if let seconds {
+            value.tv_sec = Int(seconds)
+            value.tv_usec = Int((seconds - Double(Int(seconds))) * 1_000_000)
+        }
+        try setOption(level: SOL_SOCKET, name: SO_RCVTIMEO, value: value)
+    }
+
+    /// Sets `SO_SNDTIMEO`, so a send to a full receiver gives up instead of blocking for ever.
+    public func setSendTimeout(_ seconds: Double) throws {
+        var value = timeval()
+        value.tv_sec = Int(seconds)
+        value.tv_usec = Int((seconds - Double(Int(seconds))) * 1_000_000)
+        try setOption(level: SOL_SOCKET, name: SO_SNDTIMEO, value: value)
+    }
+
+    /// Sets the receive and send buffer sizes in bytes.
+    public func setBufferSizes(receive: Int32, send: Int32) throws {
+        let rc = nl_socket_set_buffer_size(handle, receive, send)
+        if rc < 0 { throw NetlinkError.system("SO_RCVBUF", errno: errno) }
+    }
+
+    /// Asks the kernel for extended ACKs and capped error echoes
+    /// (`NETLINK_EXT_ACK`, `NETLINK_CAP_ACK`); a no-op towards the model,
+    /// which always sends both.
+    public func enableExtendedAcks() throws {
+        let on: Int32 = 1
+        try setOption(level: SOL_NETLINK, name: NETLINK_EXT_ACK, value: on)
+        try setOption(level: SOL_NETLINK, name: NETLINK_CAP_ACK, value: on)
+    }
+
+    private func setOption<T: BitwiseCopyable>(level: Int32, name: Int32, value: T) throws {
+        var copy = value
+        let rc = setsockopt(fileDescriptor, level, name, &copy, socklen_t(MemoryLayout<T>.size))
+        if rc < 0 { throw NetlinkError.system("setsockopt(\(name))", errno: errno) }
+    }
+}

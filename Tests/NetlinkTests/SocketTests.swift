@@ -1,0 +1,60 @@
+import XCTest
+import Netlink
+
+final class SocketTests: XCTestCase {
+    func testDatagramLargerThan32KiBArrivesWhole() throws {
+        let receiver = try NetlinkSocket(protocol: .userSock)
+        try receiver.setBufferSizes(receive: 1 << 20, send: 1 << 20)
+        let sender = try NetlinkSocket(protocol: .userSock)
+        try sender.setBufferSizes(receive: 1 << 20, send: 1 << 20)
+        var attributes = AttributeEncoder()
+        let blob = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        for chunk in stride(from: 0, to: blob.count, by: 60_000) {
+            attributes.put(1, bytes: Array(blob[chunk..<min(chunk + 60_000, blob.count)]))
+        }
+        let message = NetlinkMessage(header: MessageHeader(type: 0x20, flags: .request, sequence: 9),
+                                     payload: attributes.bytes)
+        try sender.send(message.encoded(), toPort: receiver.localPort)
+        let datagram = try receiver.receive()
+        XCTAssertGreaterThan(datagram.bytes.count, 32 * 1024)
+        let parsed = try NetlinkMessage.parse(datagram.bytes)
+        XCTAssertEqual(parsed, [message.with(length: parsed.first?.header.length ?? 0)])
+        XCTAssertEqual(datagram.senderPort, sender.localPort)
+        let received = try AttributeDecoder(parsed[0].payload).all(UInt16(1)).flatMap(\.payload)
+        XCTAssertEqual(received, blob)
+    }
+
+    func testCredentialsIdentifyTheSender() throws {
+        let receiver = try NetlinkSocket(protocol: .userSock)
+        try receiver.enableCredentials()
+        let sender = try NetlinkSocket(protocol: .userSock)
+        try sender.send(NetlinkMessage(header: MessageHeader(type: 0x20, flags: .request), payload: []).encoded(),
+                        toPort: receiver.localPort)
+        let datagram = try receiver.receive()
+        XCTAssertEqual(datagram.credentials?.pid, getpid())
+        XCTAssertEqual(datagram.credentials?.uid, getuid())
+    }
+
+    func testBindingATakenPortIsEADDRINUSE() throws {
+        let first = try NetlinkSocket(protocol: .userSock)
+        XCTAssertThrowsError(try NetlinkSocket(protocol: .userSock, localPort: first.localPort)) { error in
+            XCTAssertEqual((error as? NetlinkError)?.errno, EADDRINUSE)
+        }
+    }
+
+    func testReceiveTimeoutIsEAGAIN() throws {
+        let socket = try NetlinkSocket(protocol: .userSock)
+        try socket.setReceiveTimeout(0.05)
+        XCTAssertThrowsError(try socket.receive()) { error in
+            XCTAssertEqual((error as? NetlinkError)?.errno, EAGAIN)
+        }
+    }
+}
+
+extension NetlinkMessage {
+    func with(length: UInt32) -> NetlinkMessage {
+        var copy = self
+        copy.header.length = length
+        return copy
+    }
+}
