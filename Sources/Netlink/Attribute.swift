@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One netlink attribute (`struct nlattr` and its payload) as received.
 public struct Attribute: Sendable, Hashable {
     /// `NLA_F_NESTED`: set by the sender on attributes that hold attributes.
@@ -53,7 +57,7 @@ public struct Attribute: Sendable, Hashable {
             let rawType = UInt16(bytes[position + 2]) | UInt16(bytes[position + 3]) << 8
             let offset = baseOffset + (position - bytes.startIndex)
             guard length >= headerSize, length <= bytes.endIndex - position else {
-                throw NetlinkError(errno: EINVAL_,
+                throw NetlinkError(errno: EINVAL,
                                    message: "attribute at offset \(offset) has length \(length), which runs past its container",
                                    offset: UInt32(offset))
             }
@@ -73,6 +77,3 @@ public struct Attribute: Sendable, Hashable {
         try Attribute.parse(payload, baseOffset: offset + Attribute.headerSize).attributes
     }
 }
-
-/// `EINVAL`, spelled once so that this module needs no Glibc import here.
-let EINVAL_: Int32 = 22

@@ -1,0 +1,124 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Validates requests against a family's policy, strictly, as the kernel's
+/// `genl` core does with `NL_VALIDATE_STRICT` before a handler runs: unknown
+/// attributes, attributes the operation does not take, wrong lengths,
+/// out-of-range values, missing or unexpected `NLA_F_NESTED`, trailing bytes.
+///
+/// Each error is `EINVAL` with a sentence that names the attribute and the
+/// offset of that attribute in the request, for the extended ACK.
+public struct PolicyValidator: Sendable {
+    public let family: FamilyPolicy
+
+    public init(family: FamilyPolicy) {
+        self.family = family
+    }
+
+    /// Validates the attributes of `message` for `operation`.
+    ///
+    /// - Returns: a decoder over the request's top-level attributes.
+    public func validate(_ message: GenericMessage, operation: OperationPolicy, dump: Bool) throws -> AttributeDecoder {
+        guard let setName = operation.attributeSet, let set = family.sets[setName] else {
+            throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.name) takes no requests")
+        }
+        let allowed = Set((dump ? operation.dumpRequest : operation.doRequest) ?? [])
+        let parsed = try Attribute.parse(message.attributes, baseOffset: GenericMessage.attributesOffset)
+        try checkLeftover(parsed, in: set.name, end: GenericMessage.attributesOffset + message.attributes.count)
+        for attribute in parsed.attributes {
+            guard let policy = set.attributes[attribute.type] else {
+                throw NetlinkError(errno: EINVAL, message: "unknown attribute type \(attribute.type) in \(set.name)",
+                                   offset: UInt32(attribute.offset))
+            }
+            guard allowed.contains(attribute.type) else {
+                throw NetlinkError(errno: EINVAL, message: "attribute \(policy.name) is not accepted by \(operation.name)\(dump ? " dump" : "")",
+                                   offset: UInt32(attribute.offset))
+            }
+            try check(attribute, against: policy)
+        }
+        return AttributeDecoder(attributes: parsed.attributes)
+    }
+
+    private func checkLeftover(_ parsed: Attribute.Parsed, in setName: String, end: Int) throws {
+        if parsed.leftover > 0 {
+            throw NetlinkError(errno: EINVAL, message: "\(parsed.leftover) bytes left over after the attributes of \(setName)",
+                               offset: UInt32(end - parsed.leftover))
+        }
+    }
+
+    /// Checks one attribute, and what it nests, against its policy.
+    public func check(_ attribute: Attribute, against policy: AttributePolicy) throws {
+        func fail(_ problem: String) -> NetlinkError {
+            NetlinkError(errno: EINVAL, message: "\(policy.name) \(problem)", offset: UInt32(attribute.offset))
+        }
+        let length = attribute.payload.count
+        if attribute.nestedFlag, policy.type != .nest {
+            throw fail("has NLA_F_NESTED set but is a \(policy.type.rawValue), not a nest")
+        }
+        if let size = policy.type.fixedSize, length != size {
+            throw fail("is \(length) bytes long, a \(policy.type.rawValue) takes \(size)")
+        }
+        switch policy.type {
+        case .u8, .u16, .u32, .u64, .uint:
+            guard policy.type != .uint || length == 4 || length == 8 else {
+                throw fail("is \(length) bytes long, a uint takes 4 or 8")
+            }
+            let value: UInt64 = length == 1 ? UInt64(attribute.payload[0])
+                : length == 2 ? UInt64(attribute.payload.loadLE(UInt16.self, at: 0))
+                : length == 4 ? UInt64(attribute.payload.loadLE(UInt32.self, at: 0))
+                : attribute.payload.loadLE(UInt64.self, at: 0)
+            let low = UInt64(max(0, policy.min ?? 0))
+            let high = policy.max ?? UInt64.max
+            if value < low || value > high {
+                throw fail("\(value) out of range \(low)..\(high)")
+            }
+        case .s8, .s16, .s32, .s64, .sint:
+            guard policy.type != .sint || length == 4 || length == 8 else {
+                throw fail("is \(length) bytes long, a sint takes 4 or 8")
+            }
+            let value: Int64 = length == 1 ? Int64(Int8(bitPattern: attribute.payload[0]))
+                : length == 2 ? Int64(attribute.payload.loadLE(Int16.self, at: 0))
+                : length == 4 ? Int64(attribute.payload.loadLE(Int32.self, at: 0))
+                : attribute.payload.loadLE(Int64.self, at: 0)
+            if let low = policy.min, value < low { throw fail("\(value) out of range, below \(low)") }
+            if let high = policy.max, value >= 0, UInt64(value) > high { throw fail("\(value) out of range, above \(high)") }
+        case .string:
+            guard let last = attribute.payload.last, last == 0 else {
+                throw fail("is not a NUL-terminated string")
+            }
+            let text = attribute.payload.prefix { $0 != 0 }.count
+            if let maximum = policy.maxLength, text > maximum {
+                throw fail("is \(text) bytes long, longer than \(maximum)")
+            }
+            if let minimum = policy.minLength, text < minimum {
+                throw fail("is \(text) bytes long, shorter than \(minimum)")
+            }
+        case .binary:
+            if let exact = policy.exactLength, length != exact { throw fail("is \(length) bytes long, not \(exact)") }
+            if let maximum = policy.maxLength, length > maximum { throw fail("is \(length) bytes long, longer than \(maximum)") }
+            if let minimum = policy.minLength, length < minimum { throw fail("is \(length) bytes long, shorter than \(minimum)") }
+        case .nest:
+            guard attribute.nestedFlag else { throw fail("is a nest without NLA_F_NESTED") }
+            guard let setName = policy.nestedSet, let set = family.sets[setName] else { return }
+            let parsed = try Attribute.parse(attribute.payload, baseOffset: attribute.offset + Attribute.headerSize)
+            try checkLeftover(parsed, in: set.name, end: attribute.offset + Attribute.headerSize + length)
+            for child in parsed.attributes {
+                guard let childPolicy = set.attributes[child.type] else {
+                    throw NetlinkError(errno: EINVAL, message: "unknown attribute type \(child.type) in \(set.name), inside \(policy.name)",
+                                       offset: UInt32(child.offset))
+                }
+                try check(child, against: childPolicy)
+            }
+        case .flag:
+            break
+        }
+    }
+
+    /// The error for a required attribute that is missing: `EINVAL`, the
+    /// attribute's name, and its type in `NLMSGERR_ATTR_MISS_TYPE`.
+    public static func missing(_ policy: AttributePolicy, for operation: String, nestOffset: Int? = nil) -> NetlinkError {
+        NetlinkError(errno: EINVAL, message: "\(operation) needs attribute \(policy.name)",
+                     missingType: UInt32(policy.id), missingNest: nestOffset.map(UInt32.init))
+    }
+}

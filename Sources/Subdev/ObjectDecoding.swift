@@ -1,0 +1,82 @@
+import Netlink
+import SubdevUAPI
+
+/// Reads the family's messages into the client's objects. A reply that
+/// lacks an attribute every object has is a `ProtocolError` naming it.
+enum ObjectDecoding {
+    static func require<T>(_ value: T?, _ name: String, in object: String) throws -> T {
+        guard let value else { throw ProtocolError("\(object) reply without \(name)") }
+        return value
+    }
+
+    static func parentHandle<A: RawRepresentable>(_ d: AttributeDecoder, bus: A, name: A, in object: String) throws -> ParentHandle where A.RawValue == UInt16 {
+        ParentHandle(bus: try require(d.string(bus), "bus-name", in: object),
+                     name: try require(d.string(name), "dev-name", in: object))
+    }
+
+    static func parent(_ d: AttributeDecoder) throws -> ParentInfo {
+        ParentInfo(
+            handle: try parentHandle(d, bus: SubdevParentAttr.busName, name: SubdevParentAttr.devName, in: "parent"),
+            vendor: try d.string(SubdevParentAttr.vendor) ?? "",
+            driver: try d.string(SubdevParentAttr.driver) ?? "",
+            typeNames: try d.all(SubdevParentAttr.typeName).map { try $0.string() },
+            counters: try d.nestedAll(SubdevParentAttr.counter).map {
+                CounterInfo(name: try require($0.string(SubdevCounterAttr.name), "counter name", in: "parent"),
+                            total: try $0.integer(SubdevCounterAttr.total) ?? 0,
+                            reserved: try $0.integer(SubdevCounterAttr.reserved) ?? 0)
+            },
+            deviceCount: try d.integer(SubdevParentAttr.devCount) ?? 0)
+    }
+
+    static func type(_ d: AttributeDecoder) throws -> TypeInfo {
+        TypeInfo(
+            parent: try parentHandle(d, bus: SubdevTypeAttr.busName, name: SubdevTypeAttr.devName, in: "type"),
+            name: try require(d.string(SubdevTypeAttr.name), "name", in: "type"),
+            typeClass: try d.integer(SubdevTypeAttr.class, as: UInt8.self).flatMap { SubdevTypeClass(rawValue: UInt32($0)) },
+            deviceAPI: try d.string(SubdevTypeAttr.deviceApi) ?? "",
+            description: try d.string(SubdevTypeAttr.description) ?? "",
+            available: try d.integer(SubdevTypeAttr.available) ?? 0,
+            params: try d.nestedAll(SubdevTypeAttr.param).map(param),
+            display: try d.integer(SubdevTypeAttr.display, as: UInt8.self).flatMap { SubdevDisplay(rawValue: UInt32($0)) },
+            migratable: d.has(SubdevTypeAttr.migratable))
+    }
+
+    static func param(_ d: AttributeDecoder) throws -> ParamInfo {
+        let kindValue = try require(d.integer(SubdevParamAttr.kind, as: UInt8.self), "param kind", in: "type")
+        let defaultValue: ParamValue? = try d.integer(SubdevParamAttr.defaultInt, as: UInt64.self).map { .int($0) }
+            ?? d.string(SubdevParamAttr.defaultStr).map { .string($0) }
+        return ParamInfo(
+            name: try require(d.string(SubdevParamAttr.name), "param name", in: "type"),
+            kind: try require(SubdevParamKind(rawValue: UInt32(kindValue)), "known param kind (got \(kindValue))", in: "type"),
+            min: try d.integer(SubdevParamAttr.min), max: try d.integer(SubdevParamAttr.max),
+            defaultValue: defaultValue,
+            choices: try d.all(SubdevParamAttr.choice).map { try $0.string() },
+            mutable: d.has(SubdevParamAttr.mutable),
+            doc: try d.string(SubdevParamAttr.doc) ?? "")
+    }
+
+    static func device(_ d: AttributeDecoder) throws -> DeviceInfo {
+        DeviceInfo(
+            parent: try parentHandle(d, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName, in: "dev"),
+            index: try require(d.integer(SubdevDevAttr.index), "index", in: "dev"),
+            name: try d.string(SubdevDevAttr.name),
+            type: try require(d.string(SubdevDevAttr.type), "type", in: "dev"),
+            adminState: try d.integer(SubdevDevAttr.adminState, as: UInt8.self).flatMap { SubdevAdminState(rawValue: UInt32($0)) },
+            operState: try d.integer(SubdevDevAttr.operState, as: UInt8.self).flatMap { SubdevOperState(rawValue: UInt32($0)) },
+            params: try d.nestedAll(SubdevDevAttr.param).map { p in
+                let value: ParamValue? = try p.integer(SubdevParamAttr.valueInt, as: UInt64.self).map { .int($0) }
+                    ?? p.string(SubdevParamAttr.valueStr).map { .string($0) }
+                return ParamSetting(
+                    name: try require(p.string(SubdevParamAttr.name), "param name", in: "dev"),
+                    kind: try p.integer(SubdevParamAttr.kind, as: UInt8.self).flatMap { SubdevParamKind(rawValue: UInt32($0)) },
+                    value: try require(value, "param value", in: "dev"))
+            },
+            vfio: try d.nested(SubdevDevAttr.vfio).map { v in
+                VFIOInfo(index: try require(v.integer(SubdevVfioAttr.index), "vfio index", in: "dev"),
+                         devNode: try v.string(SubdevVfioAttr.devNode) ?? "",
+                         sysfsPath: try v.string(SubdevVfioAttr.sysfsPath) ?? "",
+                         iommuGroup: try v.integer(SubdevVfioAttr.iommuGroup),
+                         pasid: try v.integer(SubdevVfioAttr.pasid))
+            })
+    }
+}

@@ -1,0 +1,106 @@
+import SubdevUAPI
+
+/// A parameter value: integers and bools as numbers, strings and enums as text.
+public enum ParamValue: Sendable, Hashable, CustomStringConvertible {
+    case int(UInt64)
+    case string(String)
+
+    public var description: String {
+        switch self {
+        case .int(let value): return String(value)
+        case .string(let value): return value
+        }
+    }
+}
+
+/// A shared capacity counter of a parent.
+public struct CounterInfo: Sendable, Hashable {
+    public var name: String
+    public var total: UInt64
+    public var reserved: UInt64
+}
+
+/// A parent as `parent-get` describes it.
+public struct ParentInfo: Sendable, Hashable {
+    public var handle: ParentHandle
+    public var vendor: String
+    public var driver: String
+    public var typeNames: [String]
+    public var counters: [CounterInfo]
+    public var deviceCount: UInt32
+}
+
+/// The schema of one parameter of a type.
+public struct ParamInfo: Sendable, Hashable {
+    public var name: String
+    public var kind: SubdevParamKind
+    public var min: UInt64?
+    public var max: UInt64?
+    public var defaultValue: ParamValue?
+    public var choices: [String]
+    public var mutable: Bool
+    public var doc: String
+
+    /// Whether values travel in `value-int` (else `value-str`).
+    public var isInteger: Bool {
+        switch kind {
+        case .u8, .u16, .u32, .u64, .bool: return true
+        case .string, .enum: return false
+        }
+    }
+}
+
+/// A type as `type-get` describes it.
+public struct TypeInfo: Sendable, Hashable {
+    public var parent: ParentHandle
+    public var name: String
+    public var typeClass: SubdevTypeClass?
+    public var deviceAPI: String
+    public var description: String
+    /// How many more subdevices of the type fit now.
+    public var available: UInt32
+    public var params: [ParamInfo]
+    public var display: SubdevDisplay?
+    public var migratable: Bool
+}
+
+/// The VFIO registration of a subdevice.
+public struct VFIOInfo: Sendable, Hashable {
+    public var index: UInt32
+    public var devNode: String
+    public var sysfsPath: String
+    public var iommuGroup: UInt32?
+    public var pasid: UInt32?
+}
+
+/// One parameter value of a subdevice.
+public struct ParamSetting: Sendable, Hashable {
+    public var name: String
+    public var kind: SubdevParamKind?
+    public var value: ParamValue
+}
+
+/// A subdevice as `dev-get` describes it.
+public struct DeviceInfo: Sendable, Hashable {
+    public var parent: ParentHandle
+    public var index: UInt32
+    public var name: String?
+    public var type: String
+    public var adminState: SubdevAdminState?
+    public var operState: SubdevOperState?
+    public var params: [ParamSetting]
+    public var vfio: VFIOInfo?
+
+    /// `parent/index`.
+    public var handle: DeviceHandle { .index(parent, index) }
+}
+
+/// A message on the `config` group.
+public enum ConfigNotification: Sendable, Hashable {
+    case created(DeviceInfo)
+    case changed(DeviceInfo)
+    /// Carries the subdevice's last state.
+    case deleted(DeviceInfo)
+    /// Notifications were lost; dump to resynchronise.
+    case overrun
+}

@@ -1,0 +1,278 @@
+import Dispatch
+import Foundation
+import Netlink
+import SubdevUAPI
+
+/// How the client reaches the family.
+public enum Transport: String, Sendable, CaseIterable {
+    /// `NETLINK_GENERIC` when the process may send there (it holds
+    /// `CAP_NET_ADMIN`), else `NETLINK_USERSOCK`.
+    case automatic
+    /// `NETLINK_GENERIC`: what a real kernel family needs.
+    case generic
+    /// `NETLINK_USERSOCK`: reaches the model from an unprivileged process.
+    case userSock = "usersock"
+}
+
+/// A typed, async client of the subdev family, over real netlink sockets.
+///
+/// Thread-safe; requests on one client are serialised (one netlink request
+/// in flight at a time) and run off the cooperative thread pool, since the
+/// socket calls block. Replies time out after 5 seconds by default.
+public final class SubdevClient: Sendable {
+    /// The environment variable that names the model's port.
+    public static let portEnvironmentVariable = "SUBDEV_NL_PORT"
+
+    /// The family as nlctrl described it: id, version, operations, groups.
+    public let family: FamilyDescription
+    /// The peer port: the model's, or 0 for a kernel.
+    public let port: UInt32
+    private let connection: NetlinkConnection
+    private let queue: DispatchQueue
+
+    /// The port to use when none is given: `$SUBDEV_NL_PORT` if set and
+    /// valid, else `SUBDEV_MODEL_PORT` (the spec's `model-port`).
+    public static var defaultPort: UInt32 {
+        if let text = ProcessInfo.processInfo.environment[portEnvironmentVariable], let port = parsePort(text) {
+            return port
+        }
+        return UInt32(SubdevConstant.modelPort)
+    }
+
+    /// Parses a port id: decimal or `0x` hexadecimal, 0...UInt32.max (0 is the kernel).
+    public static func parsePort(_ text: String) -> UInt32? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("0x") || trimmed.hasPrefix("0X") { return UInt32(trimmed.dropFirst(2), radix: 16) }
+        return UInt32(trimmed)
+    }
+
+    /// Connects and resolves the `subdev` family through nlctrl at `port`.
+    ///
+    /// - Throws: `NetlinkError`: `ECONNREFUSED` when nothing listens at the
+    ///   port, `ENOENT` when no subdev family is served there.
+    public static func connect(port: UInt32? = nil, transport: Transport = .automatic, timeout: Double = 5) async throws -> SubdevClient {
+        let port = port ?? defaultPort
+        let queue = DispatchQueue(label: "subdev.client")
+        return try await run(on: queue) {
+            switch transport {
+            case .generic:
+                return try SubdevClient(connection: NetlinkConnection(protocol: .generic, peerPort: port, timeout: timeout), queue: queue)
+            case .userSock:
+                return try SubdevClient(connection: NetlinkConnection(protocol: .userSock, peerPort: port, timeout: timeout), queue: queue)
+            case .automatic:
+                do {
+                    return try SubdevClient(connection: NetlinkConnection(protocol: .generic, peerPort: port, timeout: timeout), queue: queue)
+                } catch let error as NetlinkError where error.errno == EPERM && port != 0 {
+                    // Without CAP_NET_ADMIN the kernel refuses generic
+                    // netlink sends to a user-space port; usersock takes them.
+                    return try SubdevClient(connection: NetlinkConnection(protocol: .userSock, peerPort: port, timeout: timeout), queue: queue)
+                }
+            }
+        }
+    }
+
+    private init(connection: NetlinkConnection, queue: DispatchQueue) throws {
+        self.connection = connection
+        self.queue = queue
+        self.port = connection.peerPort
+        self.family = try connection.resolveFamily(subdevFamilyName)
+    }
+
+    /// The protocol requests travel on.
+    public var netlinkProtocol: NetlinkProtocol { connection.netlinkProtocol }
+
+    // MARK: parents and types
+
+    /// Every parent (`parent-get` dump).
+    public func parents() async throws -> [ParentInfo] {
+        try await dump(.parentGet).map { try ObjectDecoding.parent($0) }
+    }
+
+    /// One parent (`parent-get`); `ENODEV` when there is none.
+    public func parent(_ handle: ParentHandle) async throws -> ParentInfo {
+        var request = AttributeEncoder()
+        request.put(SubdevParentAttr.busName, handle.bus)
+        request.put(SubdevParentAttr.devName, handle.name)
+        return try ObjectDecoding.parent(try await single(.parentGet, request))
+    }
+
+    /// The types of one parent, or of all (`type-get` dump).
+    public func types(of parent: ParentHandle? = nil) async throws -> [TypeInfo] {
+        var request = AttributeEncoder()
+        if let parent {
+            request.put(SubdevTypeAttr.busName, parent.bus)
+            request.put(SubdevTypeAttr.devName, parent.name)
+        }
+        return try await dump(.typeGet, request).map { try ObjectDecoding.type($0) }
+    }
+
+    /// One type of a parent (`type-get`), with its schema and what fits now.
+    public func type(_ name: String, of parent: ParentHandle) async throws -> TypeInfo {
+        var request = AttributeEncoder()
+        request.put(SubdevTypeAttr.busName, parent.bus)
+        request.put(SubdevTypeAttr.devName, parent.name)
+        request.put(SubdevTypeAttr.name, name)
+        return try ObjectDecoding.type(try await single(.typeGet, request))
+    }
+
+    // MARK: subdevices
+
+    /// The subdevices of one parent, or of all (`dev-get` dump).
+    public func devices(of parent: ParentHandle? = nil) async throws -> [DeviceInfo] {
+        var request = AttributeEncoder()
+        if let parent {
+            request.put(SubdevDevAttr.busName, parent.bus)
+            request.put(SubdevDevAttr.devName, parent.name)
+        }
+        return try await dump(.devGet, request).map { try ObjectDecoding.device($0) }
+    }
+
+    /// One subdevice (`dev-get`); `ENOENT` when there is none.
+    public func device(_ handle: DeviceHandle) async throws -> DeviceInfo {
+        var request = AttributeEncoder()
+        Self.put(handle, into: &request)
+        return try ObjectDecoding.device(try await single(.devGet, request))
+    }
+
+    /// Creates a subdevice in one step (`dev-new`): its resources are
+    /// reserved and its parameters applied, or nothing changes.
+    ///
+    /// - Parameters:
+    ///   - params: values in request order; omitted ones take their defaults.
+    ///   - adminState: `up` when `nil`, as the model defaults.
+    /// - Returns: the new subdevice, with its index and VFIO registration.
+    public func createDevice(parent: ParentHandle, type: String, name: String? = nil,
+                             adminState: SubdevAdminState? = nil, params: [(String, ParamValue)] = []) async throws -> DeviceInfo {
+        var request = AttributeEncoder()
+        request.put(SubdevDevAttr.busName, parent.bus)
+        request.put(SubdevDevAttr.devName, parent.name)
+        request.put(SubdevDevAttr.type, type)
+        if let name { request.put(SubdevDevAttr.name, name) }
+        if let adminState { request.put(SubdevDevAttr.adminState, UInt8(adminState.rawValue)) }
+        Self.put(params, into: &request)
+        return try ObjectDecoding.device(try await single(.devNew, request))
+    }
+
+    /// Changes a subdevice's admin state and mutable parameters (`dev-set`),
+    /// all or nothing.
+    public func setDevice(_ handle: DeviceHandle, adminState: SubdevAdminState? = nil,
+                          params: [(String, ParamValue)] = []) async throws {
+        var request = AttributeEncoder()
+        Self.put(handle, into: &request)
+        if let adminState { request.put(SubdevDevAttr.adminState, UInt8(adminState.rawValue)) }
+        Self.put(params, into: &request)
+        _ = try await execute(.devSet, request)
+    }
+
+    /// Deletes a subdevice and returns its resources (`dev-del`).
+    public func deleteDevice(_ handle: DeviceHandle) async throws {
+        var request = AttributeEncoder()
+        Self.put(handle, into: &request)
+        _ = try await execute(.devDel, request)
+    }
+
+    // MARK: notifications
+
+    /// Subscribes to the `config` group: one notification per created,
+    /// changed or deleted subdevice, and `.overrun` when some were lost.
+    ///
+    /// Joining a generic netlink group needs no privilege. Only datagrams
+    /// from this client's peer port are accepted.
+    public func configNotifications(receiveBuffer: Int32? = nil) throws -> (subscription: MulticastSubscription, notifications: AsyncThrowingStream<ConfigNotification, Error>) {
+        guard let group = family.multicastGroups[SubdevMulticastGroup.config.rawValue] else {
+            throw NetlinkError(errno: ENOENT, message: "the subdev family at port \(port) has no config group")
+        }
+        let subscription = try MulticastSubscription(groups: [group], senderPort: port == 0 ? nil : port, receiveBuffer: receiveBuffer)
+        let familyID = family.id
+        let stream = AsyncThrowingStream<ConfigNotification, Error> { continuation in
+            let task = Task {
+                for await event in subscription.events {
+                    switch event {
+                    case .overrun:
+                        continuation.yield(.overrun)
+                    case .message(let message):
+                        guard message.header.type == familyID,
+                              let generic = try? GenericMessage(message),
+                              let command = SubdevCommand(rawValue: generic.command) else { continue }
+                        do {
+                            let device = try ObjectDecoding.device(try generic.decoder())
+                            switch command {
+                            case .devNewNtf: continuation.yield(.created(device))
+                            case .devChangeNtf: continuation.yield(.changed(device))
+                            case .devDelNtf: continuation.yield(.deleted(device))
+                            default: continue
+                            }
+                        } catch {
+                            continuation.finish(throwing: error)
+                            return
+                        }
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in
+                task.cancel()
+                subscription.cancel()
+            }
+        }
+        return (subscription, stream)
+    }
+
+    // MARK: plumbing
+
+    private static func put(_ handle: DeviceHandle, into request: inout AttributeEncoder) {
+        switch handle {
+        case .index(let parent, let index):
+            request.put(SubdevDevAttr.busName, parent.bus)
+            request.put(SubdevDevAttr.devName, parent.name)
+            request.put(SubdevDevAttr.index, index)
+        case .name(let name):
+            request.put(SubdevDevAttr.name, name)
+        }
+    }
+
+    private static func put(_ params: [(String, ParamValue)], into request: inout AttributeEncoder) {
+        for (name, value) in params {
+            request.nest(SubdevDevAttr.param) { nest in
+                nest.put(SubdevParamAttr.name, name)
+                switch value {
+                case .int(let number): nest.put(SubdevParamAttr.valueInt, number)
+                case .string(let text): nest.put(SubdevParamAttr.valueStr, text)
+                }
+            }
+        }
+    }
+
+    private func message(_ command: SubdevCommand, _ attributes: AttributeEncoder) -> NetlinkMessage {
+        GenericMessage(family: family.id, command: command.rawValue, version: UInt8(family.version),
+                       attributes: attributes.bytes).netlinkMessage
+    }
+
+    private func execute(_ command: SubdevCommand, _ attributes: AttributeEncoder) async throws -> [AttributeDecoder] {
+        let request = message(command, attributes)
+        let connection = self.connection
+        let replies = try await Self.run(on: queue) { try connection.execute(request) }
+        return try replies.map { try GenericMessage($0).decoder() }
+    }
+
+    private func single(_ command: SubdevCommand, _ attributes: AttributeEncoder) async throws -> AttributeDecoder {
+        guard let reply = try await execute(command, attributes).first else {
+            throw ProtocolError("\(command.name) answered without a reply message")
+        }
+        return reply
+    }
+
+    private func dump(_ command: SubdevCommand, _ attributes: AttributeEncoder = AttributeEncoder()) async throws -> [AttributeDecoder] {
+        let request = message(command, attributes)
+        let connection = self.connection
+        let replies = try await Self.run(on: queue) { try connection.dump(request) }
+        return try replies.map { try GenericMessage($0).decoder() }
+    }
+
+    /// Runs blocking socket work on `queue` and resumes with its result.
+    private static func run<T: Sendable>(on queue: DispatchQueue, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}

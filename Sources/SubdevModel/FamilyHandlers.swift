@@ -1,0 +1,179 @@
+import Netlink
+import SubdevUAPI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a handler produced: reply attribute areas (one message each) and
+/// notifications to broadcast on `config`.
+struct HandlerOutput {
+    var replies: [[UInt8]] = []
+    var notifications: [(command: SubdevCommand, attributes: [UInt8])] = []
+}
+
+/// The handlers of the subdev family, one per operation, over the machine.
+/// The server runs them one at a time.
+struct FamilyHandlers {
+    var machine: Machine
+
+    mutating func handle(_ command: SubdevCommand, _ request: Request, dump: Bool) throws -> HandlerOutput {
+        switch (command, dump) {
+        case (.parentGet, false): return try parentGet(request)
+        case (.parentGet, true): return parentDump()
+        case (.typeGet, false): return try typeGet(request)
+        case (.typeGet, true): return try typeDump(request)
+        case (.devGet, false): return try devGet(request)
+        case (.devGet, true): return try devDump(request)
+        case (.devNew, false): return try devNew(request)
+        case (.devSet, false): return try devSet(request)
+        case (.devDel, false): return try devDel(request)
+        default:
+            throw NetlinkError(errno: EOPNOTSUPP, message: "\(command.name) does not support \(dump ? "dump" : "do")")
+        }
+    }
+
+    // MARK: parents
+
+    private func parentGet(_ request: Request) throws -> HandlerOutput {
+        let position = try locateParent(request, bus: SubdevParentAttr.busName, name: SubdevParentAttr.devName)
+        return HandlerOutput(replies: [encodeParent(position)])
+    }
+
+    private func parentDump() -> HandlerOutput {
+        HandlerOutput(replies: machine.parents.indices.map(encodeParent))
+    }
+
+    private func encodeParent(_ position: Int) -> [UInt8] {
+        let parent = machine.parents[position]
+        return ObjectEncoding.parent(parent, deviceCount: machine.devices.count { $0.parentHandle == parent.handle })
+    }
+
+    // MARK: types
+
+    private func typeGet(_ request: Request) throws -> HandlerOutput {
+        let position = try locateParent(request, bus: SubdevTypeAttr.busName, name: SubdevTypeAttr.devName)
+        let parent = machine.parents[position]
+        let name = try request.requireString(SubdevTypeAttr.name)
+        guard let type = parent.type(name) else {
+            throw NetlinkError(errno: ENOENT, message: "parent \(parent.handle) has no type \(name)",
+                               offset: request.offset(of: SubdevTypeAttr.name).map(UInt32.init))
+        }
+        return HandlerOutput(replies: [ObjectEncoding.type(type, of: parent)])
+    }
+
+    private func typeDump(_ request: Request) throws -> HandlerOutput {
+        let parents = try filterParents(request, bus: SubdevTypeAttr.busName, name: SubdevTypeAttr.devName)
+        return HandlerOutput(replies: parents.flatMap { parent in parent.types.map { ObjectEncoding.type($0, of: parent) } })
+    }
+
+    // MARK: subdevices
+
+    private func devGet(_ request: Request) throws -> HandlerOutput {
+        let position = try locateDevice(request)
+        return HandlerOutput(replies: [encodeDevice(machine.devices[position])])
+    }
+
+    private func devDump(_ request: Request) throws -> HandlerOutput {
+        let handles = Set(try filterParents(request, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName).map(\.handle))
+        return HandlerOutput(replies: machine.devices.filter { handles.contains($0.parentHandle) }.map(encodeDevice))
+    }
+
+    private mutating func devNew(_ request: Request) throws -> HandlerOutput {
+        let parentPosition = try locateParent(request, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName)
+        let type = try request.requireString(SubdevDevAttr.type)
+        let adminState = try request.attributes.integer(SubdevDevAttr.adminState, as: UInt8.self)
+            .map { SubdevAdminState(rawValue: UInt32($0)) ?? .up } ?? .up
+        let device = try machine.create(
+            parent: parentPosition, type: type, name: try request.attributes.string(SubdevDevAttr.name),
+            adminState: adminState, params: try params(of: request),
+            typeOffset: request.offset(of: SubdevDevAttr.type), nameOffset: request.offset(of: SubdevDevAttr.name))
+        let attributes = encodeDevice(device)
+        return HandlerOutput(replies: [attributes], notifications: [(.devNewNtf, attributes)])
+    }
+
+    private mutating func devSet(_ request: Request) throws -> HandlerOutput {
+        let position = try locateDevice(request)
+        let adminState = try request.attributes.integer(SubdevDevAttr.adminState, as: UInt8.self)
+            .flatMap { SubdevAdminState(rawValue: UInt32($0)) }
+        guard try machine.modify(device: position, adminState: adminState, params: params(of: request)) else {
+            return HandlerOutput()
+        }
+        return HandlerOutput(notifications: [(.devChangeNtf, encodeDevice(machine.devices[position]))])
+    }
+
+    private mutating func devDel(_ request: Request) throws -> HandlerOutput {
+        let position = try locateDevice(request)
+        let before = encodeDevice(machine.devices[position])
+        _ = machine.delete(device: position)
+        return HandlerOutput(notifications: [(.devDelNtf, before)])
+    }
+
+    private func encodeDevice(_ device: Subdevice) -> [UInt8] {
+        guard let parent = machine.parents.first(where: { $0.handle == device.parentHandle }) else { return [] }
+        return ObjectEncoding.device(device, parent: parent)
+    }
+
+    // MARK: lookups
+
+    /// The parent a request names with its bus and device name; both are required.
+    private func locateParent<A: RawRepresentable>(_ request: Request, bus: A, name: A) throws -> Int where A.RawValue == UInt16 {
+        let busName = try request.requireString(bus)
+        let devName = try request.requireString(name)
+        guard let position = machine.parentIndex(bus: busName, name: devName) else {
+            throw NetlinkError(errno: ENODEV, message: "no parent \(busName)/\(devName)",
+                               offset: request.offset(of: name).map(UInt32.init))
+        }
+        return position
+    }
+
+    /// The parents a dump asks for: one when it names one, else all.
+    private func filterParents<A: RawRepresentable>(_ request: Request, bus: A, name: A) throws -> [Parent] where A.RawValue == UInt16 {
+        if !request.attributes.has(bus), !request.attributes.has(name) { return machine.parents }
+        return [machine.parents[try locateParent(request, bus: bus, name: name)]]
+    }
+
+    /// The subdevice a request names, by parent and index or by name.
+    private func locateDevice(_ request: Request) throws -> Int {
+        if let index = try request.attributes.integer(SubdevDevAttr.index, as: UInt32.self) {
+            if request.attributes.has(SubdevDevAttr.name) {
+                throw NetlinkError(errno: EINVAL, message: "name a subdevice by parent and index or by name, not both",
+                                   offset: request.offset(of: SubdevDevAttr.name).map(UInt32.init))
+            }
+            let parent = machine.parents[try locateParent(request, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName)]
+            guard let position = machine.deviceIndex(parent: parent.handle, index: index) else {
+                throw NetlinkError(errno: ENOENT, message: "no subdevice \(parent.handle)/\(index)",
+                                   offset: request.offset(of: SubdevDevAttr.index).map(UInt32.init))
+            }
+            return position
+        }
+        if let name = try request.attributes.string(SubdevDevAttr.name) {
+            guard let position = machine.deviceIndex(named: name) else {
+                throw NetlinkError(errno: ENOENT, message: "no subdevice named \(name)",
+                                   offset: request.offset(of: SubdevDevAttr.name).map(UInt32.init))
+            }
+            return position
+        }
+        throw request.missing(SubdevDevAttr.index)
+    }
+
+    /// The param nests of a request, each with a name and one value.
+    private func params(of request: Request) throws -> [RequestParam] {
+        try request.attributes.all(SubdevDevAttr.param).map { nest in
+            let fields = AttributeDecoder(attributes: try nest.children())
+            guard let name = try fields.string(SubdevParamAttr.name) else {
+                throw NetlinkError(errno: EINVAL, message: "\(request.operation.name) param needs attribute name",
+                                   missingType: UInt32(SubdevParamAttr.name.rawValue), missingNest: UInt32(nest.offset))
+            }
+            let number = try fields.integer(SubdevParamAttr.valueInt, as: UInt64.self)
+            let text = try fields.string(SubdevParamAttr.valueStr)
+            switch (number, text) {
+            case (let number?, nil): return RequestParam(name: name, value: .int(number), offset: nest.offset)
+            case (nil, let text?): return RequestParam(name: name, value: .string(text), offset: nest.offset)
+            case (nil, nil):
+                throw NetlinkError(errno: EINVAL, message: "parameter \(name) has no value-int or value-str", offset: UInt32(nest.offset))
+            default:
+                throw NetlinkError(errno: EINVAL, message: "parameter \(name) has both value-int and value-str", offset: UInt32(nest.offset))
+            }
+        }
+    }
+}

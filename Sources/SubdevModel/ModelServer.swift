@@ -1,0 +1,171 @@
+import Netlink
+import SubdevUAPI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The kernel model: serves the subdev family on one port id over both
+/// `NETLINK_GENERIC` (for privileged senders; notifications go out here)
+/// and `NETLINK_USERSOCK` (for any sender), byte for byte the same.
+///
+/// Requests are handled one at a time on the thread that calls `run()`,
+/// as the kernel serialises a family's handlers under `genl_mutex`.
+public final class ModelServer {
+    /// Largest datagram a dump part fills, as the kernel's dump skbs.
+    static let dumpBudget = 32 * 1024
+
+    public let configuration: ModelConfiguration
+    /// Multicast group ids by name, as advertised in the family reply.
+    public let groupIDs: [String: UInt32]
+    private let generic: NetlinkSocket
+    private let userSock: NetlinkSocket
+    private let validator: PolicyValidator
+    private let controller: ControllerResponder
+    private var handlers: FamilyHandlers
+
+    /// Binds both sockets to the configured port.
+    ///
+    /// - Throws: `NetlinkError` `EADDRINUSE` when the port is taken.
+    public init(configuration: ModelConfiguration, machine: Machine) throws {
+        self.configuration = configuration
+        generic = try NetlinkSocket(protocol: .generic, localPort: configuration.port)
+        userSock = try NetlinkSocket(protocol: .userSock, localPort: configuration.port)
+        for socket in [generic, userSock] {
+            try socket.enableCredentials()
+            try socket.setBufferSizes(receive: 1 << 20, send: 1 << 20)
+            // A reader that never reads must not wedge the model for ever.
+            try socket.setSendTimeout(2)
+        }
+        let family = subdevFamilyPolicy
+        groupIDs = configuration.groupIDs ?? GroupAllocator.allocate(family.multicastGroups)
+        validator = PolicyValidator(family: family)
+        controller = ControllerResponder(family: family, id: configuration.familyID, groupIDs: groupIDs)
+        handlers = FamilyHandlers(machine: machine)
+    }
+
+    /// The machine as it stands.
+    public var machine: Machine { handlers.machine }
+
+    /// Serves requests until the process ends.
+    public func run() -> Never {
+        var fds = [pollfd(fd: generic.fileDescriptor, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: userSock.fileDescriptor, events: Int16(POLLIN), revents: 0)]
+        while true {
+            if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
+            if fds[0].revents != 0 { serveOne(generic) }
+            if fds[1].revents != 0 { serveOne(userSock) }
+        }
+    }
+
+    /// Receives one datagram on `socket` and answers every request in it.
+    func serveOne(_ socket: NetlinkSocket) {
+        guard let datagram = try? socket.receive(), datagram.groups == 0,
+              let messages = try? NetlinkMessage.parse(datagram.bytes) else { return }
+        for message in messages where message.header.flags.contains(.request) {
+            let answer = respond(to: message, credentials: datagram.credentials)
+            // A requester that went away or stopped reading loses its
+            // answer, as with the kernel; the model goes on.
+            for part in answer.datagrams {
+                try? socket.send(part, toPort: datagram.senderPort)
+            }
+            for notification in answer.notifications {
+                try? generic.send(notification.bytes, toGroup: notification.group)
+            }
+        }
+    }
+
+    struct Answer {
+        var datagrams: [[UInt8]] = []
+        var notifications: [(group: UInt32, bytes: [UInt8])] = []
+    }
+
+    /// Everything the model sends in answer to one request.
+    func respond(to message: NetlinkMessage, credentials: Credentials?) -> Answer {
+        let header = message.header
+        let dump = header.flags.contains(.dump)
+        var answer = Answer()
+        do {
+            let request = try GenericMessage(message)
+            let replies: [[UInt8]]
+            var command = request.command
+            var family = header.type
+            switch header.type {
+            case Controller.familyID:
+                replies = try controller.handle(request, dump: dump)
+                command = Controller.Command.newFamily
+            case configuration.familyID:
+                let output = try handleFamilyRequest(request, credentials: credentials, dump: dump)
+                replies = output.replies
+                answer.notifications = output.notifications.compactMap { notification in
+                    guard let group = groupIDs[SubdevMulticastGroup.config.rawValue] else { return nil }
+                    let message = GenericMessage(family: configuration.familyID, command: notification.command.rawValue,
+                                                 version: UInt8(subdevFamilyVersion), attributes: notification.attributes)
+                    return (group, message.netlinkMessage.encoded())
+                }
+            default:
+                family = header.type
+                throw NetlinkError(errno: ENOENT, message: "no generic netlink family with id \(header.type) here; subdev is \(configuration.familyID)")
+            }
+            let version = header.type == Controller.familyID ? Controller.version : UInt8(subdevFamilyVersion)
+            let messages = replies.map {
+                GenericMessage(family: family, command: command, version: version,
+                               flags: dump ? [.multi] : [], sequence: header.sequence, port: header.port,
+                               attributes: $0).netlinkMessage
+            }
+            if dump {
+                answer.datagrams = Self.pack(messages + [ExtendedAck.done(for: header)])
+            } else {
+                answer.datagrams = messages.map { $0.encoded() }
+                if header.flags.contains(.ack) {
+                    answer.datagrams.append(ExtendedAck.encode(error: nil, for: header).encoded())
+                }
+            }
+        } catch let error as NetlinkError {
+            answer.datagrams = [ExtendedAck.encode(error: error, for: header).encoded()]
+            answer.notifications = []
+        } catch {
+            answer.datagrams = [ExtendedAck.encode(error: NetlinkError(errno: EINVAL, message: "\(error)"), for: header).encoded()]
+            answer.notifications = []
+        }
+        return answer
+    }
+
+    private func handleFamilyRequest(_ request: GenericMessage, credentials: Credentials?, dump: Bool) throws -> HandlerOutput {
+        guard let operation = subdevFamilyPolicy.operations[request.command],
+              let command = SubdevCommand(rawValue: request.command) else {
+            throw NetlinkError(errno: EOPNOTSUPP, message: "unknown subdev command \(request.command)")
+        }
+        if operation.isNotification {
+            throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.name) is a notification, not a request")
+        }
+        if (dump ? operation.dumpRequest : operation.doRequest) == nil {
+            throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.name) does not support \(dump ? "dump" : "do")")
+        }
+        if operation.adminPerm, !Privilege.isAdmin(credentials) {
+            throw NetlinkError(errno: EPERM, message: "\(operation.name) needs CAP_NET_ADMIN")
+        }
+        let attributes = try validator.validate(request, operation: operation, dump: dump)
+        guard let setName = operation.attributeSet, let set = subdevFamilyPolicy.sets[setName] else {
+            throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.name) has no attribute set")
+        }
+        let validated = Request(operation: operation, attributes: attributes, set: set, credentials: credentials)
+        return try handlers.handle(command, validated, dump: dump)
+    }
+
+    /// Packs dump messages into datagrams of at most `dumpBudget` bytes each,
+    /// as the kernel fills one skb per `recvmsg`.
+    static func pack(_ messages: [NetlinkMessage]) -> [[UInt8]] {
+        var datagrams: [[UInt8]] = []
+        var current: [UInt8] = []
+        for message in messages {
+            let encoded = message.encoded()
+            if !current.isEmpty, current.count + encoded.count > dumpBudget {
+                datagrams.append(current)
+                current = []
+            }
+            current.append(contentsOf: encoded)
+        }
+        if !current.isEmpty { datagrams.append(current) }
+        return datagrams
+    }
+}

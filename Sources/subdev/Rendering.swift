@@ -1,0 +1,119 @@
+import Subdev
+import SubdevUAPI
+
+/// Text and JSON forms of the family's objects, devlink style: a head line
+/// keyed by the handle, details indented below it.
+enum Rendering {
+    // MARK: parents
+
+    static func text(_ parent: ParentInfo) -> [String] {
+        var lines = ["\(parent.handle): vendor \(quoted(parent.vendor)) driver \(parent.driver) devs \(parent.deviceCount)",
+                     "  types \(parent.typeNames.joined(separator: " "))"]
+        for counter in parent.counters {
+            lines.append("  counter \(counter.name) total \(counter.total) reserved \(counter.reserved) free \(counter.total - min(counter.total, counter.reserved))")
+        }
+        return lines
+    }
+
+    static func json(_ parent: ParentInfo) -> [String: Any] {
+        ["vendor": parent.vendor, "driver": parent.driver, "types": parent.typeNames, "devs": parent.deviceCount,
+         "counters": Dictionary(uniqueKeysWithValues: parent.counters.map {
+             ($0.name, ["total": $0.total, "reserved": $0.reserved] as [String: Any])
+         })]
+    }
+
+    // MARK: types
+
+    static func text(_ type: TypeInfo) -> [String] {
+        var head = "\(type.parent) type \(type.name)"
+        if let typeClass = type.typeClass { head += " class \(typeClass)" }
+        head += " device-api \(type.deviceAPI) available \(type.available)"
+        if let display = type.display { head += " display \(display)" }
+        if type.migratable { head += " migratable" }
+        var lines = [head, "  description \(quoted(type.description))"]
+        for param in type.params {
+            var line = "  param \(param.name) \(param.kind)"
+            if param.kind == .enum { line += " choices \(param.choices.joined(separator: ","))" }
+            if param.isInteger, param.kind != .bool, let min = param.min, let max = param.max { line += " range \(min)..\(max)" }
+            if let value = param.defaultValue { line += " default \(display(value, kind: param.kind))" }
+            if param.mutable { line += " mutable" }
+            lines.append(line)
+            if !param.doc.isEmpty { lines.append("    \(param.doc)") }
+        }
+        return lines
+    }
+
+    static func json(_ type: TypeInfo) -> [String: Any] {
+        var object: [String: Any] = ["device-api": type.deviceAPI, "description": type.description,
+                                     "available": type.available, "migratable": type.migratable]
+        if let typeClass = type.typeClass { object["class"] = typeClass.name }
+        if let display = type.display { object["display"] = display.name }
+        object["params"] = type.params.map { param -> [String: Any] in
+            var entry: [String: Any] = ["name": param.name, "kind": param.kind.name, "mutable": param.mutable, "doc": param.doc]
+            if param.isInteger, param.kind != .bool {
+                if let min = param.min { entry["min"] = min }
+                if let max = param.max { entry["max"] = max }
+            }
+            if param.kind == .enum { entry["choices"] = param.choices }
+            if let value = param.defaultValue { entry["default"] = jsonValue(value, kind: param.kind) }
+            return entry
+        }
+        return object
+    }
+
+    // MARK: subdevices
+
+    static func text(_ device: DeviceInfo) -> [String] {
+        var head = "\(device.parent)/\(device.index):"
+        if let name = device.name { head += " name \(name)" }
+        head += " type \(device.type)"
+        if let state = device.adminState { head += " state \(state)" }
+        if let state = device.operState { head += " oper \(state)" }
+        var lines = [head]
+        if let vfio = device.vfio {
+            var line = "  vfio vfio\(vfio.index) \(vfio.devNode)"
+            if let group = vfio.iommuGroup { line += " iommu-group \(group)" }
+            if let pasid = vfio.pasid { line += " pasid \(pasid)" }
+            lines.append(line)
+        }
+        if !device.params.isEmpty {
+            lines.append("  params " + device.params.map { "\($0.name) \(display($0.value, kind: $0.kind))" }.joined(separator: " "))
+        }
+        return lines
+    }
+
+    static func json(_ device: DeviceInfo) -> [String: Any] {
+        var object: [String: Any] = ["type": device.type]
+        if let name = device.name { object["name"] = name }
+        if let state = device.adminState { object["state"] = state.name }
+        if let state = device.operState { object["oper"] = state.name }
+        if let vfio = device.vfio {
+            var entry: [String: Any] = ["index": vfio.index, "dev-node": vfio.devNode, "sysfs-path": vfio.sysfsPath]
+            if let group = vfio.iommuGroup { entry["iommu-group"] = group }
+            if let pasid = vfio.pasid { entry["pasid"] = pasid }
+            object["vfio"] = entry
+        }
+        object["params"] = Dictionary(uniqueKeysWithValues: device.params.map { ($0.name, jsonValue($0.value, kind: $0.kind)) })
+        return object
+    }
+
+    static func key(_ device: DeviceInfo) -> String { "\(device.parent)/\(device.index)" }
+
+    // MARK: values
+
+    static func display(_ value: ParamValue, kind: SubdevParamKind?) -> String {
+        if kind == .bool, case .int(let number) = value { return number == 0 ? "false" : "true" }
+        return value.description
+    }
+
+    static func jsonValue(_ value: ParamValue, kind: SubdevParamKind?) -> Any {
+        switch value {
+        case .int(let number): return kind == .bool ? (number != 0) as Any : number as Any
+        case .string(let text): return text
+        }
+    }
+
+    static func quoted(_ text: String) -> String {
+        text.contains(" ") ? "\"\(text)\"" : text
+    }
+}

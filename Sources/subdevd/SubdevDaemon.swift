@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import SubdevModel
+
+/// `subdevd`: the kernel model. Serves the subdev generic netlink family on
+/// a fixed netlink port until it is signalled.
+@main
+struct SubdevDaemon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "subdevd",
+        abstract: "Serve the subdev generic netlink family: a model of the kernel side, in user space.",
+        discussion: """
+        Binds the port id on NETLINK_GENERIC and NETLINK_USERSOCK, answers \
+        CTRL_CMD_GETFAMILY for subdev there, and prints 'subdevd ready port=<id>' \
+        once it answers requests. With no arguments it serves the embedded default \
+        machine: a DSA-like accelerator pci/0000:6a:01.0 and a GPU pci/0000:3b:00.0.
+        """)
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Netlink port id to bind (decimal or 0x hex). Default: $SUBDEV_NL_PORT, else 0x4B000000.",
+        valueName: "id"))
+    var port: String?
+
+    @Option(name: .long, help: ArgumentHelp("Generic netlink family id to answer to (default 0x500, above GENL_MAX_ID).", valueName: "id"))
+    var familyId: String?
+
+    func run() throws {
+        var configuration = ModelConfiguration()
+        if let text = port ?? ProcessInfo.processInfo.environment[ModelConfiguration.portEnvironmentVariable] {
+            guard let value = ModelConfiguration.parsePort(text) else {
+                throw ValidationError("port \(text) is not a netlink port id: give 1 to 4294967295, decimal or 0x hex")
+            }
+            configuration.port = value
+        }
+        if let familyId {
+            guard let value = ModelConfiguration.parsePort(familyId), value >= 0x10, value <= UInt32(UInt16.max) else {
+                throw ValidationError("family id \(familyId) is outside 16...65535")
+            }
+            configuration.familyID = UInt16(value)
+        }
+        let server: ModelServer
+        do {
+            server = try ModelServer(configuration: configuration, machine: DefaultMachine.make())
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        // Ends cleanly on SIGTERM and SIGINT; the sockets close with the process.
+        signal(SIGTERM) { _ in _exit(0) }
+        signal(SIGINT) { _ in _exit(0) }
+        let groups = server.groupIDs.sorted { $0.value < $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        FileHandle.standardError.write(Data("subdevd: family subdev id \(configuration.familyID), multicast groups \(groups)\n".utf8))
+        FileHandle.standardOutput.write(Data("subdevd ready port=\(configuration.port)\n".utf8))
+        server.run()
+    }
+}
