@@ -48,7 +48,7 @@ enum ObjectDecoding {
         return ParamInfo(
             name: try require(d.string(SubdevParamAttr.name), "param name", in: "type"),
             kind: try require(SubdevParamKind(rawValue: UInt32(kindValue)), "known param kind (got \(kindValue))", in: "type"),
-            min: try d.integer(SubdevParamAttr.min), max: try d.integer(SubdevParamAttr.max),
+            min: try d.integer(SubdevParamAttr.minInt), max: try d.integer(SubdevParamAttr.maxInt),
             defaultValue: defaultValue,
             choices: try d.all(SubdevParamAttr.choice).map { try $0.string() },
             mutable: d.has(SubdevParamAttr.mutable),

@@ -43,8 +43,8 @@ enum ObjectEncoding {
         out.put(SubdevParamAttr.name, param.name)
         out.put(SubdevParamAttr.kind, UInt8(param.kind.rawValue))
         if param.isInteger {
-            out.put(SubdevParamAttr.min, param.range.lowerBound)
-            out.put(SubdevParamAttr.max, param.range.upperBound)
+            out.put(SubdevParamAttr.minInt, param.range.lowerBound)
+            out.put(SubdevParamAttr.maxInt, param.range.upperBound)
         }
         switch param.defaultValue {
         case .int(let value)?: out.put(SubdevParamAttr.defaultInt, value)

@@ -319,10 +319,10 @@ public enum SubdevParamAttr: UInt16, Sendable, CaseIterable {
     case valueStr = 4
 
     /// Smallest value an integer parameter takes.
-    case min = 5
+    case minInt = 5
 
     /// Largest value an integer parameter takes.
-    case max = 6
+    case maxInt = 6
 
     /// Value of an integer or bool parameter when the request omits it.
     case defaultInt = 7
@@ -346,8 +346,8 @@ public enum SubdevParamAttr: UInt16, Sendable, CaseIterable {
         case .kind: return "kind"
         case .valueInt: return "value-int"
         case .valueStr: return "value-str"
-        case .min: return "min"
-        case .max: return "max"
+        case .minInt: return "min-int"
+        case .maxInt: return "max-int"
         case .defaultInt: return "default-int"
         case .defaultStr: return "default-str"
         case .choice: return "choice"
@@ -580,8 +580,8 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 2, name: "kind", type: .u8, min: 0, max: 6, enumName: "param-kind"),
             AttributePolicy(id: 3, name: "value-int", type: .u64),
             AttributePolicy(id: 4, name: "value-str", type: .string, maxLength: 255),
-            AttributePolicy(id: 5, name: "min", type: .u64),
-            AttributePolicy(id: 6, name: "max", type: .u64),
+            AttributePolicy(id: 5, name: "min-int", type: .u64),
+            AttributePolicy(id: 6, name: "max-int", type: .u64),
             AttributePolicy(id: 7, name: "default-int", type: .u64),
             AttributePolicy(id: 8, name: "default-str", type: .string, maxLength: 255),
             AttributePolicy(id: 9, name: "choice", type: .string, maxLength: 63, multi: true),

@@ -45,9 +45,16 @@ struct SubdevDaemon: ParsableCommand {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode.failure
         }
-        // Ends cleanly on SIGTERM and SIGINT; the sockets close with the process.
+        // Ends cleanly on SIGTERM and SIGINT; the sockets close with the
+        // process. A parent may have spawned us with them blocked (threads
+        // of a dispatch pool block signals, and the mask is inherited).
         signal(SIGTERM) { _ in _exit(0) }
         signal(SIGINT) { _ in _exit(0) }
+        var termination = sigset_t()
+        sigemptyset(&termination)
+        sigaddset(&termination, SIGTERM)
+        sigaddset(&termination, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &termination, nil)
         let groups = server.groupIDs.sorted { $0.value < $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         FileHandle.standardError.write(Data("subdevd: family subdev id \(configuration.familyID), multicast groups \(groups)\n".utf8))
         FileHandle.standardOutput.write(Data("subdevd ready port=\(configuration.port)\n".utf8))

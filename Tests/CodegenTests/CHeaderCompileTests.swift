@@ -34,7 +34,7 @@ final class CHeaderCompileTests: XCTestCase {
         for value in SubdevCommand.allCases { expect("SUBDEV_CMD_" + upper(value.name), value.rawValue) }
         expect("SUBDEV_A_DEV_MAX", SubdevDevAttr.allCases.map(\.rawValue).max() ?? 0)
         // The param set has an attribute called max, so its maximum is renamed.
-        expect("SUBDEV_A_PARAM_MAX_ATTR", SubdevParamAttr.allCases.map(\.rawValue).max() ?? 0)
+        expect("SUBDEV_A_PARAM_MAX", SubdevParamAttr.allCases.map(\.rawValue).max() ?? 0)
         expect("SUBDEV_CMD_MAX", SubdevCommand.allCases.map(\.rawValue).max() ?? 0)
 
         let source = """

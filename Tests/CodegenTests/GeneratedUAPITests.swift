@@ -36,7 +36,7 @@ final class GeneratedUAPITests: XCTestCase {
         XCTAssertEqual(SubdevCounterAttr.allCases.map(\.rawValue), [1, 2, 3])
         XCTAssertEqual(SubdevParentAttr.devCount.rawValue, 7)
         XCTAssertEqual(SubdevParamAttr.doc.rawValue, 11)
-        XCTAssertEqual(SubdevParamAttr.max.name, "max")
+        XCTAssertEqual(SubdevParamAttr.maxInt.name, "max-int")
         XCTAssertEqual(SubdevTypeAttr.class.name, "class")
         XCTAssertEqual(SubdevTypeAttr.migratable.rawValue, 10)
         XCTAssertEqual(SubdevVfioAttr.pasid.rawValue, 5)

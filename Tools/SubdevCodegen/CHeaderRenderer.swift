@@ -175,8 +175,9 @@ struct CHeaderRenderer {
         let consts = family.consts.filter(\.inHeader)
         guard !consts.isEmpty else { return }
         out.line()
-        for constant in consts {
+        for (index, constant) in consts.enumerated() {
             let doc = oneLine(constant.doc, fallback: "")
+            if index > 0, !doc.isEmpty { out.line() }
             if doc.count + 6 <= width {
                 if !doc.isEmpty { out.line("/* \(doc) */") }
             } else {

@@ -17,12 +17,15 @@
 
 /* Version of the family, reported by CTRL_CMD_GETFAMILY. */
 #define SUBDEV_VERSION 1
+
 /*
  * Longest bus name, device name, type name or subdevice name, without the NUL.
  */
 #define SUBDEV_NAME_LEN 63
+
 /* Longest string parameter value, description or path, without the NUL. */
 #define SUBDEV_STRING_VALUE_LEN 255
+
 /*
  * Netlink port id (0x4B000000) that the user-space model, subdevd, binds by
  * default; a real kernel answers at port 0. A multiple of 2^22, which neither
@@ -170,8 +173,10 @@ enum {
  *	bool parameter.
  * @SUBDEV_A_PARAM_VALUE_STR: [string, max-len 255 (string-value-len)]
  *	The value of a string or enum parameter.
- * @SUBDEV_A_PARAM_MIN: [u64] Smallest value an integer parameter takes.
- * @SUBDEV_A_PARAM_MAX: [u64] Largest value an integer parameter takes.
+ * @SUBDEV_A_PARAM_MIN_INT: [u64] Smallest value an integer parameter
+ *	takes.
+ * @SUBDEV_A_PARAM_MAX_INT: [u64] Largest value an integer parameter
+ *	takes.
  * @SUBDEV_A_PARAM_DEFAULT_INT: [u64] Value of an integer or bool
  *	parameter when the request omits it.
  * @SUBDEV_A_PARAM_DEFAULT_STR: [string, max-len 255 (string-value-len)]
@@ -182,16 +187,14 @@ enum {
  *	changed while the subdevice exists.
  * @SUBDEV_A_PARAM_DOC: [string, max-len 255 (string-value-len)] What the
  *	parameter means, in one sentence.
- * SUBDEV_A_PARAM_MAX_ATTR is the highest value; SUBDEV_A_PARAM_MAX is a
- *	member, not the maximum.
  */
 enum {
 	SUBDEV_A_PARAM_NAME = 1,
 	SUBDEV_A_PARAM_KIND,
 	SUBDEV_A_PARAM_VALUE_INT,
 	SUBDEV_A_PARAM_VALUE_STR,
-	SUBDEV_A_PARAM_MIN,
-	SUBDEV_A_PARAM_MAX,
+	SUBDEV_A_PARAM_MIN_INT,
+	SUBDEV_A_PARAM_MAX_INT,
 	SUBDEV_A_PARAM_DEFAULT_INT,
 	SUBDEV_A_PARAM_DEFAULT_STR,
 	SUBDEV_A_PARAM_CHOICE,
@@ -199,7 +202,7 @@ enum {
 	SUBDEV_A_PARAM_DOC,
 
 	__SUBDEV_A_PARAM_MAX,
-	SUBDEV_A_PARAM_MAX_ATTR = (__SUBDEV_A_PARAM_MAX - 1)
+	SUBDEV_A_PARAM_MAX = (__SUBDEV_A_PARAM_MAX - 1)
 };
 
 /*

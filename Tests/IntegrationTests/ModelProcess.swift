@@ -1,0 +1,115 @@
+import Foundation
+import XCTest
+
+/// A `subdevd` child process on a port of its own, for one test.
+///
+/// Ports are drawn at random from ids whose low 22 bits are at least
+/// 0x100000: above this machine's pid_max, so neither kernel autobind nor
+/// libnl can hold them; a collision with another test's model is retried.
+final class ModelProcess {
+    let process = Process()
+    let port: UInt32
+    private let stdout = Pipe()
+    private let stderr = Pipe()
+
+    /// Directory holding the built products (`subdevd`, `subdev`).
+    static var productsDirectory: URL {
+        let bundle = Bundle(for: ModelProcess.self).bundleURL
+        return bundle.pathExtension == "xctest" ? bundle.deletingLastPathComponent() : bundle
+    }
+
+    static func product(_ name: String) throws -> URL {
+        let url = productsDirectory.appendingPathComponent(name)
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw XCTSkip("\(name) is not built at \(url.path): run 'swift build' before 'swift test'")
+        }
+        return url
+    }
+
+    /// Starts `subdevd --port <random>` and waits for its ready line.
+    static func start(arguments: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> ModelProcess {
+        var lastError = ""
+        for _ in 0..<5 {
+            let port = UInt32.random(in: 1...200) << 22 | UInt32.random(in: 0x100000..<0x400000)
+            let model = try ModelProcess(port: port, arguments: arguments)
+            if try model.waitUntilReady() { return model }
+            lastError = model.standardError()
+        }
+        XCTFail("subdevd did not start: \(lastError)", file: file, line: line)
+        throw NSError(domain: "ModelProcess", code: 1)
+    }
+
+    private init(port: UInt32, arguments: [String]) throws {
+        self.port = port
+        process.executableURL = try Self.product("subdevd")
+        process.arguments = ["--port", String(port)] + arguments
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+    }
+
+    /// Reads stdout until the ready line; `false` when the process exited first.
+    private func waitUntilReady() throws -> Bool {
+        var seen = Data()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let chunk = stdout.fileHandleForReading.availableData
+            if chunk.isEmpty { return false }
+            seen.append(chunk)
+            if String(decoding: seen, as: UTF8.self).contains("subdevd ready port=\(port)\n") { return true }
+        }
+        return false
+    }
+
+    func standardError() -> String {
+        if process.isRunning { return "" }
+        return String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            waitForExit(process)
+        }
+    }
+
+    deinit { stop() }
+}
+
+/// Runs a built product to completion and returns its exit status and output.
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+func runProduct(_ name: String, _ arguments: [String], environment: [String: String] = [:],
+                prefix: [String] = []) throws -> CommandResult {
+    let process = Process()
+    let out = Pipe(), err = Pipe()
+    let executable = try ModelProcess.product(name)
+    if prefix.isEmpty {
+        process.executableURL = executable
+        process.arguments = arguments
+    } else {
+        process.executableURL = URL(fileURLWithPath: prefix[0])
+        process.arguments = Array(prefix.dropFirst()) + [executable.path] + arguments
+    }
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    waitForExit(process)
+    return CommandResult(status: process.terminationStatus,
+                         stdout: String(decoding: stdout, as: UTF8.self),
+                         stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// Waits for `process` to end, at most 10 s. (Foundation's waitUntilExit
+/// spins a run loop at full CPU off the main thread.)
+func waitForExit(_ process: Process) {
+    let deadline = Date().addingTimeInterval(10)
+    while process.isRunning, Date() < deadline { usleep(5_000) }
+}
