@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+
+/// A C client on plain libnl, built with gcc from Tests/Fixtures, against
+/// subdevd: resolution with nothing but nl_socket_set_peer_port and
+/// genl_ctrl_resolve, and the privilege split (uid 65534 gets EPERM on
+/// dev-new, yet dumps and joins the config group).
+final class PlainLibnlClientTests: XCTestCase {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Builds the client into a world-readable directory, so that it can run as nobody.
+    func buildClient() throws -> URL {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gcc") else {
+            throw XCTSkip("gcc is not installed; the README's setup installs it")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("subdev-plain-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        let output = directory.appendingPathComponent("plain-libnl-client")
+        let result = try run("/bin/sh", ["-c", """
+            gcc -Wall -Werror -I '\(Self.packageRoot.path)/include/uapi' \
+              '\(Self.packageRoot.path)/Tests/Fixtures/plain-libnl-client.c' \
+              $(pkg-config --cflags --libs libnl-genl-3.0) -o '\(output.path)'
+            """])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return output
+    }
+
+    func run(_ executable: String, _ arguments: [String]) throws -> CommandResult {
+        let process = Process()
+        let out = Pipe(), err = Pipe()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        waitForExit(process)
+        return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                             stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func values(_ output: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            for field in line.split(separator: " ") {
+                let pair = field.split(separator: "=", maxSplits: 1)
+                if pair.count == 2 { values["\(line.split(separator: " ")[0].split(separator: "=")[0]).\(pair[0])"] = String(pair[1]) }
+            }
+        }
+        return values
+    }
+
+    func testUnmodifiedLibnlClientResolvesAndCreatesAsRoot() throws {
+        guard getuid() == 0 else { throw XCTSkip("needs root, to send on NETLINK_GENERIC to a user-space port") }
+        let client = try buildClient()
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let result = try run(client.path, [String(model.port), "generic"])
+        XCTAssertEqual(result.status, 0, result.stderr + result.stdout)
+        let v = values(result.stdout)
+        XCTAssertEqual(v["family.family"], "1280")
+        XCTAssertNotNil(v["config.config"].flatMap(Int.init).map { (1...32).contains($0) }, result.stdout)
+        XCTAssertEqual(v["dev-new.errno"], "0", result.stdout)
+        XCTAssertEqual(v["dev-new.replies"], "1", "dev-new replies with the new subdevice")
+        XCTAssertEqual(v["dev-dump.count"], "1", result.stdout)
+        XCTAssertEqual(v["join-config.join-config"], "0")
+    }
+
+    func testNobodyGetsEPERMOnDevNewAndCanStillDumpAndSubscribe() throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            throw XCTSkip("needs root and setpriv (util-linux) to run a client as uid 65534")
+        }
+        let client = try buildClient()
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let setpriv = ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"]
+        // Generic netlink refuses the unprivileged send outright.
+        let generic = try run("/usr/bin/setpriv", setpriv + [client.path, String(model.port), "generic"])
+        XCTAssertNotEqual(generic.status, 0)
+        XCTAssertTrue(generic.stdout.contains("family=-"), "resolution over generic fails for nobody: \(generic.stdout)")
+        // Usersock carries the request; the model refuses the mutation.
+        let result = try run("/usr/bin/setpriv", setpriv + [client.path, String(model.port), "usersock"])
+        XCTAssertEqual(result.status, 0, result.stderr + result.stdout)
+        let v = values(result.stdout)
+        XCTAssertEqual(v["dev-new.errno"], String(EPERM), result.stdout)
+        XCTAssertEqual(v["dev-new.replies"], "0")
+        XCTAssertEqual(v["dev-dump.rc"], "0")
+        XCTAssertEqual(v["dev-dump.count"], "0", "nothing was created")
+        XCTAssertEqual(v["join-config.join-config"], "0", "joining a generic group needs no privilege")
+    }
+}
