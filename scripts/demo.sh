@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The main job on the embedded default machine: builds, starts the kernel
+# model subdevd, walks through parents, types, create, show, change and
+# delete with the subdev CLI, then stops the model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+swift build --product subdevd
+swift build --product subdev
+bin=$(swift build --show-bin-path)
+
+# A port of the demo's own, unless SUBDEV_NL_PORT names one.
+export SUBDEV_NL_PORT=${SUBDEV_NL_PORT:-$(( (0x4B + 1) << 22 | ($$ % 0x300000 + 0x100000) ))}
+log=$(mktemp)
+"$bin/subdevd" >"$log" 2>&1 &
+model=$!
+trap 'kill $model 2>/dev/null; wait $model 2>/dev/null; rm -f "$log"' EXIT
+for _ in $(seq 100); do
+  grep -q "^subdevd ready port=$SUBDEV_NL_PORT$" "$log" && break
+  kill -0 $model 2>/dev/null || { cat "$log"; exit 1; }
+  sleep 0.1
+done
+cat "$log"
+
+run() {
+  echo
+  echo "\$ subdev $*"
+  "$bin/subdev" "$@"
+}
+run parent show
+run type show pci/0000:6a:01.0
+run dev add pci/0000:6a:01.0 type dwq name vm0-wq wq-size 32 priority 5
+run dev add pci/0000:3b:00.0 type vgpu-16q name vm0-gpu frame-rate-limit 30
+run type show pci/0000:3b:00.0 vgpu-16q
+run dev show
+run dev set vm0-wq state down priority 9
+run -j -p dev show vm0-wq
+echo
+echo "\$ subdev dev add pci/0000:6a:01.0 type dwq wq-size 300   # fails, changes nothing"
+"$bin/subdev" dev add pci/0000:6a:01.0 type dwq wq-size 300 || echo "(exit status $?)"
+run dev del vm0-wq
+run dev del pci/0000:3b:00.0/0
+run dev show
+run parent show
+echo
+echo "demo: done; stopping subdevd"
