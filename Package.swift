@@ -51,6 +51,7 @@ let package = Package(
         ),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
         .testTarget(name: "CodegenTests", dependencies: ["SubdevCodegen", "SubdevUAPI", "Netlink"]),
+        .testTarget(name: "SubdevModelTests", dependencies: ["SubdevModel", "Netlink"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Subdev", "SubdevModel", "Netlink", "SubdevUAPI"]),
     ],
     swiftLanguageModes: [.v6]

@@ -21,7 +21,7 @@ public enum MulticastEvent: Sendable {
 /// subscription ends when the stream's consumer goes away or `cancel()` is
 /// called; the socket closes then.
 public final class MulticastSubscription: Sendable {
-    /// The events, in arrival order.
+    /// The events, in arrival order; at most `bufferLimit` wait unread.
     public let events: AsyncStream<MulticastEvent>
     private let cancelled: CancellationFlag
     /// Port id of the subscriber socket.
@@ -35,8 +35,12 @@ public final class MulticastSubscription: Sendable {
     ///     or from any sender when `nil`.
     ///   - receiveBuffer: `SO_RCVBUF` in bytes; small values make overruns
     ///     easy to provoke in tests.
+    ///   - bufferLimit: how many unread events may wait. Past it, messages
+    ///     are dropped and the consumer gets `.overrun` once there is room,
+    ///     as the kernel reports `ENOBUFS`: a slow consumer loses messages
+    ///     and learns it, rather than growing memory without bound.
     public init(protocol netlinkProtocol: NetlinkProtocol = .generic, groups: [UInt32],
-                senderPort: UInt32?, receiveBuffer: Int32? = nil) throws {
+                senderPort: UInt32?, receiveBuffer: Int32? = nil, bufferLimit: Int = 4096) throws {
         let socket = try NetlinkSocket(protocol: netlinkProtocol)
         for group in groups { try socket.join(group: group) }
         if let receiveBuffer { try socket.setBufferSizes(receive: receiveBuffer, send: 32768) }
@@ -45,30 +49,43 @@ public final class MulticastSubscription: Sendable {
         localPort = socket.localPort
         let cancelled = CancellationFlag()
         self.cancelled = cancelled
-        let (stream, continuation) = AsyncStream<MulticastEvent>.makeStream(bufferingPolicy: .unbounded)
+        let (stream, continuation) = AsyncStream<MulticastEvent>.makeStream(bufferingPolicy: .bufferingOldest(max(1, bufferLimit)))
         events = stream
         let box = UncheckedBox(socket)
         continuation.onTermination = { _ in cancelled.set() }
         let thread = DispatchQueue(label: "netlink.multicast.\(socket.localPort)")
         thread.async {
             let socket = box.value
+            // Set when a message was lost; cleared once .overrun is queued.
+            var lost = false
+            func deliver(_ event: MulticastEvent) {
+                if lost {
+                    guard case .enqueued = continuation.yield(.overrun) else { return }
+                    lost = false
+                }
+                if case .dropped = continuation.yield(event) { lost = true }
+            }
             while !cancelled.isSet {
                 let datagram: Datagram
                 do {
                     datagram = try socket.receive()
                 } catch let error as NetlinkError {
                     if error.errno == ENOBUFS {
-                        continuation.yield(.overrun)
+                        lost = true
                         continue
                     }
-                    if error.errno == EAGAIN || error.errno == EWOULDBLOCK { continue }
+                    if error.errno == EAGAIN || error.errno == EWOULDBLOCK {
+                        // Idle: report a loss as soon as the consumer made room.
+                        if lost, case .enqueued = continuation.yield(.overrun) { lost = false }
+                        continue
+                    }
                     break
                 } catch {
                     break
                 }
                 if let senderPort, datagram.senderPort != senderPort { continue }
                 guard let messages = try? NetlinkMessage.parse(datagram.bytes) else { continue }
-                for message in messages { continuation.yield(.message(message)) }
+                for message in messages { deliver(.message(message)) }
             }
             continuation.finish()
         }

@@ -177,45 +177,15 @@ public final class SubdevClient: Sendable {
     /// changed or deleted subdevice, and `.overrun` when some were lost.
     ///
     /// Joining a generic netlink group needs no privilege. Only datagrams
-    /// from this client's peer port are accepted.
-    public func configNotifications(receiveBuffer: Int32? = nil) throws -> (subscription: MulticastSubscription, notifications: AsyncThrowingStream<ConfigNotification, Error>) {
+    /// from this client's peer port are accepted. At most `bufferLimit`
+    /// notifications wait unread; past that the subscriber gets `.overrun`.
+    public func configNotifications(receiveBuffer: Int32? = nil, bufferLimit: Int = 4096) throws -> ConfigNotifications {
         guard let group = family.multicastGroups[SubdevMulticastGroup.config.rawValue] else {
             throw NetlinkError(errno: ENOENT, message: "the subdev family at port \(port) has no config group")
         }
-        let subscription = try MulticastSubscription(groups: [group], senderPort: port == 0 ? nil : port, receiveBuffer: receiveBuffer)
-        let familyID = family.id
-        let stream = AsyncThrowingStream<ConfigNotification, Error> { continuation in
-            let task = Task {
-                for await event in subscription.events {
-                    switch event {
-                    case .overrun:
-                        continuation.yield(.overrun)
-                    case .message(let message):
-                        guard message.header.type == familyID,
-                              let generic = try? GenericMessage(message),
-                              let command = SubdevCommand(rawValue: generic.command) else { continue }
-                        do {
-                            let device = try ObjectDecoding.device(try generic.decoder())
-                            switch command {
-                            case .devNewNtf: continuation.yield(.created(device))
-                            case .devChangeNtf: continuation.yield(.changed(device))
-                            case .devDelNtf: continuation.yield(.deleted(device))
-                            default: continue
-                            }
-                        } catch {
-                            continuation.finish(throwing: error)
-                            return
-                        }
-                    }
-                }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in
-                task.cancel()
-                subscription.cancel()
-            }
-        }
-        return (subscription, stream)
+        let subscription = try MulticastSubscription(groups: [group], senderPort: port == 0 ? nil : port,
+                                                     receiveBuffer: receiveBuffer, bufferLimit: bufferLimit)
+        return ConfigNotifications(subscription: subscription, familyID: family.id)
     }
 
     // MARK: plumbing

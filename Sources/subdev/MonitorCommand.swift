@@ -13,7 +13,7 @@ struct MonitorCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let client = try await global.connect()
-            let (subscription, notifications) = try client.configNotifications()
+            let notifications = try client.configNotifications()
             FileHandle.standardError.write(Data("subdev: monitoring config at port \(client.port)\n".utf8))
             for try await notification in notifications {
                 let (event, device): (String, DeviceInfo?)
@@ -35,7 +35,6 @@ struct MonitorCommand: AsyncParsableCommand {
                     global.output.printLines(["[overrun] notifications were lost; run 'subdev dev show' to resynchronise"])
                 }
             }
-            withExtendedLifetime(subscription) {}
         }
     }
 }

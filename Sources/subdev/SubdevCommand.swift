@@ -17,7 +17,9 @@ struct SubdevTool: AsyncParsableCommand {
         Talks to the subdev generic netlink family: the kernel model subdevd at \
         $SUBDEV_NL_PORT (default 1258291200), or a kernel at --port 0. Handles: \
         a parent is BUS/NAME (pci/0000:6a:01.0); a subdevice is PARENT/INDEX \
-        (pci/0000:6a:01.0/3) or the name it was given.
+        (pci/0000:6a:01.0/3) or the name it was given. The options -j/--json, \
+        -p/--pretty, --port and --transport go before the object or after the \
+        verb: subdev -j dev show.
         """,
         subcommands: [ParentCommand.self, TypeCommand.self, DevCommand.self, MonitorCommand.self])
 }

@@ -1,0 +1,87 @@
+import Foundation
+import XCTest
+
+/// The CLI against a real subdevd, compared with golden files in
+/// Tests/Golden. Set SUBDEV_UPDATE_GOLDEN=1 to rewrite them after a
+/// deliberate change, then review the diff.
+final class CLIGoldenTests: XCTestCase {
+    static let goldenDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Golden")
+
+    var model: ModelProcess!
+
+    override func setUp() async throws {
+        model = try ModelProcess.start()
+    }
+
+    override func tearDown() {
+        model.stop()
+    }
+
+    func cli(_ arguments: [String]) throws -> CommandResult {
+        try runProduct("subdev", arguments, environment: ["SUBDEV_NL_PORT": String(model.port), "COLUMNS": "100"])
+    }
+
+    func assertGolden(_ name: String, _ text: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let url = Self.goldenDirectory.appendingPathComponent(name)
+        if ProcessInfo.processInfo.environment["SUBDEV_UPDATE_GOLDEN"] == "1" {
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = try String(contentsOf: url, encoding: .utf8)
+        XCTAssertEqual(text, expected, "output differs from Tests/Golden/\(name)", file: file, line: line)
+    }
+
+    func testWalkThrough() throws {
+        try assertGolden("parent-show.txt", cli(["parent", "show"]).stdout)
+        try assertGolden("type-show.txt", cli(["type", "show", "pci/0000:6a:01.0"]).stdout)
+        try assertGolden("type-show.json", cli(["-j", "type", "show", "pci/0000:3b:00.0", "vgpu-8q"]).stdout)
+        let add = try cli(["dev", "add", "pci/0000:6a:01.0", "type", "dwq", "name", "vm0", "wq-size", "32", "block-on-fault", "true"])
+        XCTAssertEqual(add.status, 0, add.stderr)
+        try assertGolden("dev-add.txt", add.stdout)
+        XCTAssertEqual(try cli(["dev", "set", "vm0", "state", "down", "priority", "3"]).status, 0)
+        try assertGolden("dev-show.json", cli(["-j", "-p", "dev", "show", "vm0"]).stdout)
+        try assertGolden("parent-show.json", cli(["parent", "show", "pci/0000:6a:01.0", "--json"]).stdout)
+        let del = try cli(["dev", "del", "pci/0000:6a:01.0/0"])
+        XCTAssertEqual(del.status, 0, del.stderr)
+        XCTAssertEqual(del.stdout, "")
+        XCTAssertEqual(try cli(["dev", "show"]).stdout, "")
+    }
+
+    func testErrorsGoToStderrWithStatusOne() throws {
+        let cases: [([String], String)] = [
+            (["dev", "add", "pci/0000:6a:01.0", "type", "dwq", "wq-size", "300"], "Error: wq-size 300 out of range 1..128\n"),
+            (["dev", "add", "pci/0000:6a:01.0", "type", "dwq", "colour", "red"],
+             "Error: type dwq has no parameter colour (it has: wq-size, priority, block-on-fault)\n"),
+            (["dev", "add", "pci/0000:6a:01.0", "type", "dwq", "block-on-fault", "maybe"],
+             "Error: block-on-fault is a bool: give true or false, not maybe\n"),
+            (["dev", "add", "pci/0000:99:00.0", "type", "dwq"], "Error: no parent pci/0000:99:00.0\n"),
+            (["dev", "add", "0000:6a:01.0", "type", "dwq"],
+             "Error: 0000:6a:01.0 is not a parent handle: give BUS/NAME, such as pci/0000:6a:01.0\n"),
+            (["dev", "add", "pci/0000:6a:01.0"], "Error: dev add needs type TYPE\n"),
+            (["dev", "del", "ghost"], "Error: no subdevice named ghost\n"),
+            (["dev", "set", "ghost"], "Error: dev set needs state up|down or PARAM VALUE\n"),
+            (["type", "show", "pci/0000:6a:01.0", "nope"], "Error: parent pci/0000:6a:01.0 has no type nope\n"),
+            (["--port", "junk", "parent", "show"],
+             "Error: port junk is not a netlink port id: give 0 to 4294967295, decimal or 0x hex\n"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try cli(arguments)
+            XCTAssertEqual(result.status, 1, "\(arguments)")
+            XCTAssertEqual(result.stderr, expected, "\(arguments)")
+            XCTAssertEqual(result.stdout, "", "\(arguments)")
+        }
+        XCTAssertEqual(try cli(["-j", "dev", "show"]).stdout, "{\"dev\":{}}\n", "errors changed nothing")
+    }
+
+    func testNothingListening() throws {
+        let result = try runProduct("subdev", ["--port", "2146435072", "parent", "show"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stderr, "Error: nothing answers at netlink port 2146435072: is subdevd running?\n")
+    }
+
+    func testHelp() throws {
+        try assertGolden("help.txt", cli(["--help"]).stdout)
+        try assertGolden("help-dev-add.txt", cli(["dev", "add", "--help"]).stdout)
+    }
+}

@@ -1,0 +1,61 @@
+import XCTest
+import Netlink
+
+/// The request engine against a scripted peer on a usersock socket, for
+/// answers no well-behaved server gives on demand.
+final class ConnectionTests: XCTestCase {
+    /// Answers the next request with `reply(request)` on a thread of its own.
+    func serve(_ peer: NetlinkSocket, _ reply: @escaping @Sendable (NetlinkMessage) -> [[UInt8]]) {
+        let box = SocketBox(peer)
+        Thread.detachNewThread {
+            guard let datagram = try? box.socket.receive(),
+                  let request = try? NetlinkMessage.parse(datagram.bytes).first else { return }
+            for part in reply(request) { try? box.socket.send(part, toPort: datagram.senderPort) }
+        }
+    }
+
+    func testDumpInterruptedIsATypedErrorWithThePartialResult() throws {
+        let peer = try NetlinkSocket(protocol: .userSock)
+        let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.localPort)
+        serve(peer) { request in
+            let part = { (flags: MessageFlags, byte: UInt8) in
+                NetlinkMessage(header: MessageHeader(type: 0x500, flags: flags, sequence: request.header.sequence,
+                                                     port: request.header.port), payload: [1, 1, 0, 0, byte, 0, 0, 0]).encoded()
+            }
+            return [part(.multi, 1) + part([.multi, .dumpInterrupted], 2),
+                    ExtendedAck.done(for: request.header).encoded()]
+        }
+        let request = GenericMessage(family: 0x500, command: 1, version: 1).netlinkMessage
+        XCTAssertThrowsError(try connection.dump(request)) { error in
+            guard let interrupted = error as? DumpInterruptedError else { return XCTFail("\(error)") }
+            XCTAssertEqual(interrupted.partial.map { $0.payload[4] }, [1, 2])
+        }
+    }
+
+    func testRepliesToOtherSequencesAreSkipped() throws {
+        let peer = try NetlinkSocket(protocol: .userSock)
+        let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.localPort)
+        serve(peer) { request in
+            var stale = request.header
+            stale.sequence &-= 1
+            return [ExtendedAck.encode(error: NetlinkError(errno: EBUSY, message: "stale"), for: stale).encoded(),
+                    ExtendedAck.encode(error: NetlinkError(errno: EEXIST, message: "this one"), for: request.header).encoded()]
+        }
+        XCTAssertThrowsError(try connection.execute(GenericMessage(family: 0x500, command: 1, version: 1).netlinkMessage)) { error in
+            XCTAssertEqual(error as? NetlinkError, NetlinkError(errno: EEXIST, message: "this one"))
+        }
+    }
+
+    func testSilentPeerTimesOut() throws {
+        let peer = try NetlinkSocket(protocol: .userSock)
+        let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.localPort, timeout: 0.1)
+        XCTAssertThrowsError(try connection.execute(GenericMessage(family: 0x500, command: 1, version: 1).netlinkMessage)) { error in
+            XCTAssertEqual((error as? NetlinkError)?.errno, ETIMEDOUT)
+        }
+    }
+}
+
+final class SocketBox: @unchecked Sendable {
+    let socket: NetlinkSocket
+    init(_ socket: NetlinkSocket) { self.socket = socket }
+}
