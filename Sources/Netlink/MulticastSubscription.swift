@@ -91,6 +91,20 @@ public final class MulticastSubscription: Sendable {
         }
     }
 
+    /// Joins `family`'s groups by name, as nlctrl advertised them.
+    ///
+    /// - Throws: `NetlinkError` `ENOENT` naming a group the family lacks.
+    public convenience init(family: FamilyDescription, groups names: [String], senderPort: UInt32?,
+                            receiveBuffer: Int32? = nil, bufferLimit: Int = 4096) throws {
+        let ids = try names.map { name in
+            guard let id = family.multicastGroups[name] else {
+                throw NetlinkError(errno: ENOENT, message: "family \(family.name) has no multicast group \(name)")
+            }
+            return id
+        }
+        try self.init(groups: ids, senderPort: senderPort, receiveBuffer: receiveBuffer, bufferLimit: bufferLimit)
+    }
+
     /// Stops reading and closes the socket.
     public func cancel() {
         cancelled.set()

@@ -180,10 +180,8 @@ public final class SubdevClient: Sendable {
     /// from this client's peer port are accepted. At most `bufferLimit`
     /// notifications wait unread; past that the subscriber gets `.overrun`.
     public func configNotifications(receiveBuffer: Int32? = nil, bufferLimit: Int = 4096) throws -> ConfigNotifications {
-        guard let group = family.multicastGroups[SubdevMulticastGroup.config.rawValue] else {
-            throw NetlinkError(errno: ENOENT, message: "the subdev family at port \(port) has no config group")
-        }
-        let subscription = try MulticastSubscription(groups: [group], senderPort: port == 0 ? nil : port,
+        let subscription = try MulticastSubscription(family: family, groups: [SubdevMulticastGroup.config.rawValue],
+                                                     senderPort: port == 0 ? nil : port,
                                                      receiveBuffer: receiveBuffer, bufferLimit: bufferLimit)
         return ConfigNotifications(subscription: subscription, familyID: family.id)
     }

@@ -80,6 +80,34 @@ final class CLIGoldenTests: XCTestCase {
         XCTAssertEqual(result.stderr, "Error: nothing answers at netlink port 2146435072: is subdevd running?\n")
     }
 
+    func testMonitorPrintsOneLinePerChange() async throws {
+        let monitor = Process()
+        let out = Pipe(), err = Pipe()
+        monitor.executableURL = try ModelProcess.product("subdev")
+        monitor.arguments = ["--port", String(model.port), "monitor"]
+        monitor.standardOutput = out
+        monitor.standardError = err
+        try monitor.run()
+        defer {
+            monitor.terminate()
+            waitForExit(monitor)
+        }
+        // It says so on stderr once it has joined the group.
+        XCTAssertTrue(String(decoding: err.fileHandleForReading.availableData, as: UTF8.self).contains("monitoring config"))
+        let change = try cli(["dev", "add", "pci/0000:6a:01.0", "type", "dwq", "name", "watched"])
+        XCTAssertEqual(change.status, 0, change.stderr)
+        XCTAssertEqual(try cli(["dev", "del", "watched"]).status, 0)
+        var seen = ""
+        while seen.components(separatedBy: "\n").filter({ $0.hasPrefix("[dev,") }).count < 2 {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        let heads = seen.components(separatedBy: "\n").filter { $0.hasPrefix("[dev,") }
+        XCTAssertEqual(heads, ["[dev,new] pci/0000:6a:01.0/0: name watched type dwq state up oper up",
+                               "[dev,del] pci/0000:6a:01.0/0: name watched type dwq state up oper up"])
+    }
+
     func testHelp() throws {
         try assertGolden("help.txt", cli(["--help"]).stdout)
         try assertGolden("help-dev-add.txt", cli(["dev", "add", "--help"]).stdout)

@@ -43,3 +43,16 @@ final class KernelControllerTests: XCTestCase {
         }
     }
 }
+
+/// Multicast by group name, against the kernel's own nlctrl notify group.
+final class KernelMulticastTests: XCTestCase {
+    func testSubscribesToAKernelGroupByName() throws {
+        let nlctrl = try NetlinkConnection(protocol: .generic, peerPort: 0).resolveFamily("nlctrl")
+        let subscription = try MulticastSubscription(family: nlctrl, groups: ["notify"], senderPort: 0)
+        subscription.cancel()
+        XCTAssertThrowsError(try MulticastSubscription(family: nlctrl, groups: ["no-such-group"], senderPort: 0)) { error in
+            XCTAssertEqual((error as? NetlinkError)?.errno, ENOENT)
+            XCTAssertEqual((error as? NetlinkError)?.message, "family nlctrl has no multicast group no-such-group")
+        }
+    }
+}
