@@ -53,14 +53,10 @@ public enum ExtendedAck {
         payload.append(contentsOf: NetlinkMessage(header: echoed, payload: []).encoded())
         var flags: MessageFlags = [.capped]
         if let error {
-            var tlvs = AttributeEncoder()
-            if let message = error.message { tlvs.put(attributeMessage, message) }
-            if let offset = error.offset { tlvs.put(attributeOffset, offset) }
-            if let missing = error.missingType { tlvs.put(attributeMissingType, missing) }
-            if let nest = error.missingNest { tlvs.put(attributeMissingNest, nest) }
-            if !tlvs.bytes.isEmpty {
+            let tlvs = attributes(of: error)
+            if !tlvs.isEmpty {
                 flags.insert(.ackTLVs)
-                payload.append(contentsOf: tlvs.bytes)
+                payload.append(contentsOf: tlvs)
             }
         }
         return NetlinkMessage(
@@ -68,12 +64,32 @@ public enum ExtendedAck {
             payload: payload)
     }
 
-    /// Encodes the `NLMSG_DONE` that ends a dump: an int of 0, as the kernel sends.
-    public static func done(for request: MessageHeader) -> NetlinkMessage {
+    /// Encodes the `NLMSG_DONE` that ends a dump: an int of 0, or of the
+    /// negative errno that stopped the dump, followed by extended ACK
+    /// attributes, as the kernel's `netlink_dump_done` sends it.
+    public static func done(for request: MessageHeader, error: NetlinkError? = nil) -> NetlinkMessage {
         var payload: [UInt8] = []
-        payload.appendLE(Int32(0))
+        payload.appendLE(-(error?.errno ?? 0))
+        var flags: MessageFlags = [.multi]
+        if let error {
+            let tlvs = attributes(of: error)
+            if !tlvs.isEmpty {
+                flags.insert(.ackTLVs)
+                payload.append(contentsOf: tlvs)
+            }
+        }
         return NetlinkMessage(
-            header: MessageHeader(type: MessageType.done, flags: [.multi], sequence: request.sequence, port: request.port),
+            header: MessageHeader(type: MessageType.done, flags: flags, sequence: request.sequence, port: request.port),
             payload: payload)
+    }
+
+    /// The `NLMSGERR_ATTR_*` attributes of `error`.
+    static func attributes(of error: NetlinkError) -> [UInt8] {
+        var tlvs = AttributeEncoder()
+        if let message = error.message { tlvs.put(attributeMessage, message) }
+        if let offset = error.offset { tlvs.put(attributeOffset, offset) }
+        if let missing = error.missingType { tlvs.put(attributeMissingType, missing) }
+        if let nest = error.missingNest { tlvs.put(attributeMissingNest, nest) }
+        return tlvs.bytes
     }
 }

@@ -43,11 +43,15 @@ public struct NetlinkError: Error, Sendable, Equatable, CustomStringConvertible 
 /// A dump was interrupted (`NLM_F_DUMP_INTR`): the object set changed while
 /// it was being dumped, so the result may be inconsistent. `partial` holds
 /// what was received; the caller usually dumps again.
-public struct DumpInterruptedError: Error, Sendable {
+public struct DumpInterruptedError: Error, Sendable, CustomStringConvertible {
     /// The messages received before `NLMSG_DONE`.
     public var partial: [NetlinkMessage]
 
     public init(partial: [NetlinkMessage]) { self.partial = partial }
+
+    public var description: String {
+        "the dump was interrupted by a concurrent change after \(partial.count) messages; dump again"
+    }
 }
 
 /// A message from the peer that breaks the netlink protocol: truncated,

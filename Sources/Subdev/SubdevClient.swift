@@ -30,13 +30,18 @@ public final class SubdevClient: Sendable {
     private let connection: NetlinkConnection
     private let queue: DispatchQueue
 
-    /// The port to use when none is given: `$SUBDEV_NL_PORT` if set and
-    /// valid, else `SUBDEV_MODEL_PORT` (the spec's `model-port`).
-    public static var defaultPort: UInt32 {
-        if let text = ProcessInfo.processInfo.environment[portEnvironmentVariable], let port = parsePort(text) {
-            return port
+    /// The port to use when none is given: `$SUBDEV_NL_PORT` when set,
+    /// else `SUBDEV_MODEL_PORT` (the spec's `model-port`).
+    ///
+    /// - Throws: `NetlinkError` `EINVAL` when `$SUBDEV_NL_PORT` is not a port id.
+    public static func defaultPort() throws -> UInt32 {
+        guard let text = ProcessInfo.processInfo.environment[portEnvironmentVariable] else {
+            return UInt32(SubdevConstant.modelPort)
         }
-        return UInt32(SubdevConstant.modelPort)
+        guard let port = parsePort(text) else {
+            throw NetlinkError(errno: EINVAL, message: "\(portEnvironmentVariable)=\(text) is not a netlink port id: give 0 to 4294967295, decimal or 0x hex")
+        }
+        return port
     }
 
     /// Parses a port id: decimal or `0x` hexadecimal, 0...UInt32.max (0 is the kernel).
@@ -51,24 +56,45 @@ public final class SubdevClient: Sendable {
     /// - Throws: `NetlinkError`: `ECONNREFUSED` when nothing listens at the
     ///   port, `ENOENT` when no subdev family is served there.
     public static func connect(port: UInt32? = nil, transport: Transport = .automatic, timeout: Double = 5) async throws -> SubdevClient {
-        let port = port ?? defaultPort
+        let port = try port ?? defaultPort()
         let queue = DispatchQueue(label: "subdev.client")
         return try await run(on: queue) {
+            func open(_ netlinkProtocol: NetlinkProtocol) throws -> SubdevClient {
+                do {
+                    return try SubdevClient(connection: NetlinkConnection(protocol: netlinkProtocol, peerPort: port, timeout: timeout), queue: queue)
+                } catch let error as NetlinkError {
+                    throw Self.explain(error, port: port, netlinkProtocol: netlinkProtocol)
+                }
+            }
             switch transport {
-            case .generic:
-                return try SubdevClient(connection: NetlinkConnection(protocol: .generic, peerPort: port, timeout: timeout), queue: queue)
-            case .userSock:
-                return try SubdevClient(connection: NetlinkConnection(protocol: .userSock, peerPort: port, timeout: timeout), queue: queue)
+            case .generic: return try open(.generic)
+            case .userSock: return try open(.userSock)
             case .automatic:
                 do {
-                    return try SubdevClient(connection: NetlinkConnection(protocol: .generic, peerPort: port, timeout: timeout), queue: queue)
+                    return try open(.generic)
                 } catch let error as NetlinkError where error.errno == EPERM && port != 0 {
                     // Without CAP_NET_ADMIN the kernel refuses generic
                     // netlink sends to a user-space port; usersock takes them.
-                    return try SubdevClient(connection: NetlinkConnection(protocol: .userSock, peerPort: port, timeout: timeout), queue: queue)
+                    return try open(.userSock)
                 }
             }
         }
+    }
+
+    /// Says what a failure to reach the family means, in the caller's terms.
+    static func explain(_ error: NetlinkError, port: UInt32, netlinkProtocol: NetlinkProtocol) -> NetlinkError {
+        var explained = error
+        switch error.errno {
+        case ECONNREFUSED:
+            explained.message = "nothing answers at netlink port \(port): is subdevd running?"
+        case ENOENT where error.message == nil || port == 0:
+            explained.message = "no subdev family is served at netlink port \(port)\(port == 0 ? " (the kernel)" : "")"
+        case EPERM where netlinkProtocol == .generic:
+            explained.message = "sending to netlink port \(port) over generic netlink needs CAP_NET_ADMIN; use the usersock transport"
+        default:
+            break
+        }
+        return explained
     }
 
     private init(connection: NetlinkConnection, queue: DispatchQueue) throws {

@@ -13,7 +13,9 @@ struct ControllerResponder {
     init(family: FamilyPolicy, id: UInt16, groupIDs: [String: UInt32]) {
         let operations = family.operations.values.sorted { $0.command < $1.command }.compactMap { op -> FamilyDescription.Operation? in
             guard !op.isNotification else { return nil }
-            var flags: OperationFlags = [.hasPolicy]
+            // No GENL_CMD_CAP_HASPOL: the model does not answer
+            // CTRL_CMD_GETPOLICY yet, and says only what it does.
+            var flags: OperationFlags = []
             if op.doRequest != nil { flags.insert(.canDo) }
             if op.dumpRequest != nil { flags.insert(.canDump) }
             if op.adminPerm { flags.insert(.adminPerm) }

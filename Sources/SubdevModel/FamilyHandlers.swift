@@ -9,6 +9,9 @@ import Glibc
 struct HandlerOutput {
     var replies: [[UInt8]] = []
     var notifications: [(command: SubdevCommand, attributes: [UInt8])] = []
+    /// For a dump whose handler failed after validation: the error that
+    /// ends it, carried in `NLMSG_DONE` as the kernel does.
+    var dumpError: NetlinkError?
 }
 
 /// The handlers of the subdev family, one per operation, over the machine.

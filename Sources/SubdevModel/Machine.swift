@@ -23,8 +23,6 @@ public struct Machine: Sendable {
     public private(set) var parents: [Parent]
     /// Subdevices in parent order, then index order.
     public private(set) var devices: [Subdevice] = []
-    /// Bumped on every change; a dump that spans changes is marked interrupted.
-    public private(set) var generation: UInt64 = 0
     private var nextPASID: UInt32 = 1
 
     public init(parents: [Parent]) {
@@ -55,6 +53,10 @@ public struct Machine: Sendable {
             throw NetlinkError(errno: ENOENT, message: "parent \(parent.handle) has no type \(typeName)",
                                offset: typeOffset.map(UInt32.init))
         }
+        if let name, name.contains("/") {
+            throw NetlinkError(errno: EINVAL, message: "name \(name) must not contain /, so that it never reads as a PARENT/INDEX handle",
+                               offset: nameOffset.map(UInt32.init))
+        }
         if let name, deviceIndex(named: name) != nil {
             throw NetlinkError(errno: EEXIST, message: "a subdevice named \(name) already exists",
                                offset: nameOffset.map(UInt32.init))
@@ -77,7 +79,6 @@ public struct Machine: Sendable {
             return otherParent > parentPosition || (otherParent == parentPosition && other.index > index)
         } ?? devices.endIndex
         devices.insert(device, at: position)
-        generation += 1
         return device
     }
 
@@ -120,7 +121,6 @@ public struct Machine: Sendable {
         parents[parentPosition].reserve(cost)
         device.reservation = cost
         devices[position] = device
-        generation += 1
         return true
     }
 
@@ -130,7 +130,6 @@ public struct Machine: Sendable {
         if let parentPosition = parents.firstIndex(where: { $0.handle == device.parentHandle }) {
             parents[parentPosition].release(device.reservation)
         }
-        generation += 1
         return device
     }
 

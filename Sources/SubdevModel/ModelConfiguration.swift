@@ -1,17 +1,22 @@
 import Foundation
 import Netlink
+import SubdevUAPI
 
 /// Where and how the model serves the subdev family.
 public struct ModelConfiguration: Sendable {
-    /// The default port id, 0x4B000000 (1258291200): a multiple of 2^22, so
-    /// no socket the kernel autobinds (the process id, else negative from
-    /// -4096) and no socket libnl binds (process id + k·2^22) can hold it
-    /// while `pid_max` stays at or below 2^22, its ceiling.
-    public static let defaultPort: UInt32 = 0x4B00_0000
+    /// The default port id, 0x4B000000 (1258291200), the spec's `model-port`:
+    /// above every process id (`pid_max` is at most 2^22), so the kernel's
+    /// autobind, which tries the process id first, cannot take it; below
+    /// 2^31, where its fallback ids (negative, from -4096 down) live; and a
+    /// multiple of 2^22, which libnl's ports (process id + k·2^22) never are.
+    public static let defaultPort = UInt32(SubdevConstant.modelPort)
 
     /// The family id the model answers to, 0x500: above `GENL_MAX_ID` (1023),
     /// so never the id of a kernel family.
     public static let defaultFamilyID: UInt16 = 0x500
+
+    /// Family ids the kernel reserves: nlctrl (16), VFS_DQUOT, PMCRAID.
+    public static let reservedFamilyIDs: ClosedRange<UInt16> = 0...0x12
 
     /// Environment variable that names the port, read by `subdevd` and `subdev`.
     public static let portEnvironmentVariable = "SUBDEV_NL_PORT"
@@ -54,7 +59,14 @@ enum GroupAllocator {
         var free = (1...UInt32(32)).reversed().filter { !used.contains($0) }
         var ids: [String: UInt32] = [:]
         for name in names {
-            ids[name] = free.isEmpty ? UInt32(32 - ids.count) : free.removeFirst()
+            if free.isEmpty {
+                // Every id is a kernel family's: share one, and say so.
+                let shared = UInt32(32 - ids.count)
+                FileHandle.standardError.write(Data("subdevd: warning: no free multicast group id; \(name) shares \(shared) with a kernel family\n".utf8))
+                ids[name] = shared
+            } else {
+                ids[name] = free.removeFirst()
+            }
         }
         return ids
     }

@@ -27,14 +27,22 @@ public final class ModelServer {
     ///
     /// - Throws: `NetlinkError` `EADDRINUSE` when the port is taken.
     public init(configuration: ModelConfiguration, machine: Machine) throws {
+        guard Privilege.modelIsAdmin else {
+            throw NetlinkError(errno: EPERM, message: "subdevd needs CAP_NET_ADMIN: without it the kernel refuses its generic netlink replies and notifications")
+        }
+        guard configuration.familyID > ModelConfiguration.reservedFamilyIDs.upperBound else {
+            throw NetlinkError(errno: EINVAL, message: "family id \(configuration.familyID) is reserved (nlctrl and the kernel's fixed families use 16...18)")
+        }
         self.configuration = configuration
         generic = try NetlinkSocket(protocol: .generic, localPort: configuration.port)
         userSock = try NetlinkSocket(protocol: .userSock, localPort: configuration.port)
         for socket in [generic, userSock] {
             try socket.enableCredentials()
             try socket.setBufferSizes(receive: 1 << 20, send: 1 << 20)
-            // A reader that never reads must not wedge the model for ever.
-            try socket.setSendTimeout(2)
+            // A requester that does not read must not stall everyone else:
+            // the kernel drops a reply to a full socket; the model waits a
+            // moment, then drops it too.
+            try socket.setSendTimeout(0.25)
         }
         let family = subdevFamilyPolicy
         groupIDs = configuration.groupIDs ?? GroupAllocator.allocate(family.multicastGroups)
@@ -62,7 +70,7 @@ public final class ModelServer {
         guard let datagram = try? socket.receive(), datagram.groups == 0,
               let messages = try? NetlinkMessage.parse(datagram.bytes) else { return }
         for message in messages where message.header.flags.contains(.request) {
-            let answer = respond(to: message, credentials: datagram.credentials)
+            let answer = respond(to: message, from: datagram.senderPort, credentials: datagram.credentials)
             // A requester that went away or stopped reading loses its
             // answer, as with the kernel; the model goes on.
             for part in answer.datagrams {
@@ -79,14 +87,19 @@ public final class ModelServer {
         var notifications: [(group: UInt32, bytes: [UInt8])] = []
     }
 
-    /// Everything the model sends in answer to one request.
-    func respond(to message: NetlinkMessage, credentials: Credentials?) -> Answer {
-        let header = message.header
+    /// Everything the model sends in answer to one request from `senderPort`.
+    ///
+    /// Replies carry the sender's real port in `nlmsg_pid`, as the kernel
+    /// takes it from the socket rather than from the request header.
+    func respond(to message: NetlinkMessage, from senderPort: UInt32, credentials: Credentials?) -> Answer {
+        var header = message.header
+        header.port = senderPort
         let dump = header.flags.contains(.dump)
         var answer = Answer()
         do {
             let request = try GenericMessage(message)
             let replies: [[UInt8]]
+            var dumpError: NetlinkError?
             var command = request.command
             var family = header.type
             switch header.type {
@@ -96,6 +109,7 @@ public final class ModelServer {
             case configuration.familyID:
                 let output = try handleFamilyRequest(request, credentials: credentials, dump: dump)
                 replies = output.replies
+                dumpError = output.dumpError
                 answer.notifications = output.notifications.compactMap { notification in
                     guard let group = groupIDs[SubdevMulticastGroup.config.rawValue] else { return nil }
                     let message = GenericMessage(family: configuration.familyID, command: notification.command.rawValue,
@@ -113,7 +127,7 @@ public final class ModelServer {
                                attributes: $0).netlinkMessage
             }
             if dump {
-                answer.datagrams = Self.pack(messages + [ExtendedAck.done(for: header)])
+                answer.datagrams = Self.pack(messages + [ExtendedAck.done(for: header, error: dumpError)])
             } else {
                 answer.datagrams = messages.map { $0.encoded() }
                 if header.flags.contains(.ack) {
@@ -149,7 +163,12 @@ public final class ModelServer {
             throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.name) has no attribute set")
         }
         let validated = Request(operation: operation, attributes: attributes, set: set, credentials: credentials)
-        return try handlers.handle(command, validated, dump: dump)
+        guard dump else { return try handlers.handle(command, validated, dump: false) }
+        do {
+            return try handlers.handle(command, validated, dump: true)
+        } catch let error as NetlinkError {
+            return HandlerOutput(dumpError: error)
+        }
     }
 
     /// Packs dump messages into datagrams of at most `dumpBudget` bytes each,

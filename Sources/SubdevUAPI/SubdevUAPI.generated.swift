@@ -30,8 +30,8 @@ public enum SubdevConstant {
     public static let stringValueLen = 255
 
     /// Netlink port id (0x4B000000) that the user-space model, subdevd, binds by default; a real
-    /// kernel answers at port 0. A multiple of 2^22, which neither kernel autobind nor libnl's port
-    /// allocation can produce.
+    /// kernel answers at port 0. Above every process id, so kernel autobind cannot take it; below
+    /// 2^31, where autobind's fallback ids live; a multiple of 2^22, which libnl's ports never are.
     public static let modelPort = 1258291200
 }
 
@@ -379,7 +379,8 @@ public enum SubdevTypeAttr: UInt16, Sendable, CaseIterable {
     /// One line that tells an operator what the type is.
     case description = 6
 
-    /// How many more subdevices of the type fit now, given what is already reserved.
+    /// How many more subdevices of the type, with every parameter at its default, fit now, given
+    /// what is already reserved.
     case available = 7
 
     /// Schema of one parameter; repeated for each.

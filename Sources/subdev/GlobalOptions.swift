@@ -30,11 +30,7 @@ struct GlobalOptions: ParsableArguments {
             }
             peer = value
         }
-        do {
-            return try await SubdevClient.connect(port: peer, transport: transport)
-        } catch let error as NetlinkError where error.errno == ECONNREFUSED {
-            throw CLIError("nothing answers at netlink port \(peer ?? SubdevClient.defaultPort): is subdevd running?")
-        }
+        return try await SubdevClient.connect(port: peer, transport: transport)
     }
 
     var output: Output { Output(json: json, pretty: pretty) }
@@ -42,16 +38,23 @@ struct GlobalOptions: ParsableArguments {
     /// Options that take a value, so their value moves with them.
     static let valued: Set<String> = ["--port", "--transport"]
 
-    /// Moves the options before the first command word to the end.
+    /// Moves the options that come before the verb (`subdev -j dev show`,
+    /// `subdev dev -j show`) to the end, where the parser looks for them.
     static func movingLeadingOptions(_ arguments: [String]) -> [String] {
-        var leading: [String] = []
+        var moved: [String] = []
+        var kept: [String] = []
+        var words = 0
         var rest = arguments[...]
-        while let word = rest.first, word.hasPrefix("-"), word != "--help", word != "-h" {
-            leading.append(word)
-            rest.removeFirst()
-            if valued.contains(word), let value = rest.popFirst() { leading.append(value) }
+        while let word = rest.popFirst() {
+            if words < 2, word.hasPrefix("-"), word != "--help", word != "-h" {
+                moved.append(word)
+                if valued.contains(word), let value = rest.popFirst() { moved.append(value) }
+            } else {
+                if !word.hasPrefix("-") { words += 1 }
+                kept.append(word)
+            }
         }
-        return Array(rest) + leading
+        return kept + moved
     }
 }
 

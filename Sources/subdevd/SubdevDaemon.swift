@@ -33,8 +33,9 @@ struct SubdevDaemon: ParsableCommand {
             configuration.port = value
         }
         if let familyId {
-            guard let value = ModelConfiguration.parsePort(familyId), value >= 0x10, value <= UInt32(UInt16.max) else {
-                throw ValidationError("family id \(familyId) is outside 16...65535")
+            let lowest = UInt32(ModelConfiguration.reservedFamilyIDs.upperBound) + 1
+            guard let value = ModelConfiguration.parsePort(familyId), value >= lowest, value <= UInt32(UInt16.max) else {
+                throw ValidationError("family id \(familyId) is outside \(lowest)...65535 (16 to 18 are nlctrl's and the kernel's fixed families)")
             }
             configuration.familyID = UInt16(value)
         }

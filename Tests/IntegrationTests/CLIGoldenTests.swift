@@ -74,6 +74,24 @@ final class CLIGoldenTests: XCTestCase {
         XCTAssertEqual(try cli(["-j", "dev", "show"]).stdout, "{\"dev\":{}}\n", "errors changed nothing")
     }
 
+    func testOptionsMayComeBetweenObjectAndVerb() throws {
+        XCTAssertEqual(try cli(["dev", "-j", "show"]).stdout, "{\"dev\":{}}\n")
+        XCTAssertEqual(try cli(["-j", "dev", "show"]).stdout, "{\"dev\":{}}\n")
+        XCTAssertEqual(try cli(["dev", "show", "-j"]).stdout, "{\"dev\":{}}\n")
+    }
+
+    func testBadPortInTheEnvironmentIsAnError() throws {
+        let result = try runProduct("subdev", ["parent", "show"], environment: ["SUBDEV_NL_PORT": "junk"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stderr, "Error: SUBDEV_NL_PORT=junk is not a netlink port id: give 0 to 4294967295, decimal or 0x hex\n")
+    }
+
+    func testNoFamilyAtTheKernel() throws {
+        let result = try runProduct("subdev", ["--port", "0", "parent", "show"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stderr, "Error: no subdev family is served at netlink port 0 (the kernel)\n")
+    }
+
     func testNothingListening() throws {
         let result = try runProduct("subdev", ["--port", "2146435072", "parent", "show"])
         XCTAssertEqual(result.status, 1)

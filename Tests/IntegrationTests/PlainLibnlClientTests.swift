@@ -91,4 +91,22 @@ final class PlainLibnlClientTests: XCTestCase {
         XCTAssertEqual(v["dev-dump.count"], "0", "nothing was created")
         XCTAssertEqual(v["join-config.join-config"], "0", "joining a generic group needs no privilege")
     }
+
+    func testCapabilitiesInAUserNamespaceOfItsOwnDoNotCount() throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+              FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else {
+            throw XCTSkip("needs root, setpriv and unshare (util-linux)")
+        }
+        let client = try buildClient()
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        // nobody makes a user namespace and is root with every capability
+        // in it; the kernel would still refuse, and so does the model.
+        let probe = try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/unshare", "-Ur", "true"])
+        guard probe.status == 0 else { throw XCTSkip("unprivileged user namespaces are disabled here: \(probe.stderr)") }
+        let result = try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
+                                                  "/usr/bin/unshare", "-Ur", client.path, String(model.port), "usersock"])
+        XCTAssertEqual(result.status, 0, result.stderr + result.stdout)
+        XCTAssertEqual(values(result.stdout)["dev-new.errno"], String(EPERM), result.stdout)
+    }
 }

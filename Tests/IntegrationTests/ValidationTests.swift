@@ -209,6 +209,29 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(error.offset, firstOffset + 8)
     }
 
+    func testNameWithASlash() async throws {
+        let error = try await reject(.devNew) { a in
+            putParent(&a)
+            a.put(SubdevDevAttr.type, "dwq")
+            a.put(SubdevDevAttr.name, "a/b")
+        }
+        XCTAssertEqual(error.errno, EINVAL)
+        XCTAssertEqual(error.message, "name a/b must not contain /, so that it never reads as a PARENT/INDEX handle")
+        XCTAssertEqual(error.offset, afterParent + 8)
+    }
+
+    func testDumpFilterNamingNoParentEndsTheDumpWithTheError() async throws {
+        // Validation passed, so the error comes in NLMSG_DONE, as the
+        // kernel's netlink_dump_done sends it; the client surfaces it alike.
+        let error = try await reject(.devGet, dump: true) { a in
+            a.put(SubdevDevAttr.busName, "pci")
+            a.put(SubdevDevAttr.devName, "0000:99:00.0")
+        }
+        XCTAssertEqual(error.errno, ENODEV)
+        XCTAssertEqual(error.message, "no parent pci/0000:99:00.0")
+        XCTAssertEqual(error.offset, firstOffset + 8)
+    }
+
     func testNoSuchType() async throws {
         let error = try await reject(.devNew) { a in
             putParent(&a)

@@ -16,3 +16,18 @@ final class DumpPackingTests: XCTestCase {
         XCTAssertEqual(parsed.last?.header.type, MessageType.done, "NLMSG_DONE closes the last part")
     }
 }
+
+final class ReplyAddressingTests: XCTestCase {
+    func testRepliesCarryTheSendersRealPortNotTheHeaders() throws {
+        guard getuid() == 0 else { throw XCTSkip("the model needs CAP_NET_ADMIN") }
+        let port = UInt32.random(in: 1...200) << 22 | UInt32.random(in: 0x100000..<0x400000)
+        let server = try ModelServer(configuration: ModelConfiguration(port: port, groupIDs: ["config": 32, "events": 31]),
+                                     machine: DefaultMachine.make())
+        let request = GenericMessage(family: ModelConfiguration.defaultFamilyID, command: 1, version: 1,
+                                     flags: [.request, .dump], sequence: 5, port: 0)
+        let answer = server.respond(to: request.netlinkMessage, from: 4242, credentials: nil)
+        let messages = try answer.datagrams.flatMap { try NetlinkMessage.parse($0) }
+        XCTAssertFalse(messages.isEmpty)
+        XCTAssertTrue(messages.allSatisfy { $0.header.port == 4242 && $0.header.sequence == 5 })
+    }
+}

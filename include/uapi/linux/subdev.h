@@ -28,8 +28,9 @@
 
 /*
  * Netlink port id (0x4B000000) that the user-space model, subdevd, binds by
- * default; a real kernel answers at port 0. A multiple of 2^22, which neither
- * kernel autobind nor libnl's port allocation can produce.
+ * default; a real kernel answers at port 0. Above every process id, so kernel
+ * autobind cannot take it; below 2^31, where autobind's fallback ids live; a
+ * multiple of 2^22, which libnl's ports never are.
  */
 #define SUBDEV_MODEL_PORT 1258291200
 
@@ -219,8 +220,9 @@ enum {
  *	device API a subdevice of the type speaks, such as vfio-pci.
  * @SUBDEV_A_TYPE_DESCRIPTION: [string, max-len 255 (string-value-len)]
  *	One line that tells an operator what the type is.
- * @SUBDEV_A_TYPE_AVAILABLE: [u32] How many more subdevices of the type
- *	fit now, given what is already reserved.
+ * @SUBDEV_A_TYPE_AVAILABLE: [u32] How many more subdevices of the type,
+ *	with every parameter at its default, fit now, given what is already
+ *	reserved.
  * @SUBDEV_A_TYPE_PARAM: [nest of param, multi-attr] Schema of one
  *	parameter; repeated for each.
  * @SUBDEV_A_TYPE_DISPLAY: [u8, enum subdev_display] How a subdevice of
