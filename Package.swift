@@ -24,10 +24,19 @@ let package = Package(
         // Netlink and generic netlink on libnl: sockets, messages, attributes,
         // policies, errors with extended ACK, nlctrl resolution.
         .target(name: "Netlink", dependencies: ["CLibNL"]),
+        // The plugin SDK: what a vendor implements, and the C/JSON interface
+        // of plugins shipped as shared libraries.
+        .target(name: "SubdevPlugin"),
+        // The plugins that ship with subdevd: idxd, vgpu, mtty.
+        .target(name: "SubdevPlugins", dependencies: ["SubdevPlugin"]),
         // Generated from Specs/subdev.yaml by subdev-codegen: do not edit.
         .target(name: "SubdevUAPI", dependencies: ["Netlink"]),
         // The kernel model: the subdev family served over real netlink sockets.
-        .target(name: "SubdevModel", dependencies: ["Netlink", "SubdevUAPI"]),
+        .target(
+            name: "SubdevModel",
+            dependencies: ["Netlink", "SubdevUAPI", "SubdevPlugin", "SubdevPlugins", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("Resources/default-machine.yaml")]
+        ),
         // The typed async client library.
         .target(name: "Subdev", dependencies: ["Netlink", "SubdevUAPI"]),
         .executableTarget(name: "subdevd", dependencies: [
@@ -51,7 +60,7 @@ let package = Package(
         ),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
         .testTarget(name: "CodegenTests", dependencies: ["SubdevCodegen", "SubdevUAPI", "Netlink"]),
-        .testTarget(name: "SubdevModelTests", dependencies: ["SubdevModel", "Netlink"]),
+        .testTarget(name: "SubdevModelTests", dependencies: ["SubdevModel", "SubdevPlugin", "SubdevPlugins", "SubdevUAPI", "Netlink"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Subdev", "SubdevModel", "Netlink", "SubdevUAPI"]),
     ],
     swiftLanguageModes: [.v6]

@@ -30,8 +30,8 @@ run() {
 run parent show
 run type show pci/0000:6a:01.0
 run dev add pci/0000:6a:01.0 type dwq name vm0-wq wq-size 32 priority 5
-run dev add pci/0000:3b:00.0 type vgpu-16q name vm0-gpu frame-rate-limit 30
-run type show pci/0000:3b:00.0 vgpu-16q
+run dev add pci/0000:3b:00.0 type A40-16Q name vm0-gpu frame-rate-limit 30
+run type show pci/0000:3b:00.0 A40-16Q
 run dev show
 run dev set vm0-wq state down priority 9
 run -j -p dev show vm0-wq

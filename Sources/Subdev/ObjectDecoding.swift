@@ -38,7 +38,9 @@ enum ObjectDecoding {
             available: try d.integer(SubdevTypeAttr.available) ?? 0,
             params: try d.nestedAll(SubdevTypeAttr.param).map(param),
             display: try d.integer(SubdevTypeAttr.display, as: UInt8.self).flatMap { SubdevDisplay(rawValue: UInt32($0)) },
-            migratable: d.has(SubdevTypeAttr.migratable))
+            migratable: d.has(SubdevTypeAttr.migratable),
+            migrationCompat: try d.string(SubdevTypeAttr.migrationCompat),
+            capabilities: try d.nestedAll(SubdevTypeAttr.capability).map { try fact($0, in: "type") })
     }
 
     static func param(_ d: AttributeDecoder) throws -> ParamInfo {
@@ -52,7 +54,20 @@ enum ObjectDecoding {
             defaultValue: defaultValue,
             choices: try d.all(SubdevParamAttr.choice).map { try $0.string() },
             mutable: d.has(SubdevParamAttr.mutable),
+            optional: d.has(SubdevParamAttr.optional),
             doc: try d.string(SubdevParamAttr.doc) ?? "")
+    }
+
+    static func value(_ d: AttributeDecoder) throws -> ParamValue? {
+        try d.integer(SubdevParamAttr.valueInt, as: UInt64.self).map { .int($0) }
+            ?? d.string(SubdevParamAttr.valueStr).map { .string($0) }
+    }
+
+    static func fact(_ d: AttributeDecoder, in object: String) throws -> FactInfo {
+        FactInfo(name: try require(d.string(SubdevParamAttr.name), "fact name", in: object),
+                 kind: try d.integer(SubdevParamAttr.kind, as: UInt8.self).flatMap { SubdevParamKind(rawValue: UInt32($0)) },
+                 value: try require(value(d), "fact value", in: object),
+                 doc: try d.string(SubdevParamAttr.doc) ?? "")
     }
 
     static func device(_ d: AttributeDecoder) throws -> DeviceInfo {
@@ -64,12 +79,10 @@ enum ObjectDecoding {
             adminState: try d.integer(SubdevDevAttr.adminState, as: UInt8.self).flatMap { SubdevAdminState(rawValue: UInt32($0)) },
             operState: try d.integer(SubdevDevAttr.operState, as: UInt8.self).flatMap { SubdevOperState(rawValue: UInt32($0)) },
             params: try d.nestedAll(SubdevDevAttr.param).map { p in
-                let value: ParamValue? = try p.integer(SubdevParamAttr.valueInt, as: UInt64.self).map { .int($0) }
-                    ?? p.string(SubdevParamAttr.valueStr).map { .string($0) }
-                return ParamSetting(
+                ParamSetting(
                     name: try require(p.string(SubdevParamAttr.name), "param name", in: "dev"),
                     kind: try p.integer(SubdevParamAttr.kind, as: UInt8.self).flatMap { SubdevParamKind(rawValue: UInt32($0)) },
-                    value: try require(value, "param value", in: "dev"))
+                    value: try require(value(p), "param value", in: "dev"))
             },
             vfio: try d.nested(SubdevDevAttr.vfio).map { v in
                 VFIOInfo(index: try require(v.integer(SubdevVfioAttr.index), "vfio index", in: "dev"),
@@ -77,6 +90,7 @@ enum ObjectDecoding {
                          sysfsPath: try v.string(SubdevVfioAttr.sysfsPath) ?? "",
                          iommuGroup: try v.integer(SubdevVfioAttr.iommuGroup),
                          pasid: try v.integer(SubdevVfioAttr.pasid))
-            })
+            },
+            details: try d.nestedAll(SubdevDevAttr.detail).map { try fact($0, in: "dev") })
     }
 }

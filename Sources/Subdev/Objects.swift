@@ -39,6 +39,8 @@ public struct ParamInfo: Sendable, Hashable {
     public var defaultValue: ParamValue?
     public var choices: [String]
     public var mutable: Bool
+    /// Whether a request may leave it out though it has no default.
+    public var optional: Bool
     public var doc: String
 
     /// Whether values travel in `value-int` (else `value-str`).
@@ -62,6 +64,18 @@ public struct TypeInfo: Sendable, Hashable {
     public var params: [ParamInfo]
     public var display: SubdevDisplay?
     public var migratable: Bool
+    /// What a migration compatibility check compares, for migratable types.
+    public var migrationCompat: String?
+    /// Typed facts about every subdevice of the type.
+    public var capabilities: [FactInfo]
+}
+
+/// A typed fact: a capability of a type, or a detail of a subdevice.
+public struct FactInfo: Sendable, Hashable {
+    public var name: String
+    public var kind: SubdevParamKind?
+    public var value: ParamValue
+    public var doc: String
 }
 
 /// The VFIO registration of a subdevice.
@@ -90,6 +104,8 @@ public struct DeviceInfo: Sendable, Hashable {
     public var operState: SubdevOperState?
     public var params: [ParamSetting]
     public var vfio: VFIOInfo?
+    /// Facts its plugin reports, such as its WQ or framebuffer offset.
+    public var details: [FactInfo]
 
     /// `parent/index`.
     public var handle: DeviceHandle { .index(parent, index) }

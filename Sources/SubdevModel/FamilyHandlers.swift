@@ -1,4 +1,5 @@
 import Netlink
+import SubdevPlugin
 import SubdevUAPI
 #if canImport(Glibc)
 import Glibc
@@ -48,7 +49,8 @@ struct FamilyHandlers {
 
     private func encodeParent(_ position: Int) -> [UInt8] {
         let parent = machine.parents[position]
-        return ObjectEncoding.parent(parent, deviceCount: machine.devices.count { $0.parentHandle == parent.handle })
+        return ObjectEncoding.parent(parent, counters: machine.counters(of: parent),
+                                     deviceCount: machine.devices.count { $0.parentHandle == parent.handle })
     }
 
     // MARK: types
@@ -61,12 +63,16 @@ struct FamilyHandlers {
             throw NetlinkError(errno: ENOENT, message: "parent \(parent.handle) has no type \(name)",
                                offset: request.offset(of: SubdevTypeAttr.name).map(UInt32.init))
         }
-        return HandlerOutput(replies: [ObjectEncoding.type(type, of: parent)])
+        return HandlerOutput(replies: [encodeType(type, of: parent)])
     }
 
     private func typeDump(_ request: Request) throws -> HandlerOutput {
         let parents = try filterParents(request, bus: SubdevTypeAttr.busName, name: SubdevTypeAttr.devName)
-        return HandlerOutput(replies: parents.flatMap { parent in parent.types.map { ObjectEncoding.type($0, of: parent) } })
+        return HandlerOutput(replies: parents.flatMap { parent in parent.spec.types.map { encodeType($0, of: parent) } })
+    }
+
+    private func encodeType(_ type: TypeSpec, of parent: Parent) -> [UInt8] {
+        ObjectEncoding.type(type, of: parent, available: machine.available(type, on: parent))
     }
 
     // MARK: subdevices

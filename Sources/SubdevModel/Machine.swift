@@ -1,4 +1,5 @@
 import Netlink
+import SubdevPlugin
 import SubdevUAPI
 #if canImport(Glibc)
 import Glibc
@@ -11,11 +12,20 @@ public struct RequestParam: Sendable {
     public var value: ParamValue
     /// Offset of the param nest from the start of the message.
     public var offset: Int
+
+    public init(name: String, value: ParamValue, offset: Int) {
+        self.name = name
+        self.value = value
+        self.offset = offset
+    }
 }
 
-/// The simulated machine: parents, their types and counters, and the
-/// subdevices carved out of them. All mutations are all-or-nothing: a
-/// method that throws has changed nothing.
+/// The simulated machine: parents driven by plugins, and the subdevices
+/// carved out of them.
+///
+/// Plugins plan, the machine applies: every plan is checked against the
+/// parent's counters and placements and applied whole, so a method that
+/// throws has changed nothing, whatever the plugin did.
 ///
 /// Not thread-safe; the model's server runs every handler on one thread,
 /// as the kernel's `genl_mutex` serialises a family's handlers.
@@ -24,17 +34,19 @@ public struct Machine: Sendable {
     /// Subdevices in parent order, then index order.
     public private(set) var devices: [Subdevice] = []
     private var nextPASID: UInt32 = 1
+    /// Largest number of instances `available` finds by planning one after another.
+    static let availabilityProbeLimit: UInt32 = 4096
 
     public init(parents: [Parent]) {
         self.parents = parents
     }
 
-    /// The index of the parent `bus/name`.
+    // MARK: lookups
+
     public func parentIndex(bus: String, name: String) -> Int? {
         parents.firstIndex { $0.bus == bus && $0.name == name }
     }
 
-    /// The subdevice at position `i` of `devices` named by parent and index, or by name.
     public func deviceIndex(parent: String, index: UInt32) -> Int? {
         devices.firstIndex { $0.parentHandle == parent && $0.index == index }
     }
@@ -43,8 +55,87 @@ public struct Machine: Sendable {
         devices.firstIndex { $0.name == name }
     }
 
-    /// Creates a subdevice: validates and completes its parameters, reserves
-    /// its resources, gives it the lowest free index and `vfioN`.
+    public func devices(of parent: Parent) -> [Subdevice] {
+        devices.filter { $0.parentHandle == parent.handle }
+    }
+
+    /// The parent as its plugin sees it, without subdevice `excluded`.
+    func state(of parent: Parent, excluding excluded: UInt32? = nil) -> ParentState {
+        ParentState(hardware: parent.hardware, spec: parent.spec,
+                    instances: devices(of: parent).filter { $0.index != excluded }.map(\.instanceState))
+    }
+
+    /// The parent's counters with what is reserved of each.
+    public func counters(of parent: Parent) -> [CounterUsage] {
+        let held = devices(of: parent).map(\.allocation.counters)
+        return parent.spec.counters.map { counter in
+            CounterUsage(name: counter.name, total: counter.total,
+                         reserved: held.reduce(0) { $0 + ($1[counter.name] ?? 0) })
+        }
+    }
+
+    // MARK: capacity
+
+    /// How many more subdevices of `type`, with default parameters, fit on
+    /// `parent` now: the plugin's answer, or found by planning one after
+    /// another on a copy until a plan does not fit.
+    public func available(_ type: TypeSpec, on parent: Parent) -> UInt32 {
+        var state = state(of: parent)
+        if let answer = parent.plugin.available(type: type, in: state) {
+            // The plugin knows its placement rules; the counters bound it too.
+            return min(answer, fitByCounters(Self.defaultCost(type, parent: parent, state: state), parent: parent, state: state))
+        }
+        let defaults = type.defaults
+        var count: UInt32 = 0
+        while count < Self.availabilityProbeLimit,
+              let plan = try? Self.withPASID(parent.plugin.allocate(type: type, params: defaults, in: state)),
+              Self.shortfall(of: plan, on: parent, state: state) == nil {
+            state.instances.append(InstanceState(index: UInt32.max - count, type: type.name, params: defaults, allocation: plan))
+            count += 1
+        }
+        return count
+    }
+
+    static func defaultCost(_ type: TypeSpec, parent: Parent, state: ParentState) -> [String: UInt64] {
+        (try? withPASID(parent.plugin.allocate(type: type, params: type.defaults, in: state)).counters) ?? [:]
+    }
+
+    func fitByCounters(_ cost: [String: UInt64], parent: Parent, state: ParentState) -> UInt32 {
+        var fit = UInt64(UInt32.max)
+        for (name, amount) in cost where amount > 0 {
+            fit = min(fit, state.free(name) / amount)
+        }
+        return UInt32(fit)
+    }
+
+    /// A plan with its PASID counted in the `pasids` counter.
+    static func withPASID(_ plan: Allocation) -> Allocation {
+        var plan = plan
+        if plan.pasid { plan.counters["pasids", default: 0] += 1 }
+        return plan
+    }
+
+    /// Says which counter `plan` does not fit in, or that its placement is
+    /// taken; `nil` when it fits. `purpose` ends the counter sentence.
+    static func shortfall(of plan: Allocation, on parent: Parent, state: ParentState, for purpose: String = "") -> String? {
+        for (name, needed) in plan.counters.sorted(by: { $0.key < $1.key }) where needed > 0 {
+            guard parent.spec.counters.contains(where: { $0.name == name }) else {
+                return "plugin \(parent.plugin.driver) planned \(needed) of \(name), a counter \(parent.handle) does not have"
+            }
+            let free = state.free(name)
+            if needed > free { return "not enough \(name) on \(parent.handle)\(purpose): \(needed) needed, \(free) free" }
+        }
+        if let placement = plan.placement, state.placements.contains(placement) {
+            return "plugin \(parent.plugin.driver) placed it at \(placement), which another subdevice of \(parent.handle) holds"
+        }
+        return nil
+    }
+
+    // MARK: changes
+
+    /// Creates a subdevice: checks and completes its parameters, has the
+    /// plugin plan it, checks the plan, then gives it the lowest free
+    /// index, `vfioN` and PASID.
     public mutating func create(parent parentPosition: Int, type typeName: String, name: String?,
                                 adminState: SubdevAdminState, params: [RequestParam],
                                 typeOffset: Int?, nameOffset: Int?) throws -> Subdevice {
@@ -61,19 +152,19 @@ public struct Machine: Sendable {
             throw NetlinkError(errno: EEXIST, message: "a subdevice named \(name) already exists",
                                offset: nameOffset.map(UInt32.init))
         }
-        let values = try Machine.complete(params, for: type)
-        let cost = type.cost(values)
-        if let short = parent.shortfall(for: cost) {
-            throw NetlinkError(errno: ENOSPC, message: "not enough \(short.counter) on \(parent.handle) for a \(typeName): \(short.needed) needed, \(short.free) free")
+        let values = try Self.complete(params, for: type)
+        let state = state(of: parent)
+        let plan = Self.withPASID(try Self.plan(parent, type: type) { try parent.plugin.allocate(type: type, params: values, in: state) })
+        if let short = Self.shortfall(of: plan, on: parent, state: state, for: " for a new \(typeName)") {
+            throw NetlinkError(errno: ENOSPC, message: short)
         }
-        let index = lowestFree(devices.filter { $0.parentHandle == parent.handle }.map(\.index))
+        let index = lowestFree(devices(of: parent).map(\.index))
         let device = Subdevice(
             parentHandle: parent.handle, index: index, name: name, typeName: typeName,
             adminState: adminState, operState: adminState == .up ? .up : .down,
             params: type.params.compactMap { schema in values[schema.name].map { (schema.name, $0) } },
-            reservation: cost, vfioIndex: lowestFree(devices.map(\.vfioIndex)),
-            pasid: type.usesPASID ? takePASID() : nil)
-        parents[parentPosition].reserve(cost)
+            allocation: plan, vfioIndex: lowestFree(devices.map(\.vfioIndex)),
+            pasid: plan.pasid ? takePASID() : nil)
         let position = devices.firstIndex { other in
             let otherParent = parents.firstIndex { $0.handle == other.parentHandle } ?? 0
             return otherParent > parentPosition || (otherParent == parentPosition && other.index > index)
@@ -87,11 +178,11 @@ public struct Machine: Sendable {
     /// - Returns: whether anything changed.
     public mutating func modify(device position: Int, adminState: SubdevAdminState?, params: [RequestParam]) throws -> Bool {
         var device = devices[position]
-        guard let parentPosition = parents.firstIndex(where: { $0.handle == device.parentHandle }),
-              let type = parents[parentPosition].type(device.typeName) else {
+        guard let parent = parents.first(where: { $0.handle == device.parentHandle }),
+              let type = parent.type(device.typeName) else {
             throw NetlinkError(errno: ENODEV, message: "subdevice \(device.handle) lost its parent")
         }
-        var values = Dictionary(uniqueKeysWithValues: device.params.map { ($0.name, $0.value) })
+        var values = device.instanceState.params
         for param in params {
             guard let schema = type.param(param.name) else {
                 throw NetlinkError(errno: EINVAL, message: "type \(type.name) has no parameter \(param.name)", offset: UInt32(param.offset))
@@ -104,37 +195,55 @@ public struct Machine: Sendable {
             }
             values[param.name] = param.value
         }
-        let cost = type.cost(values)
-        if cost != device.reservation, let short = parents[parentPosition].shortfall(for: cost, returning: device.reservation) {
-            throw NetlinkError(errno: ENOSPC, message: "not enough \(short.counter) on \(device.parentHandle): \(short.needed) needed, \(short.free) free")
+        let paramsChanged = values != device.instanceState.params
+        let stateChanged = adminState.map { $0 != device.adminState } ?? false
+        guard paramsChanged || stateChanged else { return false }
+        if paramsChanged {
+            let state = state(of: parent, excluding: device.index)
+            let instance = device.instanceState
+            var plan = try Self.plan(parent, type: type) {
+                try parent.plugin.reallocate(instance, type: type, params: values, in: state)
+            }
+            plan.pasid = device.allocation.pasid
+            let counted = Self.withPASID(plan)
+            if let short = Self.shortfall(of: counted, on: parent, state: state, for: " for \(device.handle)") {
+                throw NetlinkError(errno: ENOSPC, message: short)
+            }
+            device.allocation = counted
+            device.params = device.params.map { ($0.name, values[$0.name] ?? $0.value) }
         }
-        let before = (device.adminState, device.params.map(\.value))
-        device.params = device.params.map { ($0.name, values[$0.name] ?? $0.value) }
         if let adminState {
             device.adminState = adminState
             if device.operState == .up || device.operState == .down {
                 device.operState = adminState == .up ? .up : .down
             }
         }
-        guard before != (device.adminState, device.params.map(\.value)) else { return false }
-        parents[parentPosition].release(device.reservation)
-        parents[parentPosition].reserve(cost)
-        device.reservation = cost
         devices[position] = device
         return true
     }
 
-    /// Deletes subdevice `position` and returns its resources.
+    /// Deletes subdevice `position`; what it held returns to its parent.
     public mutating func delete(device position: Int) -> Subdevice {
-        let device = devices.remove(at: position)
-        if let parentPosition = parents.firstIndex(where: { $0.handle == device.parentHandle }) {
-            parents[parentPosition].release(device.reservation)
+        let device = devices[position]
+        if let parent = parents.first(where: { $0.handle == device.parentHandle }) {
+            parent.plugin.destroy(device.instanceState, in: state(of: parent, excluding: device.index))
         }
-        return device
+        return devices.remove(at: position)
+    }
+
+    /// Runs a plugin's planning and turns its errors into netlink errors.
+    static func plan(_ parent: Parent, type: TypeSpec, _ body: () throws -> Allocation) throws -> Allocation {
+        do {
+            return try body()
+        } catch let error as PluginError {
+            throw NetlinkError(errno: error.errno, message: error.message)
+        } catch {
+            throw NetlinkError(errno: EIO, message: "plugin \(parent.plugin.driver) failed to plan a \(type.name): \(error)")
+        }
     }
 
     /// Checks request parameters against the type's schema and fills in defaults.
-    static func complete(_ params: [RequestParam], for type: DeviceType) throws -> [String: ParamValue] {
+    static func complete(_ params: [RequestParam], for type: TypeSpec) throws -> [String: ParamValue] {
         var values: [String: ParamValue] = [:]
         for param in params {
             guard let schema = type.param(param.name) else {
@@ -149,10 +258,11 @@ public struct Machine: Sendable {
             values[param.name] = param.value
         }
         for schema in type.params where values[schema.name] == nil {
-            guard let value = schema.defaultValue else {
+            if let value = schema.defaultValue {
+                values[schema.name] = value
+            } else if !schema.optional {
                 throw NetlinkError(errno: EINVAL, message: "type \(type.name) needs parameter \(schema.name)")
             }
-            values[schema.name] = value
         }
         return values
     }

@@ -1,17 +1,18 @@
 import Netlink
+import SubdevPlugin
 import SubdevUAPI
 
 /// How the model's objects go on the wire: the attributes of replies,
 /// dumps and notifications, in the order the spec lists them.
 enum ObjectEncoding {
-    static func parent(_ parent: Parent, deviceCount: Int) -> [UInt8] {
+    static func parent(_ parent: Parent, counters: [CounterUsage], deviceCount: Int) -> [UInt8] {
         var out = AttributeEncoder()
         out.put(SubdevParentAttr.busName, parent.bus)
         out.put(SubdevParentAttr.devName, parent.name)
-        out.put(SubdevParentAttr.vendor, parent.vendor)
-        out.put(SubdevParentAttr.driver, parent.driver)
-        for type in parent.types { out.put(SubdevParentAttr.typeName, type.name) }
-        for counter in parent.counters {
+        out.put(SubdevParentAttr.vendor, parent.spec.vendor)
+        out.put(SubdevParentAttr.driver, parent.plugin.driver)
+        for type in parent.spec.types { out.put(SubdevParentAttr.typeName, type.name) }
+        for counter in counters {
             out.nest(SubdevParentAttr.counter) { nest in
                 nest.put(SubdevCounterAttr.name, counter.name)
                 nest.put(SubdevCounterAttr.total, counter.total)
@@ -22,27 +23,33 @@ enum ObjectEncoding {
         return out.bytes
     }
 
-    static func type(_ type: DeviceType, of parent: Parent) -> [UInt8] {
+    static func type(_ type: TypeSpec, of parent: Parent, available: UInt32) -> [UInt8] {
         var out = AttributeEncoder()
         out.put(SubdevTypeAttr.busName, parent.bus)
         out.put(SubdevTypeAttr.devName, parent.name)
         out.put(SubdevTypeAttr.name, type.name)
-        out.put(SubdevTypeAttr.class, UInt8(type.typeClass.rawValue))
+        out.put(SubdevTypeAttr.class, wire(SubdevTypeClass(name: type.typeClass.rawValue)))
         out.put(SubdevTypeAttr.deviceApi, type.deviceAPI)
         out.put(SubdevTypeAttr.description, type.description)
-        out.put(SubdevTypeAttr.available, parent.instancesThatFit(type.defaultCost))
+        out.put(SubdevTypeAttr.available, available)
         for param in type.params {
             out.nest(SubdevTypeAttr.param) { nest in schema(param, into: &nest) }
         }
-        out.put(SubdevTypeAttr.display, UInt8(type.display.rawValue))
-        if type.migratable { out.putFlag(SubdevTypeAttr.migratable) }
+        out.put(SubdevTypeAttr.display, wire(SubdevDisplay(name: type.display.rawValue)))
+        if type.migration.supported {
+            out.putFlag(SubdevTypeAttr.migratable)
+            out.put(SubdevTypeAttr.migrationCompat, type.migration.compatibility)
+        }
+        for fact in type.capabilities {
+            out.nest(SubdevTypeAttr.capability) { nest in self.fact(fact, into: &nest) }
+        }
         return out.bytes
     }
 
     static func schema(_ param: ParamSchema, into out: inout AttributeEncoder) {
         out.put(SubdevParamAttr.name, param.name)
-        out.put(SubdevParamAttr.kind, UInt8(param.kind.rawValue))
-        if param.isInteger {
+        out.put(SubdevParamAttr.kind, wire(SubdevParamKind(name: param.kind.rawValue)))
+        if param.kind.isInteger {
             out.put(SubdevParamAttr.minInt, param.range.lowerBound)
             out.put(SubdevParamAttr.maxInt, param.range.upperBound)
         }
@@ -54,6 +61,21 @@ enum ObjectEncoding {
         for choice in param.choices { out.put(SubdevParamAttr.choice, choice) }
         if param.mutable { out.putFlag(SubdevParamAttr.mutable) }
         out.put(SubdevParamAttr.doc, param.doc)
+        if param.optional { out.putFlag(SubdevParamAttr.optional) }
+    }
+
+    static func fact(_ fact: Fact, into out: inout AttributeEncoder) {
+        out.put(SubdevParamAttr.name, fact.name)
+        out.put(SubdevParamAttr.kind, wire(SubdevParamKind(name: fact.kind.rawValue)))
+        value(fact.value, into: &out)
+        if !fact.doc.isEmpty { out.put(SubdevParamAttr.doc, fact.doc) }
+    }
+
+    static func value(_ value: ParamValue, into out: inout AttributeEncoder) {
+        switch value {
+        case .int(let number): out.put(SubdevParamAttr.valueInt, number)
+        case .string(let text): out.put(SubdevParamAttr.valueStr, text)
+        }
     }
 
     static func device(_ device: Subdevice, parent: Parent) -> [UInt8] {
@@ -66,14 +88,11 @@ enum ObjectEncoding {
         out.put(SubdevDevAttr.adminState, UInt8(device.adminState.rawValue))
         out.put(SubdevDevAttr.operState, UInt8(device.operState.rawValue))
         let type = parent.type(device.typeName)
-        for (name, value) in device.params {
+        for (name, setting) in device.params {
             out.nest(SubdevDevAttr.param) { nest in
                 nest.put(SubdevParamAttr.name, name)
-                if let kind = type?.param(name)?.kind { nest.put(SubdevParamAttr.kind, UInt8(kind.rawValue)) }
-                switch value {
-                case .int(let number): nest.put(SubdevParamAttr.valueInt, number)
-                case .string(let text): nest.put(SubdevParamAttr.valueStr, text)
-                }
+                if let kind = type?.param(name)?.kind { nest.put(SubdevParamAttr.kind, wire(SubdevParamKind(name: kind.rawValue))) }
+                value(setting, into: &nest)
             }
         }
         out.nest(SubdevDevAttr.vfio) { nest in
@@ -83,6 +102,15 @@ enum ObjectEncoding {
             nest.put(SubdevVfioAttr.iommuGroup, parent.iommuGroup)
             if let pasid = device.pasid { nest.put(SubdevVfioAttr.pasid, pasid) }
         }
+        for detail in device.allocation.details {
+            out.nest(SubdevDevAttr.detail) { nest in fact(detail, into: &nest) }
+        }
         return out.bytes
+    }
+
+    /// An SDK enum as its uAPI value; the two share their names, and a
+    /// test keeps them in step.
+    static func wire<E: RawRepresentable>(_ value: E?) -> UInt8 where E.RawValue == UInt32 {
+        UInt8(truncatingIfNeeded: value?.rawValue ?? 0)
     }
 }

@@ -1,18 +1,18 @@
+import SubdevPlugin
 import SubdevUAPI
 
 /// A subdevice as the model keeps it.
 public struct Subdevice: Sendable {
-    /// Index of its parent in the machine.
     public var parentHandle: String
     public var index: UInt32
     public var name: String?
     public var typeName: String
     public var adminState: SubdevAdminState
     public var operState: SubdevOperState
-    /// Parameter values in schema order.
+    /// Parameter values in schema order; optional ones left out are absent.
     public var params: [(name: String, value: ParamValue)]
-    /// What it reserved on its parent.
-    public var reservation: ResourceCost
+    /// What it holds on its parent, `pasids` included when it has one.
+    public var allocation: Allocation
     /// N of `/dev/vfio/devices/vfioN`.
     public var vfioIndex: UInt32
     public var pasid: UInt32?
@@ -21,4 +21,11 @@ public struct Subdevice: Sendable {
     public var handle: String { "\(parentHandle)/\(index)" }
 
     public var devNode: String { "/dev/vfio/devices/vfio\(vfioIndex)" }
+
+    /// The subdevice as its plugin sees it.
+    var instanceState: InstanceState {
+        InstanceState(index: index, type: typeName,
+                      params: Dictionary(params.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
+                      allocation: allocation)
+    }
 }

@@ -302,7 +302,8 @@ public enum SubdevParentAttr: UInt16, Sendable, CaseIterable {
 }
 
 /// A parameter of a type: its schema in type-get replies, its value in dev-new and dev-set requests
-/// and in subdevice replies.
+/// and in subdevice replies. Also a typed fact (name, kind, value, doc): a capability of a type or
+/// a detail of a subdevice.
 ///
 /// Attribute types of the spec's attribute set `param`.
 public enum SubdevParamAttr: UInt16, Sendable, CaseIterable {
@@ -336,8 +337,12 @@ public enum SubdevParamAttr: UInt16, Sendable, CaseIterable {
     /// Present when the parameter may be changed while the subdevice exists.
     case mutable = 10
 
-    /// What the parameter means, in one sentence.
+    /// What the parameter (or fact) means, in one sentence.
     case doc = 11
+
+    /// Present when a request may leave the parameter out though it has no default; the plugin then
+    /// chooses (a placement, say).
+    case optional = 12
 
     /// The spec's name of the attribute, such as `name`.
     public var name: String {
@@ -353,6 +358,7 @@ public enum SubdevParamAttr: UInt16, Sendable, CaseIterable {
         case .choice: return "choice"
         case .mutable: return "mutable"
         case .doc: return "doc"
+        case .optional: return "optional"
         }
     }
 }
@@ -392,6 +398,14 @@ public enum SubdevTypeAttr: UInt16, Sendable, CaseIterable {
     /// Present when a subdevice of the type supports live migration.
     case migratable = 10
 
+    /// For a migratable type, the data a compatibility check compares: a string the vendor defines;
+    /// equal strings can migrate to each other.
+    case migrationCompat = 11
+
+    /// A typed fact about every subdevice of the type (name, kind, value, doc), such as heads or
+    /// max-resolution; repeated for each.
+    case capability = 12
+
     /// The spec's name of the attribute, such as `bus-name`.
     public var name: String {
         switch self {
@@ -405,6 +419,8 @@ public enum SubdevTypeAttr: UInt16, Sendable, CaseIterable {
         case .param: return "param"
         case .display: return "display"
         case .migratable: return "migratable"
+        case .migrationCompat: return "migration-compat"
+        case .capability: return "capability"
         }
     }
 }
@@ -472,6 +488,10 @@ public enum SubdevDevAttr: UInt16, Sendable, CaseIterable {
     /// VFIO registration of the subdevice.
     case vfio = 9
 
+    /// A typed fact about this subdevice that its plugin reports (name, kind, value, doc), such as
+    /// its WQ or framebuffer offset; repeated for each.
+    case detail = 10
+
     /// The spec's name of the attribute, such as `bus-name`.
     public var name: String {
         switch self {
@@ -484,6 +504,7 @@ public enum SubdevDevAttr: UInt16, Sendable, CaseIterable {
         case .operState: return "oper-state"
         case .param: return "param"
         case .vfio: return "vfio"
+        case .detail: return "detail"
         }
     }
 }
@@ -588,6 +609,7 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 9, name: "choice", type: .string, maxLength: 63, multi: true),
             AttributePolicy(id: 10, name: "mutable", type: .flag),
             AttributePolicy(id: 11, name: "doc", type: .string, maxLength: 255),
+            AttributePolicy(id: 12, name: "optional", type: .flag),
         ]),
         AttributeSetPolicy(name: "type", attributes: [
             AttributePolicy(id: 1, name: "bus-name", type: .string, maxLength: 63),
@@ -600,6 +622,8 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 8, name: "param", type: .nest, nestedSet: "param", multi: true),
             AttributePolicy(id: 9, name: "display", type: .u8, min: 0, max: 2, enumName: "display"),
             AttributePolicy(id: 10, name: "migratable", type: .flag),
+            AttributePolicy(id: 11, name: "migration-compat", type: .string, maxLength: 255),
+            AttributePolicy(id: 12, name: "capability", type: .nest, nestedSet: "param", multi: true),
         ]),
         AttributeSetPolicy(name: "vfio", attributes: [
             AttributePolicy(id: 1, name: "index", type: .u32),
@@ -618,6 +642,7 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 7, name: "oper-state", type: .u8, min: 0, max: 3, enumName: "oper-state"),
             AttributePolicy(id: 8, name: "param", type: .nest, nestedSet: "param", multi: true),
             AttributePolicy(id: 9, name: "vfio", type: .nest, nestedSet: "vfio"),
+            AttributePolicy(id: 10, name: "detail", type: .nest, nestedSet: "param", multi: true),
         ]),
     ],
     operations: [

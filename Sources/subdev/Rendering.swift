@@ -31,12 +31,17 @@ enum Rendering {
         if let display = type.display { head += " display \(display)" }
         if type.migratable { head += " migratable" }
         var lines = [head, "  description \(quoted(type.description))"]
+        if !type.capabilities.isEmpty {
+            lines.append("  capabilities " + type.capabilities.map { "\($0.name) \(display($0.value, kind: $0.kind))" }.joined(separator: " "))
+        }
+        if let compat = type.migrationCompat { lines.append("  migration-compat \(compat)") }
         for param in type.params {
             var line = "  param \(param.name) \(param.kind)"
             if param.kind == .enum { line += " choices \(param.choices.joined(separator: ","))" }
             if param.isInteger, param.kind != .bool, let min = param.min, let max = param.max { line += " range \(min)..\(max)" }
             if let value = param.defaultValue { line += " default \(display(value, kind: param.kind))" }
             if param.mutable { line += " mutable" }
+            if param.optional { line += " optional" }
             lines.append(line)
             if !param.doc.isEmpty { lines.append("    \(param.doc)") }
         }
@@ -45,11 +50,14 @@ enum Rendering {
 
     static func json(_ type: TypeInfo) -> [String: Any] {
         var object: [String: Any] = ["device-api": type.deviceAPI, "description": type.description,
-                                     "available": type.available, "migratable": type.migratable]
+                                     "available": type.available, "migratable": type.migratable,
+                                     "capabilities": facts(type.capabilities)]
+        if let compat = type.migrationCompat { object["migration-compat"] = compat }
         if let typeClass = type.typeClass { object["class"] = typeClass.name }
         if let display = type.display { object["display"] = display.name }
         object["params"] = type.params.map { param -> [String: Any] in
-            var entry: [String: Any] = ["name": param.name, "kind": param.kind.name, "mutable": param.mutable, "doc": param.doc]
+            var entry: [String: Any] = ["name": param.name, "kind": param.kind.name, "mutable": param.mutable,
+                                        "optional": param.optional, "doc": param.doc]
             if param.isInteger, param.kind != .bool {
                 if let min = param.min { entry["min"] = min }
                 if let max = param.max { entry["max"] = max }
@@ -79,6 +87,9 @@ enum Rendering {
         if !device.params.isEmpty {
             lines.append("  params " + device.params.map { "\($0.name) \(display($0.value, kind: $0.kind))" }.joined(separator: " "))
         }
+        if !device.details.isEmpty {
+            lines.append("  details " + device.details.map { "\($0.name) \(display($0.value, kind: $0.kind))" }.joined(separator: " "))
+        }
         return lines
     }
 
@@ -94,7 +105,12 @@ enum Rendering {
             object["vfio"] = entry
         }
         object["params"] = Dictionary(uniqueKeysWithValues: device.params.map { ($0.name, jsonValue($0.value, kind: $0.kind)) })
+        if !device.details.isEmpty { object["details"] = facts(device.details) }
         return object
+    }
+
+    static func facts(_ facts: [FactInfo]) -> [String: Any] {
+        Dictionary(facts.map { ($0.name, jsonValue($0.value, kind: $0.kind)) }, uniquingKeysWith: { $1 })
     }
 
     static func key(_ device: DeviceInfo) -> String { "\(device.parent)/\(device.index)" }

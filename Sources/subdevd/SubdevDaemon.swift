@@ -13,7 +13,8 @@ struct SubdevDaemon: ParsableCommand {
         Binds the port id on NETLINK_GENERIC and NETLINK_USERSOCK, answers \
         CTRL_CMD_GETFAMILY for subdev there, and prints 'subdevd ready port=<id>' \
         once it answers requests. With no arguments it serves the embedded default \
-        machine: a DSA-like accelerator pci/0000:6a:01.0 and a GPU pci/0000:3b:00.0.
+        machine: a DSA-like accelerator pci/0000:6a:01.0, a GPU pci/0000:3b:00.0 and a \
+        virtual serial card virtual/mtty.
         """)
 
     @Option(name: .long, help: ArgumentHelp(
@@ -23,6 +24,14 @@ struct SubdevDaemon: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Generic netlink family id to answer to (default 0x500, above GENL_MAX_ID).", valueName: "id"))
     var familyId: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Simulated hardware to serve, a YAML description (default: the embedded machine).", valueName: "file"))
+    var hardware: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Load vendor plugins (*.so) from this directory, besides the built-in idxd, vgpu and mtty.", valueName: "dir"))
+    var pluginDir: String?
 
     func run() throws {
         var configuration = ModelConfiguration()
@@ -41,7 +50,25 @@ struct SubdevDaemon: ParsableCommand {
         }
         let server: ModelServer
         do {
-            server = try ModelServer(configuration: configuration, machine: DefaultMachine.make())
+            var plugins = PluginRegistry.builtIn
+            if let pluginDir { try PluginLoader.loadDirectory(pluginDir, into: &plugins) }
+            let machine: Machine
+            if let hardware {
+                let text: String
+                do {
+                    text = try String(contentsOfFile: hardware, encoding: .utf8)
+                } catch {
+                    throw PluginLoadError("\(hardware): cannot be read: \(error.localizedDescription)")
+                }
+                do {
+                    machine = try HardwareFile.load(text, plugins: plugins)
+                } catch {
+                    throw PluginLoadError("\(hardware): \(error)")
+                }
+            } else {
+                machine = try HardwareFile.load(try HardwareFile.embeddedDefault(), plugins: plugins)
+            }
+            server = try ModelServer(configuration: configuration, machine: machine)
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode.failure

@@ -58,7 +58,7 @@ final class GeneratedUAPITests: XCTestCase {
         XCTAssertEqual(policy.sets.keys.sorted(), ["counter", "dev", "param", "parent", "type", "vfio"])
 
         let dev = try XCTUnwrap(policy.sets["dev"])
-        XCTAssertEqual(dev.maxType, 9)
+        XCTAssertEqual(dev.maxType, 10)
         let name = try XCTUnwrap(dev.attribute(named: "name"))
         XCTAssertEqual(name.id, SubdevDevAttr.name.rawValue)
         XCTAssertEqual(name.type, .string)

@@ -27,7 +27,7 @@ final class GeneratorTests: XCTestCase {
         XCTAssertNil(devSet.dumpPart)
 
         let devGet = try XCTUnwrap(family.operation(named: "dev-get"))
-        XCTAssertEqual(devGet.doPart?.reply?.count, 9, "the YAML alias &dev-all is expanded")
+        XCTAssertEqual(devGet.doPart?.reply?.count, 10, "the YAML alias &dev-all is expanded")
         XCTAssertEqual(family.notifications(of: "dev-get").map(\.name), ["dev-new-ntf", "dev-change-ntf", "dev-del-ntf"])
     }
 

@@ -35,7 +35,7 @@ final class CLIGoldenTests: XCTestCase {
     func testWalkThrough() throws {
         try assertGolden("parent-show.txt", cli(["parent", "show"]).stdout)
         try assertGolden("type-show.txt", cli(["type", "show", "pci/0000:6a:01.0"]).stdout)
-        try assertGolden("type-show.json", cli(["-j", "type", "show", "pci/0000:3b:00.0", "vgpu-8q"]).stdout)
+        try assertGolden("type-show.json", cli(["-j", "type", "show", "pci/0000:3b:00.0", "A40-8Q"]).stdout)
         let add = try cli(["dev", "add", "pci/0000:6a:01.0", "type", "dwq", "name", "vm0", "wq-size", "32", "block-on-fault", "true"])
         XCTAssertEqual(add.status, 0, add.stderr)
         try assertGolden("dev-add.txt", add.stdout)
@@ -50,9 +50,9 @@ final class CLIGoldenTests: XCTestCase {
 
     func testErrorsGoToStderrWithStatusOne() throws {
         let cases: [([String], String)] = [
-            (["dev", "add", "pci/0000:6a:01.0", "type", "dwq", "wq-size", "300"], "Error: wq-size 300 out of range 1..128\n"),
+            (["dev", "add", "pci/0000:6a:01.0", "type", "dwq", "wq-size", "300"], "Error: wq-size 300 out of range 1..96\n"),
             (["dev", "add", "pci/0000:6a:01.0", "type", "dwq", "colour", "red"],
-             "Error: type dwq has no parameter colour (it has: wq-size, priority, block-on-fault)\n"),
+             "Error: type dwq has no parameter colour (it has: wq-size, priority, group, max-transfer-size, max-batch-size, ats-disable, prs-disable, block-on-fault)\n"),
             (["dev", "add", "pci/0000:6a:01.0", "type", "dwq", "block-on-fault", "maybe"],
              "Error: block-on-fault is a bool: give true or false, not maybe\n"),
             (["dev", "add", "pci/0000:99:00.0", "type", "dwq"], "Error: no parent pci/0000:99:00.0\n"),

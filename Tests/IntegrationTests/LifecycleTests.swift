@@ -16,7 +16,7 @@ final class LifecycleTests: XCTestCase {
         XCTAssertEqual(Set(client.family.multicastGroups.keys), ["config", "events"])
 
         let parents = try await client.parents()
-        XCTAssertEqual(parents.map(\.handle), [dsa, gpu])
+        XCTAssertEqual(parents.map(\.handle), [dsa, gpu, ParentHandle(bus: "virtual", name: "mtty")])
         let value1 = try await client.types(of: dsa).isEmpty
         XCTAssertFalse(value1)
         let before = try await client.type("dwq", of: dsa)
@@ -29,7 +29,7 @@ final class LifecycleTests: XCTestCase {
         XCTAssertEqual(created.params.first { $0.name == "wq-size" }?.value, .int(32))
         XCTAssertEqual(created.params.first { $0.name == "block-on-fault" }?.value, .int(0), "defaults are applied")
 
-        let second = try await client.createDevice(parent: gpu, type: "vgpu-8q")
+        let second = try await client.createDevice(parent: gpu, type: "A40-8Q")
         XCTAssertEqual(second.index, 0, "indexes count per parent")
         XCTAssertEqual(second.vfio?.index, 1, "vfioN is the lowest free across the machine")
 
@@ -45,7 +45,7 @@ final class LifecycleTests: XCTestCase {
         let counters = try await client.parent(dsa).counters
         XCTAssertEqual(counters.first { $0.name == "wq-entries" }?.reserved, 32)
         let value6 = try await client.type("dwq", of: dsa).available
-        XCTAssertEqual(value6, 6, "96 free WQ entries fit six more WQs of the default 16")
+        XCTAssertEqual(value6, 4, "64 free WQ entries fit four more WQs of the default 16")
 
         try await client.setDevice(.name("vm0"), adminState: .down, params: [("priority", .int(7))])
         let changed = try await client.device(.name("vm0"))
@@ -81,28 +81,32 @@ final class LifecycleTests: XCTestCase {
         let model = try ModelProcess.start()
         defer { model.stop() }
         let client = try await SubdevClient.connect(port: model.port)
-        for _ in 0..<3 { _ = try await client.createDevice(parent: gpu, type: "vgpu-16q") }
-        let value10 = try await client.type("vgpu-8q", of: gpu).available
+        for _ in 0..<3 { _ = try await client.createDevice(parent: gpu, type: "A40-16Q") }
+        let value10 = try await client.type("A40-16Q", of: gpu).available
         XCTAssertEqual(value10, 0)
-        await XCTAssertThrowsErrno(ENOSPC, try await client.createDevice(parent: gpu, type: "vgpu-8q"),
-                                   message: "not enough fb-bytes on pci/0000:3b:00.0 for a vgpu-8q: 8589934592 needed, 0 free")
+        await XCTAssertThrowsErrno(ENOSPC, try await client.createDevice(parent: gpu, type: "A40-16Q"),
+                                   message: "not enough fb-bytes on pci/0000:3b:00.0 for a new A40-16Q: 17179869184 needed, 0 free")
         let value11 = try await client.devices(of: gpu).count
         XCTAssertEqual(value11, 3)
     }
 
-    func testLargeDumpSpansDatagramsAndArrivesWhole() async throws {
+    func testDumpOfEverySubdeviceArrivesWhole() async throws {
         let model = try ModelProcess.start()
         defer { model.stop() }
         let client = try await SubdevClient.connect(port: model.port)
-        // Eight subdevices with long names: each dev message is several
-        // hundred bytes, so dumps of types and devs exercise multi-part replies.
-        for index in 0..<8 {
-            _ = try await client.createDevice(parent: dsa, type: "dwq", name: String(repeating: "n", count: 60) + "\(index)",
+        // Every dedicated WQ and every slice of the shared one, with long
+        // names: the dump spans many messages.
+        for index in 0..<7 {
+            _ = try await client.createDevice(parent: dsa, type: "dwq", name: String(repeating: "d", count: 60) + "\(index)",
                                               params: [("wq-size", .int(1))])
         }
+        for index in 0..<8 {
+            _ = try await client.createDevice(parent: dsa, type: "swq-slice", name: String(repeating: "s", count: 60) + "\(index)")
+        }
         let devices = try await client.devices()
-        XCTAssertEqual(devices.count, 8)
-        XCTAssertEqual(devices.map(\.index), Array(0..<8))
+        XCTAssertEqual(devices.count, 15)
+        XCTAssertEqual(devices.map(\.index), Array(0..<15))
+        XCTAssertEqual(Set(devices.compactMap(\.vfio?.pasid)).count, 15, "each subdevice has a PASID of its own")
     }
 }
 

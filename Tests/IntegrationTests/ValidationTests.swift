@@ -286,10 +286,10 @@ final class ValidationTests: XCTestCase {
     func testParameterOutOfRange() async throws {
         let error = try await reject(.devNew, param("wq-size", .int(300)))
         XCTAssertEqual(error.errno, EINVAL)
-        XCTAssertEqual(error.message, "wq-size 300 out of range 1..128")
+        XCTAssertEqual(error.message, "wq-size 300 out of range 1..96")
         XCTAssertEqual(error.offset, afterParent + 8)
         let zero = try await reject(.devNew, param("wq-size", .int(0)))
-        XCTAssertEqual(zero.message, "wq-size 0 out of range 1..128")
+        XCTAssertEqual(zero.message, "wq-size 0 out of range 1..96")
     }
 
     func testParameterOfTheWrongKind() async throws {

@@ -22,7 +22,7 @@ final class ReplyAddressingTests: XCTestCase {
         guard getuid() == 0 else { throw XCTSkip("the model needs CAP_NET_ADMIN") }
         let port = UInt32.random(in: 1...200) << 22 | UInt32.random(in: 0x100000..<0x400000)
         let server = try ModelServer(configuration: ModelConfiguration(port: port, groupIDs: ["config": 32, "events": 31]),
-                                     machine: DefaultMachine.make())
+                                     machine: try HardwareFile.load(HardwareFile.embeddedDefault(), plugins: .builtIn))
         let request = GenericMessage(family: ModelConfiguration.defaultFamilyID, command: 1, version: 1,
                                      flags: [.request, .dump], sequence: 5, port: 0)
         let answer = server.respond(to: request.netlinkMessage, from: 4242, credentials: nil)

@@ -166,7 +166,8 @@ enum {
 /*
  * Attribute set param: A parameter of a type: its schema in type-get
  *	replies, its value in dev-new and dev-set requests and in subdevice
- *	replies.
+ *	replies. Also a typed fact (name, kind, value, doc): a capability of a
+ *	type or a detail of a subdevice.
  * @SUBDEV_A_PARAM_NAME: [string, max-len 63 (name-len)] Name of the
  *	parameter, such as wq-size.
  * @SUBDEV_A_PARAM_KIND: [u8, enum subdev_param_kind] Type of the value.
@@ -187,7 +188,10 @@ enum {
  * @SUBDEV_A_PARAM_MUTABLE: [flag] Present when the parameter may be
  *	changed while the subdevice exists.
  * @SUBDEV_A_PARAM_DOC: [string, max-len 255 (string-value-len)] What the
- *	parameter means, in one sentence.
+ *	parameter (or fact) means, in one sentence.
+ * @SUBDEV_A_PARAM_OPTIONAL: [flag] Present when a request may leave the
+ *	parameter out though it has no default; the plugin then chooses (a
+ *	placement, say).
  */
 enum {
 	SUBDEV_A_PARAM_NAME = 1,
@@ -201,6 +205,7 @@ enum {
 	SUBDEV_A_PARAM_CHOICE,
 	SUBDEV_A_PARAM_MUTABLE,
 	SUBDEV_A_PARAM_DOC,
+	SUBDEV_A_PARAM_OPTIONAL,
 
 	__SUBDEV_A_PARAM_MAX,
 	SUBDEV_A_PARAM_MAX = (__SUBDEV_A_PARAM_MAX - 1)
@@ -229,6 +234,13 @@ enum {
  *	the type shows its display.
  * @SUBDEV_A_TYPE_MIGRATABLE: [flag] Present when a subdevice of the type
  *	supports live migration.
+ * @SUBDEV_A_TYPE_MIGRATION_COMPAT: [string, max-len 255
+ *	(string-value-len)] For a migratable type, the data a compatibility
+ *	check compares: a string the vendor defines; equal strings can migrate
+ *	to each other.
+ * @SUBDEV_A_TYPE_CAPABILITY: [nest of param, multi-attr] A typed fact
+ *	about every subdevice of the type (name, kind, value, doc), such as
+ *	heads or max-resolution; repeated for each.
  */
 enum {
 	SUBDEV_A_TYPE_BUS_NAME = 1,
@@ -241,6 +253,8 @@ enum {
 	SUBDEV_A_TYPE_PARAM,
 	SUBDEV_A_TYPE_DISPLAY,
 	SUBDEV_A_TYPE_MIGRATABLE,
+	SUBDEV_A_TYPE_MIGRATION_COMPAT,
+	SUBDEV_A_TYPE_CAPABILITY,
 
 	__SUBDEV_A_TYPE_MAX,
 	SUBDEV_A_TYPE_MAX = (__SUBDEV_A_TYPE_MAX - 1)
@@ -290,6 +304,9 @@ enum {
  * @SUBDEV_A_DEV_PARAM: [nest of param, multi-attr] Value of one
  *	parameter; repeated for each.
  * @SUBDEV_A_DEV_VFIO: [nest of vfio] VFIO registration of the subdevice.
+ * @SUBDEV_A_DEV_DETAIL: [nest of param, multi-attr] A typed fact about
+ *	this subdevice that its plugin reports (name, kind, value, doc), such
+ *	as its WQ or framebuffer offset; repeated for each.
  */
 enum {
 	SUBDEV_A_DEV_BUS_NAME = 1,
@@ -301,6 +318,7 @@ enum {
 	SUBDEV_A_DEV_OPER_STATE,
 	SUBDEV_A_DEV_PARAM,
 	SUBDEV_A_DEV_VFIO,
+	SUBDEV_A_DEV_DETAIL,
 
 	__SUBDEV_A_DEV_MAX,
 	SUBDEV_A_DEV_MAX = (__SUBDEV_A_DEV_MAX - 1)

@@ -1,0 +1,96 @@
+import Foundation
+import SubdevPlugin
+import Yams
+
+/// Reads a hardware description (YAML) into parents driven by plugins.
+///
+/// ```yaml
+/// parents:
+///   - bus: pci
+///     name: "0000:6a:01.0"
+///     driver: idxd            # the plugin
+///     iommu-group: 14
+///     vendor: ...             # optional: overrides the plugin's
+///     config: {...}           # the plugin's own fields
+/// ```
+///
+/// Every error names the line and the field: `line 7:
+/// parents[1].config.framebuffer: expected a size such as 48GiB, got 'lots'`.
+public enum HardwareFile {
+    /// The machine `subdevd` serves with no `--hardware`: a DSA-like
+    /// accelerator, a GPU and a virtual serial card.
+    public static func embeddedDefault() throws -> String {
+        guard let url = Bundle.module.url(forResource: "default-machine", withExtension: "yaml") else {
+            throw ConfigError(line: 0, path: "default-machine.yaml", message: "the embedded default machine is missing from the bundle")
+        }
+        return try String(contentsOf: url, encoding: .utf8)
+    }
+
+    /// Builds the machine a description describes.
+    ///
+    /// - Throws: `ConfigError` naming the line and field at fault.
+    public static func load(_ text: String, plugins: PluginRegistry) throws -> Machine {
+        let root = try parse(text)
+        try root.allowOnly(["parents"])
+        var parents: [Parent] = []
+        for node in try root.require("parents").items() {
+            try node.allowOnly(["bus", "name", "driver", "iommu-group", "vendor", "config"])
+            let bus = try node.string("bus")
+            let name = try node.string("name")
+            for (field, value) in [("bus", bus), ("name", name)] where value.isEmpty || value.contains("/") || value.utf8.count > 63 {
+                throw try node.require(field).error("\(field) must be 1 to 63 bytes without /")
+            }
+            let driverNode = try node.require("driver")
+            let driver = try driverNode.text()
+            guard let plugin = plugins.plugin(for: driver) else {
+                throw driverNode.error("no plugin for driver \(driver) (loaded: \(plugins.drivers.joined(separator: ", ")))")
+            }
+            if parents.contains(where: { $0.bus == bus && $0.name == name }) {
+                throw try node.require("name").error("parent \(bus)/\(name) is described twice")
+            }
+            let config = try node.child("config") ?? HardwareConfig.empty(path: "\(node.path).config")
+            var spec = try plugin.describe(config)
+            if let vendor = try node.child("vendor") { spec.vendor = try vendor.text() }
+            parents.append(Parent(bus: bus, name: name,
+                                  iommuGroup: UInt32(try node.integer("iommu-group", in: 0...UInt64(UInt32.max), default: 0)),
+                                  plugin: plugin, hardware: config, spec: spec))
+        }
+        return Machine(parents: parents)
+    }
+
+    /// Parses YAML into a `HardwareConfig` tree that remembers lines and paths.
+    static func parse(_ text: String) throws -> HardwareConfig {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigError(line: Self.line(of: error), path: "", message: "not valid YAML: \(error)")
+        }
+        guard let node else { throw ConfigError(line: 1, path: "", message: "the description is empty") }
+        return convert(node, path: "")
+    }
+
+    static func convert(_ node: Node, path: String) -> HardwareConfig {
+        let line = node.mark.map { $0.line } ?? 0
+        switch node {
+        case .scalar(let scalar):
+            return HardwareConfig(.scalar(scalar.string), path: path, line: line)
+        case .sequence(let sequence):
+            return HardwareConfig(.list(sequence.enumerated().map { convert($1, path: "\(path)[\($0)]") }), path: path, line: line)
+        case .mapping(let mapping):
+            return HardwareConfig(.map(mapping.map { key, value in
+                let name = key.string ?? "?"
+                return HardwareConfig.Entry(key: name, value: convert(value, path: path.isEmpty ? name : "\(path).\(name)"))
+            }), path: path, line: line)
+        }
+    }
+
+    static func line(of error: YamlError) -> Int {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return mark.line
+        default:
+            return 0
+        }
+    }
+}

@@ -1,0 +1,54 @@
+/// A vendor plugin: supplies the types of the parents it drives, their
+/// parameters and capacity, and plans what each subdevice holds.
+///
+/// Plugins plan; the host applies. `allocate` returns what an instance
+/// would hold given the parent's state; the host checks the plan against
+/// the counters and placements and applies it whole, or reports the
+/// shortfall and changes nothing. So a plugin cannot leave a reservation
+/// behind, whatever it does, and `destroy` returns exactly what was taken.
+///
+/// Methods are called one at a time (the host serialises requests), with
+/// parameters already checked against the type's schema and completed
+/// with defaults.
+public protocol DevicePlugin: Sendable {
+    /// The driver name a hardware description names, such as `idxd`.
+    var driver: String { get }
+
+    /// Describes a parent from its hardware description: vendor, types,
+    /// counters. Throws `ConfigError` naming the field at fault.
+    func describe(_ hardware: HardwareConfig) throws -> ParentSpec
+
+    /// Plans a new instance of `type` with `params` on `parent`.
+    ///
+    /// - Throws: `PluginError`, for example `ENOSPC` naming what is short.
+    func allocate(type: TypeSpec, params: [String: ParamValue], in parent: ParentState) throws -> Allocation
+
+    /// Plans an existing instance with changed (mutable) parameters;
+    /// `parent` no longer counts the instance. The default plans it afresh
+    /// and keeps its placement when the new plan has none.
+    func reallocate(_ instance: InstanceState, type: TypeSpec, params: [String: ParamValue], in parent: ParentState) throws -> Allocation
+
+    /// How many more instances of `type`, with default parameters, fit on
+    /// `parent`; `nil` lets the host find out by planning one after another.
+    func available(type: TypeSpec, in parent: ParentState) -> UInt32?
+
+    /// Resets an instance's (simulated) function, for error recovery.
+    func reset(_ instance: InstanceState, in parent: ParentState) throws
+
+    /// The instance is going; the host returns what it held.
+    func destroy(_ instance: InstanceState, in parent: ParentState)
+}
+
+extension DevicePlugin {
+    public func reallocate(_ instance: InstanceState, type: TypeSpec, params: [String: ParamValue], in parent: ParentState) throws -> Allocation {
+        var plan = try allocate(type: type, params: params, in: parent)
+        if plan.placement == nil { plan.placement = instance.allocation.placement }
+        return plan
+    }
+
+    public func available(type: TypeSpec, in parent: ParentState) -> UInt32? { nil }
+
+    public func reset(_ instance: InstanceState, in parent: ParentState) throws {}
+
+    public func destroy(_ instance: InstanceState, in parent: ParentState) {}
+}

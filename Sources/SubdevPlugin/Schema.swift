@@ -1,0 +1,232 @@
+/// The kind of a parameter or fact value (the spec's `param-kind`).
+public enum ParamKind: String, Codable, Sendable, CaseIterable {
+    case u8, u16, u32, u64, bool, string, `enum`
+
+    /// Whether values are numbers (`value-int`), else text (`value-str`).
+    public var isInteger: Bool {
+        switch self {
+        case .u8, .u16, .u32, .u64, .bool: return true
+        case .string, .enum: return false
+        }
+    }
+
+    /// The largest value the kind holds.
+    public var maximum: UInt64 {
+        switch self {
+        case .u8: return UInt64(UInt8.max)
+        case .u16: return UInt64(UInt16.max)
+        case .u32: return UInt64(UInt32.max)
+        case .bool: return 1
+        case .u64, .string, .enum: return UInt64.max
+        }
+    }
+}
+
+/// A parameter or fact value: numbers (and bools, 0 or 1) or text.
+public enum ParamValue: Sendable, Hashable, Codable, CustomStringConvertible {
+    case int(UInt64)
+    case string(String)
+
+    public var description: String {
+        switch self {
+        case .int(let value): return String(value)
+        case .string(let value): return value
+        }
+    }
+
+    /// The number, if this is one.
+    public var int: UInt64? {
+        if case .int(let value) = self { return value }
+        return nil
+    }
+
+    /// The text, if this is text.
+    public var string: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+}
+
+/// The schema of one parameter of a type: what `dev-new` and `dev-set`
+/// accept, in the words errors use.
+public struct ParamSchema: Sendable, Hashable, Codable {
+    public var name: String
+    public var kind: ParamKind
+    /// Smallest integer value; `nil` means 0.
+    public var min: UInt64?
+    /// Largest integer value; `nil` means the kind's maximum.
+    public var max: UInt64?
+    /// The value when a request omits it; `nil` makes the parameter required.
+    public var defaultValue: ParamValue?
+    /// Allowed values of an enum parameter.
+    public var choices: [String]
+    /// Whether `dev-set` may change it while the subdevice exists.
+    public var mutable: Bool
+    /// Whether a request may leave it out though it has no default: the
+    /// plugin then decides (a placement chosen for the caller, say).
+    public var optional: Bool
+    /// One sentence: what the parameter means.
+    public var doc: String
+
+    public init(name: String, kind: ParamKind, min: UInt64? = nil, max: UInt64? = nil,
+                defaultValue: ParamValue? = nil, choices: [String] = [], mutable: Bool = false,
+                optional: Bool = false, doc: String) {
+        self.name = name
+        self.kind = kind
+        self.min = min
+        self.max = max
+        self.defaultValue = defaultValue
+        self.choices = choices
+        self.mutable = mutable
+        self.optional = optional
+        self.doc = doc
+    }
+
+    /// The range an integer value must fall in: the schema's, within the kind's.
+    public var range: ClosedRange<UInt64> {
+        let low = min ?? 0
+        return low...Swift.max(low, Swift.min(max ?? kind.maximum, kind.maximum))
+    }
+
+    /// Checks a value against the schema.
+    ///
+    /// - Returns: a sentence in the schema's words when the value is not
+    ///   acceptable, such as `wq-size 300 out of range 1..128`.
+    public func problem(with value: ParamValue) -> String? {
+        switch (value, kind.isInteger) {
+        case (.int(let number), true):
+            guard range.contains(number) else {
+                if kind == .bool { return "\(name) is a bool: 0 or 1, not \(number)" }
+                return "\(name) \(number) out of range \(range.lowerBound)..\(range.upperBound)"
+            }
+            return nil
+        case (.string(let text), false):
+            if kind == .enum, !choices.contains(text) {
+                return "\(name) \(text) is not one of \(choices.joined(separator: ", "))"
+            }
+            if text.utf8.count > 255 { return "\(name) is longer than 255 bytes" }
+            return nil
+        case (.string, true):
+            return "\(name) is a \(kind.rawValue) and takes value-int, not value-str"
+        case (.int, false):
+            return "\(name) is a\(kind == .enum ? "n" : "") \(kind.rawValue) and takes value-str, not value-int"
+        }
+    }
+}
+
+/// A typed fact: a capability of a type, or a detail of a subdevice (its
+/// WQ, its framebuffer offset), read by managers before they open anything.
+public struct Fact: Sendable, Hashable, Codable {
+    public var name: String
+    public var kind: ParamKind
+    public var value: ParamValue
+    public var doc: String
+
+    public init(name: String, kind: ParamKind, value: ParamValue, doc: String = "") {
+        self.name = name
+        self.kind = kind
+        self.value = value
+        self.doc = doc
+    }
+
+    public static func int(_ name: String, _ kind: ParamKind = .u64, _ value: UInt64, doc: String = "") -> Fact {
+        Fact(name: name, kind: kind, value: .int(value), doc: doc)
+    }
+
+    public static func string(_ name: String, _ value: String, doc: String = "") -> Fact {
+        Fact(name: name, kind: .string, value: .string(value), doc: doc)
+    }
+}
+
+/// What kind of function a type offers (the spec's `type-class`).
+public enum TypeClass: String, Codable, Sendable, CaseIterable {
+    case wq, vgpu, serial, other
+}
+
+/// How a subdevice of a type shows its display (the spec's `display`).
+public enum Display: String, Codable, Sendable, CaseIterable {
+    case none, region, dmabuf
+}
+
+/// Live-migration support of a type, and the data a compatibility check
+/// between source and destination compares.
+public struct Migration: Sendable, Hashable, Codable {
+    public var supported: Bool
+    /// An opaque string the vendor defines, such as
+    /// `nvidia-vgpu;series=Q;fb=8GiB;abi=17`. Equal strings migrate.
+    public var compatibility: String
+
+    public init(supported: Bool, compatibility: String = "") {
+        self.supported = supported
+        self.compatibility = compatibility
+    }
+
+    public static let unsupported = Migration(supported: false)
+}
+
+/// A type of subdevice a parent offers.
+public struct TypeSpec: Sendable, Hashable, Codable {
+    public var name: String
+    public var typeClass: TypeClass
+    /// The VFIO device API, such as `vfio-pci`.
+    public var deviceAPI: String
+    public var description: String
+    public var params: [ParamSchema]
+    public var display: Display
+    public var migration: Migration
+    /// Typed facts about every instance of the type: heads, resolution...
+    public var capabilities: [Fact]
+
+    public init(name: String, typeClass: TypeClass, deviceAPI: String = "vfio-pci", description: String,
+                params: [ParamSchema] = [], display: Display = .none, migration: Migration = .unsupported,
+                capabilities: [Fact] = []) {
+        self.name = name
+        self.typeClass = typeClass
+        self.deviceAPI = deviceAPI
+        self.description = description
+        self.params = params
+        self.display = display
+        self.migration = migration
+        self.capabilities = capabilities
+    }
+
+    public func param(_ name: String) -> ParamSchema? {
+        params.first { $0.name == name }
+    }
+
+    /// Every parameter at its default; required ones are left out.
+    public var defaults: [String: ParamValue] {
+        var values: [String: ParamValue] = [:]
+        for param in params { values[param.name] = param.defaultValue }
+        return values
+    }
+}
+
+/// A shared capacity counter: framebuffer bytes, WQ entries, PASIDs...
+public struct CounterSpec: Sendable, Hashable, Codable {
+    public var name: String
+    public var total: UInt64
+
+    public init(name: String, total: UInt64) {
+        self.name = name
+        self.total = total
+    }
+}
+
+/// Everything a plugin says about one parent, from its hardware description.
+public struct ParentSpec: Sendable, Hashable, Codable {
+    public var vendor: String
+    public var types: [TypeSpec]
+    /// Shared counters, in the order they are reported.
+    public var counters: [CounterSpec]
+
+    public init(vendor: String, types: [TypeSpec], counters: [CounterSpec]) {
+        self.vendor = vendor
+        self.types = types
+        self.counters = counters
+    }
+
+    public func type(_ name: String) -> TypeSpec? {
+        types.first { $0.name == name }
+    }
+}
