@@ -9,6 +9,10 @@ let package = Package(
         .executable(name: "subdev", targets: ["subdev"]),
         .executable(name: "subdev-codegen", targets: ["subdev-codegen"]),
         .library(name: "Subdev", targets: ["Subdev"]),
+        .library(name: "SubdevPlugin", targets: ["SubdevPlugin"]),
+        // A vendor plugin built as a shared library of its own, as a vendor
+        // ships one; subdevd loads it with --plugin-dir.
+        .library(name: "SampleSubdevPlugin", type: .dynamic, targets: ["SampleSubdevPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,6 +33,7 @@ let package = Package(
         .target(name: "SubdevPlugin"),
         // The plugins that ship with subdevd: idxd, vgpu, mtty.
         .target(name: "SubdevPlugins", dependencies: ["SubdevPlugin"]),
+        .target(name: "SampleSubdevPlugin", dependencies: ["SubdevPlugin"], path: "Examples/SamplePlugin"),
         // Generated from Specs/subdev.yaml by subdev-codegen: do not edit.
         .target(name: "SubdevUAPI", dependencies: ["Netlink"]),
         // The kernel model: the subdev family served over real netlink sockets.

@@ -118,12 +118,15 @@ public struct Machine: Sendable {
     /// Says which counter `plan` does not fit in, or that its placement is
     /// taken; `nil` when it fits. `purpose` ends the counter sentence.
     static func shortfall(of plan: Allocation, on parent: Parent, state: ParentState, for purpose: String = "") -> String? {
-        for (name, needed) in plan.counters.sorted(by: { $0.key < $1.key }) where needed > 0 {
-            guard parent.spec.counters.contains(where: { $0.name == name }) else {
-                return "plugin \(parent.plugin.driver) planned \(needed) of \(name), a counter \(parent.handle) does not have"
-            }
-            let free = state.free(name)
-            if needed > free { return "not enough \(name) on \(parent.handle)\(purpose): \(needed) needed, \(free) free" }
+        // In the order the plugin lists its counters, so the message is stable.
+        for (name, needed) in plan.counters.sorted(by: { $0.key < $1.key }) where needed > 0
+            && !parent.spec.counters.contains(where: { $0.name == name }) {
+            return "plugin \(parent.plugin.driver) planned \(needed) of \(name), a counter \(parent.handle) does not have"
+        }
+        for counter in parent.spec.counters {
+            let needed = plan.counters[counter.name] ?? 0
+            let free = state.free(counter.name)
+            if needed > free { return "not enough \(counter.name) on \(parent.handle)\(purpose): \(needed) needed, \(free) free" }
         }
         if let placement = plan.placement, state.placements.contains(placement) {
             return "plugin \(parent.plugin.driver) placed it at \(placement), which another subdevice of \(parent.handle) holds"

@@ -34,6 +34,10 @@ public struct MttyPlugin: DevicePlugin {
             params: [
                 ParamSchema(name: "baud", kind: .u32, min: 300, max: 115_200, defaultValue: .int(9600), mutable: true,
                             doc: "Line speed the ports start at, in bits per second."),
+                ParamSchema(name: "parity", kind: .enum, defaultValue: .string("none"), choices: ["none", "even", "odd"],
+                            mutable: true, doc: "Parity bit of every character."),
+                ParamSchema(name: "label", kind: .string, defaultValue: .string(""),
+                            doc: "Free text the guest sees as the card's description."),
             ],
             capabilities: [.int("ports", .u8, ports, doc: "Serial ports on the card.")])
     }
