@@ -28,18 +28,7 @@ final class PlainLibnlClientTests: XCTestCase {
     }
 
     func run(_ executable: String, _ arguments: [String]) throws -> CommandResult {
-        let process = Process()
-        let out = Pipe(), err = Pipe()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        waitForExit(process)
-        return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                             stderr: String(decoding: stderr, as: UTF8.self))
+        try runProcess(executable, arguments)
     }
 
     func values(_ output: String) -> [String: String] {

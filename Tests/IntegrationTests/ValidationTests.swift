@@ -318,6 +318,48 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(error.message, "parameter wq-size has no value-int or value-str")
     }
 
+    func testParameterGivenTwice() async throws {
+        let error = try await reject(.devNew) { a in
+            param("wq-size", .int(8))(&a)
+            a.nest(SubdevDevAttr.param) { p in
+                p.put(SubdevParamAttr.name, "wq-size")
+                p.put(SubdevParamAttr.valueInt, UInt64(9))
+            }
+        }
+        XCTAssertEqual(error.errno, EINVAL)
+        XCTAssertEqual(error.message, "parameter wq-size is given twice")
+    }
+
+    /// A param nest for the mtty card.
+    func serialParam(_ name: String, _ value: ParamValue) -> (inout AttributeEncoder) -> Void {
+        { a in
+            a.put(SubdevDevAttr.busName, "virtual")
+            a.put(SubdevDevAttr.devName, "mtty")
+            a.put(SubdevDevAttr.type, "mtty-1")
+            a.nest(SubdevDevAttr.param) { p in
+                p.put(SubdevParamAttr.name, name)
+                switch value {
+                case .int(let n): p.put(SubdevParamAttr.valueInt, n)
+                case .string(let s): p.put(SubdevParamAttr.valueStr, s)
+                }
+            }
+        }
+    }
+
+    func testEnumParameterErrors() async throws {
+        let notAChoice = try await reject(.devNew, serialParam("parity", .string("mark")))
+        XCTAssertEqual(notAChoice.errno, EINVAL)
+        XCTAssertEqual(notAChoice.message, "parity mark is not one of none, even, odd")
+        let number = try await reject(.devNew, serialParam("parity", .int(1)))
+        XCTAssertEqual(number.message, "parity is an enum and takes value-str, not value-int")
+    }
+
+    func testStringParameterErrors() async throws {
+        let number = try await reject(.devNew, serialParam("label", .int(7)))
+        XCTAssertEqual(number.errno, EINVAL)
+        XCTAssertEqual(number.message, "label is a string and takes value-str, not value-int")
+    }
+
     func testImmutableParameterCannotChange() async throws {
         let error = try await reject(.devSet) { a in
             a.put(SubdevDevAttr.name, "existing")
