@@ -17,6 +17,7 @@ import SubdevPlugin
 ///   pasids: 64                # PASIDs the device may use
 ///   shared-wqs:               # WQs configured shared at boot, taken
 ///     - size: 32              # from wqs and wq-entries
+///       threshold: 28         # entries ENQCMD clients may fill (default: size)
 /// ```
 ///
 /// Type `dwq` is a dedicated WQ: one whole WQ per subdevice, its size
@@ -38,6 +39,8 @@ public struct IdxdPlugin: DevicePlugin {
         var pasids: UInt64
         /// Sizes of the shared WQs, which are WQs 0..<count.
         var sharedSizes: [UInt64]
+        /// Thresholds of the shared WQs: what slices may take of each.
+        var thresholds: [UInt64]
 
         init(_ hardware: HardwareConfig) throws {
             try hardware.allowOnly(["device", "wqs", "wq-entries", "engines", "groups", "pasids", "shared-wqs"])
@@ -48,10 +51,13 @@ public struct IdxdPlugin: DevicePlugin {
             groups = try hardware.integer("groups", in: 1...64, default: 4)
             pasids = try hardware.integer("pasids", in: 0...(1 << 20), default: 64)
             let total = entries
-            sharedSizes = try hardware.items("shared-wqs").map { node in
-                try node.allowOnly(["size"])
-                return try node.integer("size", in: 1...total)
+            let shared = try hardware.items("shared-wqs").map { node in
+                try node.allowOnly(["size", "threshold"])
+                let size = try node.integer("size", in: 1...total)
+                return (size, try node.integer("threshold", in: 1...size, default: size))
             }
+            sharedSizes = shared.map(\.0)
+            thresholds = shared.map(\.1)
             if sharedSizes.count > Int(wqs), let node = try hardware.child("shared-wqs") {
                 throw node.error("\(sharedSizes.count) shared WQs but the device has \(wqs) WQs")
             }
@@ -75,7 +81,7 @@ public struct IdxdPlugin: DevicePlugin {
             vendor: "Intel Corporation", types: types,
             counters: [CounterSpec(name: "wqs", total: UInt64(device.dedicatedWQs.count)),
                        CounterSpec(name: "wq-entries", total: device.dedicatedEntries),
-                       CounterSpec(name: "swq-entries", total: device.sharedSizes.reduce(0, +)),
+                       CounterSpec(name: "swq-entries", total: device.thresholds.reduce(0, +)),
                        CounterSpec(name: "pasids", total: device.pasids)])
     }
 
@@ -110,13 +116,13 @@ public struct IdxdPlugin: DevicePlugin {
     }
 
     func slice(_ device: Device) -> TypeSpec {
-        let largest = device.sharedSizes.max() ?? 1
+        let largest = device.thresholds.max() ?? 1
         return TypeSpec(
             name: "swq-slice", typeClass: .wq,
             description: "slice of a shared work queue: many per WQ, each with its own PASID",
             params: [
                 ParamSchema(name: "entries", kind: .u32, min: 1, max: largest, defaultValue: .int(min(4, largest)),
-                            doc: "Entries of the shared WQ kept for this slice's submissions (its threshold share)."),
+                            doc: "Entries of the shared WQ's threshold kept for this slice's submissions."),
             ],
             capabilities: [
                 .string("device", device.kind, doc: "dsa (data streaming) or iax (analytics)."),
@@ -153,9 +159,9 @@ public struct IdxdPlugin: DevicePlugin {
         }
     }
 
-    /// Free entries on each shared WQ, by WQ id.
+    /// Entries under the threshold still free on each shared WQ, by WQ id.
     func freePerSharedWQ(_ device: Device, _ parent: ParentState) -> [UInt64] {
-        var free = device.sharedSizes
+        var free = device.thresholds
         for instance in parent.instances where instance.type == "swq-slice" {
             if let wq = instance.allocation.details.first(where: { $0.name == "wq-id" })?.value.int, Int(wq) < free.count {
                 free[Int(wq)] -= min(free[Int(wq)], instance.allocation.counters["swq-entries"] ?? 0)

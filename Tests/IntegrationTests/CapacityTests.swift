@@ -156,13 +156,13 @@ final class CapacityTests: XCTestCase {
               - bus: pci
                 name: "0000:6a:01.0"
                 driver: idxd
-                config: { wqs: 3, wq-entries: 64, shared-wqs: [ { size: 4 }, { size: 4 } ] }
+                config: { wqs: 3, wq-entries: 64, shared-wqs: [ { size: 4 }, { size: 6, threshold: 4 } ] }
             """)
         defer { model.stop() }
         let client = try await SubdevClient.connect(port: model.port)
         _ = try await client.createDevice(parent: dsa, type: "swq-slice", params: [("entries", .int(2))])
         _ = try await client.createDevice(parent: dsa, type: "swq-slice", params: [("entries", .int(3))])
-        // 2 + 1 entries are free, but no WQ has 3.
+        // 2 + 1 entries are free under the thresholds, but no WQ has 3.
         await XCTAssertThrowsErrno(ENOSPC, try await client.createDevice(parent: dsa, type: "swq-slice", params: [("entries", .int(3))]),
                                    message: "no shared WQ has 3 free entries for a swq-slice (the most free on one is 2)")
     }

@@ -74,6 +74,33 @@ final class PluginLoadingTests: XCTestCase {
                                    message: "not enough slots on pci/0000:af:00.0 for a new accel: 1 needed, 0 free")
     }
 
+    func testSamplePluginBuiltOutOfTreeWithSwiftcLoads() async throws {
+        // What a vendor does outside this package: compile the SDK's
+        // sources into a static library and their plugin into a .so.
+        let build = try directory()
+        let root = Self.packageRoot.path
+        let sdk = try FileManager.default.contentsOfDirectory(atPath: "\(root)/Sources/SubdevPlugin")
+            .filter { $0.hasSuffix(".swift") }.sorted().map { "'\(root)/Sources/SubdevPlugin/\($0)'" }.joined(separator: " ")
+        let result = try runProcess("/bin/sh", ["-c", """
+            set -e
+            cd '\(build.path)'
+            swiftc -parse-as-library -module-name SubdevPlugin -emit-module -emit-module-path SubdevPlugin.swiftmodule \
+              -emit-library -static -o libSubdevPlugin.a \(sdk)
+            mkdir plugins
+            swiftc -parse-as-library -module-name VendorPlugin -emit-library -I . -L . -lSubdevPlugin \
+              -o plugins/libvendor.so '\(root)/Examples/SamplePlugin/SamplePlugin.swift'
+            """])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let plugins = build.appendingPathComponent("plugins")
+        let model = try ModelProcess.start(arguments: ["--plugin-dir", plugins.path, "--hardware", try hardware(in: build).path])
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let device = try await client.createDevice(parent: card, type: "accel", params: [("bitstream", .string("aes"))])
+        XCTAssertEqual(device.type, "accel")
+        let parent = try await client.parent(card)
+        XCTAssertEqual(parent.driver, "sample-fpga")
+    }
+
     func testCreatesThatFailHalfWayLeaveNoReservation() async throws {
         let plugins = try directory()
         try installSamplePlugin(into: plugins)
