@@ -46,31 +46,27 @@ public enum ExtendedAck {
     /// error with its extended ACK attributes. The request is echoed capped
     /// (header only), as the kernel does with `NETLINK_CAP_ACK`.
     public static func encode(error: NetlinkError?, for request: MessageHeader) -> NetlinkMessage {
-        var payload: [UInt8] = []
-        payload.appendLE(-(error?.errno ?? 0))
         var echoed = request
         echoed.length = UInt32(MessageHeader.size)
-        payload.append(contentsOf: NetlinkMessage(header: echoed, payload: []).encoded())
-        var flags: MessageFlags = [.capped]
-        if let error {
-            let tlvs = attributes(of: error)
-            if !tlvs.isEmpty {
-                flags.insert(.ackTLVs)
-                payload.append(contentsOf: tlvs)
-            }
-        }
-        return NetlinkMessage(
-            header: MessageHeader(type: MessageType.error, flags: flags, sequence: request.sequence, port: request.port),
-            payload: payload)
+        return status(MessageType.error, flags: [.capped], error: error, for: request,
+                      echo: NetlinkMessage(header: echoed, payload: []).encoded())
     }
 
     /// Encodes the `NLMSG_DONE` that ends a dump: an int of 0, or of the
     /// negative errno that stopped the dump, followed by extended ACK
     /// attributes, as the kernel's `netlink_dump_done` sends it.
     public static func done(for request: MessageHeader, error: NetlinkError? = nil) -> NetlinkMessage {
+        status(MessageType.done, flags: [.multi], error: error, for: request, echo: [])
+    }
+
+    /// An `NLMSG_ERROR` or `NLMSG_DONE`: the negative errno (0 for success),
+    /// `echo`, then the extended ACK attributes of `error`, if any.
+    static func status(_ type: UInt16, flags: MessageFlags, error: NetlinkError?, for request: MessageHeader,
+                       echo: [UInt8]) -> NetlinkMessage {
         var payload: [UInt8] = []
         payload.appendLE(-(error?.errno ?? 0))
-        var flags: MessageFlags = [.multi]
+        payload.append(contentsOf: echo)
+        var flags = flags
         if let error {
             let tlvs = attributes(of: error)
             if !tlvs.isEmpty {
@@ -78,9 +74,8 @@ public enum ExtendedAck {
                 payload.append(contentsOf: tlvs)
             }
         }
-        return NetlinkMessage(
-            header: MessageHeader(type: MessageType.done, flags: flags, sequence: request.sequence, port: request.port),
-            payload: payload)
+        return NetlinkMessage(header: MessageHeader(type: type, flags: flags, sequence: request.sequence, port: request.port),
+                              payload: payload)
     }
 
     /// The `NLMSGERR_ATTR_*` attributes of `error`.

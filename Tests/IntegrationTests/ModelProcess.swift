@@ -83,18 +83,16 @@ struct CommandResult {
     var stderr: String
 }
 
-func runProduct(_ name: String, _ arguments: [String], environment: [String: String] = [:],
-                prefix: [String] = []) throws -> CommandResult {
+func runProduct(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    try runProcess(try ModelProcess.product(name).path, arguments, environment: environment)
+}
+
+/// Runs `executable` to completion with `environment` added to ours.
+func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
     let out = Pipe(), err = Pipe()
-    let executable = try ModelProcess.product(name)
-    if prefix.isEmpty {
-        process.executableURL = executable
-        process.arguments = arguments
-    } else {
-        process.executableURL = URL(fileURLWithPath: prefix[0])
-        process.arguments = Array(prefix.dropFirst()) + [executable.path] + arguments
-    }
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.standardOutput = out
     process.standardError = err

@@ -159,31 +159,3 @@ final class PluginLoadingTests: XCTestCase {
         XCTAssertTrue(result.stderr.hasSuffix("hardware.yaml: c-plugin does nothing else\n"), result.stderr)
     }
 }
-
-func runProcess(_ executable: String, _ arguments: [String]) throws -> CommandResult {
-    let process = Process()
-    let out = Pipe(), err = Pipe()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    waitForExit(process)
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                         stderr: String(decoding: stderr, as: UTF8.self))
-}
-
-/// subdevd and a bad hardware file.
-final class HardwareOptionTests: XCTestCase {
-    func testBadHardwareFileIsRefusedNamingLineAndField() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("subdev-bad-\(UUID().uuidString).yaml")
-        try "parents:\n  - bus: pci\n    name: \"0000:3b:00.0\"\n    driver: vgpu\n    config: { placement: spread }\n"
-            .write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let result = try runProduct("subdevd", ["--port", "1", "--hardware", file.path])
-        XCTAssertEqual(result.status, 1)
-        XCTAssertEqual(result.stderr, "Error: \(file.path): line 5: parents[0].config.placement: 'spread' is not one of homogeneous, mixed\n")
-    }
-}

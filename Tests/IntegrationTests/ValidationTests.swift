@@ -268,11 +268,13 @@ final class ValidationTests: XCTestCase {
 
     // MARK: parameters, in the schema's words
 
-    func param(_ name: String, _ value: ParamValue) -> (inout AttributeEncoder) -> Void {
+    /// A dev-new request with one param nest, for a dwq unless told otherwise.
+    func param(_ name: String, _ value: ParamValue, bus: String = "pci", parent: String = "0000:6a:01.0",
+               type: String = "dwq") -> (inout AttributeEncoder) -> Void {
         { a in
-            a.put(SubdevDevAttr.busName, "pci")
-            a.put(SubdevDevAttr.devName, "0000:6a:01.0")
-            a.put(SubdevDevAttr.type, "dwq")
+            a.put(SubdevDevAttr.busName, bus)
+            a.put(SubdevDevAttr.devName, parent)
+            a.put(SubdevDevAttr.type, type)
             a.nest(SubdevDevAttr.param) { p in
                 p.put(SubdevParamAttr.name, name)
                 switch value {
@@ -330,20 +332,9 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(error.message, "parameter wq-size is given twice")
     }
 
-    /// A param nest for the mtty card.
+    /// A dev-new request for the mtty card with one param nest.
     func serialParam(_ name: String, _ value: ParamValue) -> (inout AttributeEncoder) -> Void {
-        { a in
-            a.put(SubdevDevAttr.busName, "virtual")
-            a.put(SubdevDevAttr.devName, "mtty")
-            a.put(SubdevDevAttr.type, "mtty-1")
-            a.nest(SubdevDevAttr.param) { p in
-                p.put(SubdevParamAttr.name, name)
-                switch value {
-                case .int(let n): p.put(SubdevParamAttr.valueInt, n)
-                case .string(let s): p.put(SubdevParamAttr.valueStr, s)
-                }
-            }
-        }
+        param(name, value, bus: "virtual", parent: "mtty", type: "mtty-1")
     }
 
     func testEnumParameterErrors() async throws {
