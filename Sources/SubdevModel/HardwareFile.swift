@@ -48,8 +48,13 @@ public enum HardwareFile {
             if parents.contains(where: { $0.bus == bus && $0.name == name }) {
                 throw try node.require("name").error("parent \(bus)/\(name) is described twice")
             }
-            let config = try node.child("config") ?? HardwareConfig.empty(path: "\(node.path).config")
-            var spec = try plugin.describe(config)
+            let config = try node.child("config") ?? HardwareConfig(.map([]), path: "\(node.path).config", line: node.line)
+            var spec: ParentSpec
+            do {
+                spec = try plugin.describe(config)
+            } catch let error as PluginError {
+                throw config.error(error.message)
+            }
             if let vendor = try node.child("vendor") { spec.vendor = try vendor.text() }
             parents.append(Parent(bus: bus, name: name,
                                   iommuGroup: UInt32(try node.integer("iommu-group", in: 0...UInt64(UInt32.max), default: 0)),

@@ -89,7 +89,7 @@ public struct Machine: Sendable {
         var count: UInt32 = 0
         while count < Self.availabilityProbeLimit,
               let plan = try? Self.withPASID(parent.plugin.allocate(type: type, params: defaults, in: state)),
-              Self.shortfall(of: plan, on: parent, state: state) == nil {
+              Self.fits(plan, on: parent, state: state) {
             state.instances.append(InstanceState(index: UInt32.max - count, type: type.name, params: defaults, allocation: plan))
             count += 1
         }
@@ -115,23 +115,30 @@ public struct Machine: Sendable {
         return plan
     }
 
-    /// Says which counter `plan` does not fit in, or that its placement is
-    /// taken; `nil` when it fits. `purpose` ends the counter sentence.
-    static func shortfall(of plan: Allocation, on parent: Parent, state: ParentState, for purpose: String = "") -> String? {
-        // In the order the plugin lists its counters, so the message is stable.
+    /// Checks `plan` against the parent: `ENOSPC` naming the first counter
+    /// (in the plugin's order) it does not fit in; `EIO` for a plan no
+    /// correct plugin makes (a counter the parent lacks, a taken placement).
+    static func check(_ plan: Allocation, on parent: Parent, state: ParentState, for purpose: String = "") throws {
         for (name, needed) in plan.counters.sorted(by: { $0.key < $1.key }) where needed > 0
             && !parent.spec.counters.contains(where: { $0.name == name }) {
-            return "plugin \(parent.plugin.driver) planned \(needed) of \(name), a counter \(parent.handle) does not have"
+            let what = name == "pasids" ? "a PASID" : "\(needed) of \(name)"
+            throw NetlinkError(errno: EIO, message: "plugin \(parent.plugin.driver) planned \(what), but \(parent.handle) declares no \(name) counter")
         }
         for counter in parent.spec.counters {
             let needed = plan.counters[counter.name] ?? 0
             let free = state.free(counter.name)
-            if needed > free { return "not enough \(counter.name) on \(parent.handle)\(purpose): \(needed) needed, \(free) free" }
+            if needed > free {
+                throw NetlinkError(errno: ENOSPC, message: "not enough \(counter.name) on \(parent.handle)\(purpose): \(needed) needed, \(free) free")
+            }
         }
         if let placement = plan.placement, state.placements.contains(placement) {
-            return "plugin \(parent.plugin.driver) placed it at \(placement), which another subdevice of \(parent.handle) holds"
+            throw NetlinkError(errno: EIO, message: "plugin \(parent.plugin.driver) placed it at \(placement), which another subdevice of \(parent.handle) holds")
         }
-        return nil
+    }
+
+    /// Whether `plan` fits, for capacity probes.
+    static func fits(_ plan: Allocation, on parent: Parent, state: ParentState) -> Bool {
+        (try? check(plan, on: parent, state: state)) != nil
     }
 
     // MARK: changes
@@ -158,9 +165,7 @@ public struct Machine: Sendable {
         let values = try Self.complete(params, for: type)
         let state = state(of: parent)
         let plan = Self.withPASID(try Self.plan(parent, type: type) { try parent.plugin.allocate(type: type, params: values, in: state) })
-        if let short = Self.shortfall(of: plan, on: parent, state: state, for: " for a new \(typeName)") {
-            throw NetlinkError(errno: ENOSPC, message: short)
-        }
+        try Self.check(plan, on: parent, state: state, for: " for a new \(typeName)")
         let index = lowestFree(devices(of: parent).map(\.index))
         let device = Subdevice(
             parentHandle: parent.handle, index: index, name: name, typeName: typeName,
@@ -209,9 +214,7 @@ public struct Machine: Sendable {
             }
             plan.pasid = device.allocation.pasid
             let counted = Self.withPASID(plan)
-            if let short = Self.shortfall(of: counted, on: parent, state: state, for: " for \(device.handle)") {
-                throw NetlinkError(errno: ENOSPC, message: short)
-            }
+            try Self.check(counted, on: parent, state: state, for: " for \(device.handle)")
             device.allocation = counted
             device.params = device.params.map { ($0.name, values[$0.name] ?? $0.value) }
         }

@@ -17,7 +17,8 @@ public enum PluginLoader {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            throw PluginLoadError("plugin directory \(directory) cannot be read: \(error.localizedDescription)")
+            let reason = String(cString: strerror(access(directory, R_OK) == 0 ? ENOTDIR : errno))
+            throw PluginLoadError("plugin directory \(directory) cannot be read: \(reason)")
         }
         for name in names.sorted() where name.hasSuffix(".so") {
             let path = (directory as NSString).appendingPathComponent(name)
@@ -46,7 +47,13 @@ public enum PluginLoader {
         let plugin = LoadedPlugin(path: path,
                                   call: unsafeBitCast(call, to: LoadedPlugin.Call.self),
                                   free: unsafeBitCast(free, to: LoadedPlugin.Free.self))
-        guard case .driver(let driver) = try plugin.send(.driver), !driver.isEmpty else {
+        let answer: PluginResponse
+        do {
+            answer = try plugin.send(.driver)
+        } catch {
+            throw PluginLoadError("plugin \(path) failed to say which driver it is: \(error)")
+        }
+        guard case .driver(let driver) = answer, !driver.isEmpty else {
             throw PluginLoadError("plugin \(path) did not say which driver it is")
         }
         return LoadedPlugin(path: path, call: plugin.call, free: plugin.free, driver: driver)

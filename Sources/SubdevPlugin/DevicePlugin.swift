@@ -7,9 +7,9 @@
 /// shortfall and changes nothing. So a plugin cannot leave a reservation
 /// behind, whatever it does, and `destroy` returns exactly what was taken.
 ///
-/// Methods are called one at a time (the host serialises requests), with
-/// parameters already checked against the type's schema and completed
-/// with defaults.
+/// Methods are called one at a time (the host serialises requests). For
+/// `allocate` and `reallocate` from a request, parameters are already
+/// checked against the type's schema and completed with defaults.
 public protocol DevicePlugin: Sendable {
     /// The driver name a hardware description names, such as `idxd`.
     var driver: String { get }
@@ -24,12 +24,16 @@ public protocol DevicePlugin: Sendable {
     func allocate(type: TypeSpec, params: [String: ParamValue], in parent: ParentState) throws -> Allocation
 
     /// Plans an existing instance with changed (mutable) parameters;
-    /// `parent` no longer counts the instance. The default plans it afresh
-    /// and keeps its placement when the new plan has none.
+    /// `parent` no longer counts the instance. A live instance does not
+    /// move: the default plans it afresh for its counters, then keeps the
+    /// instance's placement and details, if it had a placement.
     func reallocate(_ instance: InstanceState, type: TypeSpec, params: [String: ParamValue], in parent: ParentState) throws -> Allocation
 
     /// How many more instances of `type`, with default parameters, fit on
-    /// `parent`; `nil` lets the host find out by planning one after another.
+    /// `parent`; `nil` lets the host find out by calling `allocate` with the
+    /// defaults (required parameters absent) one instance after another.
+    /// That costs a call per instance, so a plugin whose parents hold many
+    /// should answer here.
     func available(type: TypeSpec, in parent: ParentState) -> UInt32?
 
     /// Resets an instance's (simulated) function, for error recovery.
@@ -42,7 +46,10 @@ public protocol DevicePlugin: Sendable {
 extension DevicePlugin {
     public func reallocate(_ instance: InstanceState, type: TypeSpec, params: [String: ParamValue], in parent: ParentState) throws -> Allocation {
         var plan = try allocate(type: type, params: params, in: parent)
-        if plan.placement == nil { plan.placement = instance.allocation.placement }
+        if let placement = instance.allocation.placement {
+            plan.placement = placement
+            plan.details = instance.allocation.details
+        }
         return plan
     }
 

@@ -113,7 +113,7 @@ public struct VgpuPlugin: DevicePlugin {
         let size = try Self.size(of: type)
         let total = parent.spec.counters.first { $0.name == "fb-bytes" }?.total ?? 0
         if !Self.isMixed(type), let other = parent.instances.first(where: { $0.type != type.name }) {
-            throw PluginError.noSpace("placement is homogeneous and the GPU holds \(other.type) vGPUs: a \(type.name) fits only when they are gone")
+            throw PluginError.noSpace("placement is homogeneous and the GPU holds \(other.type) vGPUs: \(type.name) fits only when they are gone")
         }
         let free = Self.freeSlots(size: size, total: total, in: parent)
         let offset: UInt64
@@ -123,14 +123,14 @@ public struct VgpuPlugin: DevicePlugin {
                 throw PluginError.invalid("placement-id \(wanted) is not a multiple of \(size / Self.gib) GiB, the size of \(type.name)")
             }
             guard free.contains(offset) else {
-                throw PluginError.noSpace("placement-id \(wanted) of \(type.name) overlaps a vGPU already placed, or runs past the framebuffer")
+                throw PluginError.noSpace("placement-id \(wanted) of \(type.name) overlaps a vGPU already placed")
             }
         } else {
             guard let lowest = free.first else {
                 // Short of framebuffer: the host names the counter. Enough
                 // of it, but in pieces: say so.
                 if parent.free("fb-bytes") < size { return Allocation(counters: ["fb-bytes": size]) }
-                throw PluginError.noSpace("no free \(size / Self.gib) GiB slot at a multiple of its size for a \(type.name): the free fb-bytes are fragmented")
+                throw PluginError.noSpace("no free \(size / Self.gib) GiB slot at a multiple of its size for \(type.name): the free fb-bytes are fragmented")
             }
             offset = lowest
         }

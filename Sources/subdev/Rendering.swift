@@ -32,14 +32,14 @@ enum Rendering {
         if type.migratable { head += " migratable" }
         var lines = [head, "  description \(quoted(type.description))"]
         if !type.capabilities.isEmpty {
-            lines.append("  capabilities " + type.capabilities.map { "\($0.name) \(display($0.value, kind: $0.kind))" }.joined(separator: " "))
+            lines.append("  capabilities " + type.capabilities.map { "\($0.name) \(quoted(display($0.value, kind: $0.kind)))" }.joined(separator: " "))
         }
         if let compat = type.migrationCompat { lines.append("  migration-compat \(compat)") }
         for param in type.params {
             var line = "  param \(param.name) \(param.kind)"
             if param.kind == .enum { line += " choices \(param.choices.joined(separator: ","))" }
             if param.isInteger, param.kind != .bool, let min = param.min, let max = param.max { line += " range \(min)..\(max)" }
-            if let value = param.defaultValue { line += " default \(display(value, kind: param.kind))" }
+            if let value = param.defaultValue { line += " default \(quoted(display(value, kind: param.kind)))" }
             if param.mutable { line += " mutable" }
             if param.optional { line += " optional" }
             lines.append(line)
@@ -85,10 +85,10 @@ enum Rendering {
             lines.append(line)
         }
         if !device.params.isEmpty {
-            lines.append("  params " + device.params.map { "\($0.name) \(display($0.value, kind: $0.kind))" }.joined(separator: " "))
+            lines.append("  params " + device.params.map { "\($0.name) \(quoted(display($0.value, kind: $0.kind)))" }.joined(separator: " "))
         }
         if !device.details.isEmpty {
-            lines.append("  details " + device.details.map { "\($0.name) \(display($0.value, kind: $0.kind))" }.joined(separator: " "))
+            lines.append("  details " + device.details.map { "\($0.name) \(quoted(display($0.value, kind: $0.kind)))" }.joined(separator: " "))
         }
         return lines
     }
@@ -129,7 +129,8 @@ enum Rendering {
         }
     }
 
+    /// Text as a shell would need it to read it back as one word.
     static func quoted(_ text: String) -> String {
-        text.contains(" ") ? "\"\(text)\"" : text
+        text.isEmpty || text.contains(" ") ? "\"\(text)\"" : text
     }
 }

@@ -54,7 +54,7 @@ final class CapacityTests: XCTestCase {
         let eightLeft = try await available(client, "A40-8Q", on: gpu)
         XCTAssertEqual(eightLeft, 5)
         await XCTAssertThrowsErrno(ENOSPC, try await client.createDevice(parent: gpu, type: "A40-16Q"),
-                                   message: "placement is homogeneous and the GPU holds A40-8Q vGPUs: a A40-16Q fits only when they are gone")
+                                   message: "placement is homogeneous and the GPU holds A40-8Q vGPUs: A40-16Q fits only when they are gone")
         for _ in 0..<5 { _ = try await client.createDevice(parent: gpu, type: "A40-8Q") }
         await XCTAssertThrowsErrno(ENOSPC, try await client.createDevice(parent: gpu, type: "A40-8Q"),
                                    message: "not enough fb-bytes on pci/0000:3b:00.0 for a new A40-8Q: 8589934592 needed, 0 free")
@@ -83,16 +83,35 @@ final class CapacityTests: XCTestCase {
         await XCTAssertThrowsErrno(EINVAL, try await client.createDevice(parent: gpu, type: "A40-8Q", params: [("placement-id", .int(4))]),
                                    message: "placement-id 4 is not a multiple of 8 GiB, the size of A40-8Q")
         await XCTAssertThrowsErrno(ENOSPC, try await client.createDevice(parent: gpu, type: "A40-8Q", params: [("placement-id", .int(16))]),
-                                   message: "placement-id 16 of A40-8Q overlaps a vGPU already placed, or runs past the framebuffer")
+                                   message: "placement-id 16 of A40-8Q overlaps a vGPU already placed")
         await XCTAssertThrowsErrno(EINVAL, try await client.createDevice(parent: gpu, type: "A40-8Q", params: [("placement-id", .int(48))]),
                                    message: "placement-id 48 out of range 0..40")
         let placed = try await client.createDevice(parent: gpu, type: "A40-8Q", params: [("placement-id", .int(8))])
         XCTAssertEqual(placed.details.first { $0.name == "fb-offset" }?.value, .int(8 << 30))
         let full = try await reserved(client, "fb-bytes", on: gpu)
         XCTAssertEqual(full, 48 << 30)
+        // Changing a mutable parameter does not move a live vGPU.
+        try await client.setDevice(b.handle, params: [("frame-rate-limit", .int(30))])
+        let unmoved = try await client.device(b.handle)
+        XCTAssertEqual(unmoved.details, b.details)
+        XCTAssertEqual(unmoved.params.first { $0.name == "frame-rate-limit" }?.value, .int(30))
         try await client.deleteDevice(a.handle)
         let freed = try await available(client, "A40-16Q", on: gpu)
         XCTAssertEqual(freed, 1, "deleting one 16Q gives exactly its slot back")
+    }
+
+    func testFragmentedFramebufferIsExplained() async throws {
+        let model = try start(gpuHardware(placement: "mixed"))
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        for id in [8, 24, 40] {
+            _ = try await client.createDevice(parent: gpu, type: "A40-8Q", params: [("placement-id", .int(UInt64(id)))])
+        }
+        // 24 GiB are free, in 8 GiB pieces: no aligned 16 GiB slot.
+        let sixteen = try await available(client, "A40-16Q", on: gpu)
+        XCTAssertEqual(sixteen, 0)
+        await XCTAssertThrowsErrno(ENOSPC, try await client.createDevice(parent: gpu, type: "A40-16Q"),
+                                   message: "no free 16 GiB slot at a multiple of its size for A40-16Q: the free fb-bytes are fragmented")
     }
 
     func testSharedWQSlicesRunOutWhenPASIDsDo() async throws {
@@ -184,6 +203,10 @@ final class CapacityTests: XCTestCase {
         await XCTAssertThrowsErrno(ENOSPC, try await client.createDevice(parent: dsa, type: "dwq", params: [("wq-size", .int(8))]),
                                    message: "not enough wqs on pci/0000:6a:01.0 for a new dwq: 1 needed, 0 free")
         try await client.deleteDevice(first.handle)
+        let second = try await client.device(.index(dsa, 1))
+        try await client.setDevice(second.handle, params: [("priority", .int(3))])
+        let unmoved = try await client.device(second.handle)
+        XCTAssertEqual(unmoved.details, second.details, "a live WQ keeps its wq-id when its priority changes")
         let again = try await client.createDevice(parent: dsa, type: "dwq", params: [("wq-size", .int(48))])
         XCTAssertEqual(again.details.first { $0.name == "wq-id" }?.value, .int(0), "the freed WQ is reused")
         await XCTAssertThrowsErrno(ENOSPC, try await client.createDevice(parent: dsa, type: "dwq"),

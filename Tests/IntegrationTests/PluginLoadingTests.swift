@@ -156,6 +156,26 @@ final class PluginLoadingTests: XCTestCase {
         let result = try runProduct("subdevd", ["--port", "1", "--plugin-dir", plugins.path,
                                                 "--hardware", try hardware(in: plugins, driver: "cplug").path])
         XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.stderr.hasSuffix("hardware.yaml: c-plugin does nothing else\n"), result.stderr)
+        XCTAssertTrue(result.stderr.hasSuffix("hardware.yaml: line 6: parents[0].config: c-plugin does nothing else\n"), result.stderr)
+    }
+}
+
+/// subdevd and a bad hardware file.
+final class HardwareOptionTests: XCTestCase {
+    func testBadHardwareFileIsRefusedNamingLineAndField() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("subdev-bad-\(UUID().uuidString).yaml")
+        try "parents:\n  - bus: pci\n    name: \"0000:3b:00.0\"\n    driver: vgpu\n    config: { placement: spread }\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try runProduct("subdevd", ["--port", "1", "--hardware", file.path])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stderr, "Error: \(file.path): line 5: parents[0].config.placement: 'spread' is not one of homogeneous, mixed\n")
+        XCTAssertEqual(result.stdout, "", "no ready line")
+    }
+
+    func testUnreadablePluginDirectoryIsNamed() throws {
+        let result = try runProduct("subdevd", ["--port", "1", "--plugin-dir", "/nonexistent/plugins"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stderr, "Error: plugin directory /nonexistent/plugins cannot be read: No such file or directory\n")
     }
 }
