@@ -30,6 +30,7 @@ run() {
 run parent show
 run type show pci/0000:6a:01.0
 run dev add pci/0000:6a:01.0 type dwq name vm0-wq wq-size 32 priority 5
+run dev add pci/0000:6a:01.0 type swq-slice name app-slice entries 8
 run dev add pci/0000:3b:00.0 type A40-16Q name vm0-gpu frame-rate-limit 30
 run type show pci/0000:3b:00.0 A40-16Q
 run dev show
@@ -39,6 +40,7 @@ echo
 echo "\$ subdev dev add pci/0000:6a:01.0 type dwq wq-size 300   # fails, changes nothing"
 "$bin/subdev" dev add pci/0000:6a:01.0 type dwq wq-size 300 || echo "(exit status $?)"
 run dev del vm0-wq
+run dev del app-slice
 run dev del pci/0000:3b:00.0/0
 run dev show
 run parent show
