@@ -25,6 +25,9 @@ let package = Package(
             pkgConfig: "libnl-genl-3.0",
             providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev"])]
         ),
+        // The few system calls Swift cannot make itself: pidfd_open,
+        // SO_PEERCRED, Unix socket listeners.
+        .target(name: "CSystemCalls"),
         // Netlink and generic netlink on libnl: sockets, messages, attributes,
         // policies, errors with extended ACK, nlctrl resolution.
         .target(name: "Netlink", dependencies: ["CLibNL"]),
@@ -39,7 +42,8 @@ let package = Package(
         // The kernel model: the subdev family served over real netlink sockets.
         .target(
             name: "SubdevModel",
-            dependencies: ["Netlink", "SubdevUAPI", "SubdevPlugin", "SubdevPlugins", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Netlink", "SubdevUAPI", "SubdevPlugin", "SubdevPlugins", "CSystemCalls",
+                           .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources/default-machine.yaml")]
         ),
         // The typed async client library.

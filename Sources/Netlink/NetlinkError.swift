@@ -35,7 +35,7 @@ public struct NetlinkError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// An error from a local system call, such as `sendmsg` or `bind`.
-    static func system(_ call: String, errno: Int32) -> NetlinkError {
+    public static func system(_ call: String, errno: Int32) -> NetlinkError {
         NetlinkError(errno: errno, message: "\(call): \(String(cString: strerror(errno)))")
     }
 }

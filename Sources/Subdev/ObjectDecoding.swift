@@ -89,8 +89,23 @@ enum ObjectDecoding {
                          devNode: try v.string(SubdevVfioAttr.devNode) ?? "",
                          sysfsPath: try v.string(SubdevVfioAttr.sysfsPath) ?? "",
                          iommuGroup: try v.integer(SubdevVfioAttr.iommuGroup),
-                         pasid: try v.integer(SubdevVfioAttr.pasid))
+                         pasid: try v.integer(SubdevVfioAttr.pasid),
+                         registration: try v.integer(SubdevVfioAttr.registration, as: UInt8.self).flatMap { SubdevRegistration(rawValue: UInt32($0)) },
+                         reservedIOVA: try v.nestedAll(SubdevVfioAttr.reservedIova).map { r in
+                             IOVARangeInfo(start: try require(r.integer(SubdevIovaRangeAttr.start), "iova start", in: "dev"),
+                                           end: try require(r.integer(SubdevIovaRangeAttr.end), "iova end", in: "dev"),
+                                           kind: try r.string(SubdevIovaRangeAttr.kind) ?? "reserved")
+                         })
             },
-            details: try d.nestedAll(SubdevDevAttr.detail).map { try fact($0, in: "dev") })
+            details: try d.nestedAll(SubdevDevAttr.detail).map { try fact($0, in: "dev") },
+            node: try d.integer(SubdevDevAttr.nodeUid, as: UInt32.self).map { uid in
+                NodeAccessInfo(uid: uid, gid: try d.integer(SubdevDevAttr.nodeGid) ?? 0, mode: try d.integer(SubdevDevAttr.nodeMode) ?? 0)
+            },
+            ownerPID: try d.integer(SubdevDevAttr.ownerPid),
+            holders: try d.nestedAll(SubdevDevAttr.holder).map { h in
+                HolderInfo(pid: try require(h.integer(SubdevHolderAttr.pid), "holder pid", in: "dev"),
+                           uid: try h.integer(SubdevHolderAttr.uid) ?? 0, gid: try h.integer(SubdevHolderAttr.gid) ?? 0)
+            },
+            reason: try d.string(SubdevDevAttr.reason))
     }
 }

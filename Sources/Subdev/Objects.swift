@@ -81,10 +81,41 @@ public struct FactInfo: Sendable, Hashable {
 /// The VFIO registration of a subdevice.
 public struct VFIOInfo: Sendable, Hashable {
     public var index: UInt32
+    /// The device node a VMM connects to (a Unix socket in the model).
     public var devNode: String
     public var sysfsPath: String
     public var iommuGroup: UInt32?
     public var pasid: UInt32?
+    public var registration: SubdevRegistration?
+    /// IOVA the subdevice may not map, inherited from its parent.
+    public var reservedIOVA: [IOVARangeInfo]
+}
+
+/// A range of IOVA, inclusive, and why it is reserved.
+public struct IOVARangeInfo: Sendable, Hashable {
+    public var start: UInt64
+    public var end: UInt64
+    public var kind: String
+}
+
+/// A process holding a subdevice open.
+public struct HolderInfo: Sendable, Hashable {
+    public var pid: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+}
+
+/// Who may open a device node: owner, group and permission bits.
+public struct NodeAccessInfo: Sendable, Hashable {
+    public var uid: UInt32
+    public var gid: UInt32
+    public var mode: UInt16
+
+    public init(uid: UInt32 = 0, gid: UInt32 = 0, mode: UInt16 = 0o600) {
+        self.uid = uid
+        self.gid = gid
+        self.mode = mode
+    }
 }
 
 /// One parameter value of a subdevice.
@@ -106,6 +137,13 @@ public struct DeviceInfo: Sendable, Hashable {
     public var vfio: VFIOInfo?
     /// Facts its plugin reports, such as its WQ or framebuffer offset.
     public var details: [FactInfo]
+    public var node: NodeAccessInfo?
+    /// The process a process-bound subdevice belongs to.
+    public var ownerPID: UInt32?
+    /// Processes holding the device node open.
+    public var holders: [HolderInfo]
+    /// In a notification: why it changed or went, when no request did it.
+    public var reason: String?
 
     /// `parent/index`.
     public var handle: DeviceHandle { .index(parent, index) }

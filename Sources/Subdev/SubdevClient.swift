@@ -167,14 +167,24 @@ public final class SubdevClient: Sendable {
     ///   - params: values in request order; omitted ones take their defaults.
     ///   - adminState: `up` when `nil`, as the model defaults.
     /// - Returns: the new subdevice, with its index and VFIO registration.
+    ///   - node: owner, group and mode of the device node; root's, 0600 when `nil`.
+    ///   - owned: binds the subdevice to this process: it is destroyed, and
+    ///     its resources return, when the process exits.
     public func createDevice(parent: ParentHandle, type: String, name: String? = nil,
-                             adminState: SubdevAdminState? = nil, params: [(String, ParamValue)] = []) async throws -> DeviceInfo {
+                             adminState: SubdevAdminState? = nil, params: [(String, ParamValue)] = [],
+                             node: NodeAccessInfo? = nil, owned: Bool = false) async throws -> DeviceInfo {
         var request = AttributeEncoder()
         request.put(SubdevDevAttr.busName, parent.bus)
         request.put(SubdevDevAttr.devName, parent.name)
         request.put(SubdevDevAttr.type, type)
         if let name { request.put(SubdevDevAttr.name, name) }
         if let adminState { request.put(SubdevDevAttr.adminState, UInt8(adminState.rawValue)) }
+        if let node {
+            request.put(SubdevDevAttr.nodeUid, node.uid)
+            request.put(SubdevDevAttr.nodeGid, node.gid)
+            request.put(SubdevDevAttr.nodeMode, node.mode)
+        }
+        if owned { request.putFlag(SubdevDevAttr.owned) }
         Self.put(params, into: &request)
         return try ObjectDecoding.device(try await single(.devNew, request))
     }

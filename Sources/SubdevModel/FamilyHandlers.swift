@@ -15,10 +15,11 @@ struct HandlerOutput {
     var dumpError: NetlinkError?
 }
 
-/// The handlers of the subdev family, one per operation, over the machine.
-/// The server runs them one at a time.
+/// The handlers of the subdev family, one per operation, over the machine
+/// and its VFIO registrations. The server runs them one at a time.
 struct FamilyHandlers {
     var machine: Machine
+    let registry: VFIORegistry
 
     mutating func handle(_ command: SubdevCommand, _ request: Request, dump: Bool) throws -> HandlerOutput {
         switch (command, dump) {
@@ -84,7 +85,7 @@ struct FamilyHandlers {
 
     private func devDump(_ request: Request) throws -> HandlerOutput {
         let handles = Set(try filterParents(request, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName).map(\.handle))
-        return HandlerOutput(replies: machine.devices.filter { handles.contains($0.parentHandle) }.map(encodeDevice))
+        return HandlerOutput(replies: machine.devices.filter { handles.contains($0.parentHandle) }.map { encodeDevice($0) })
     }
 
     private mutating func devNew(_ request: Request) throws -> HandlerOutput {
@@ -92,10 +93,28 @@ struct FamilyHandlers {
         let type = try request.requireString(SubdevDevAttr.type)
         let adminState = try request.attributes.integer(SubdevDevAttr.adminState, as: UInt8.self)
             .map { SubdevAdminState(rawValue: UInt32($0)) ?? .up } ?? .up
+        var owner: Int32?
+        if request.attributes.has(SubdevDevAttr.owned) {
+            guard let pid = request.credentials?.pid, pid > 0 else {
+                throw NetlinkError(errno: EINVAL, message: "owned needs the sender's credentials, and the request came without them",
+                                   offset: request.offset(of: SubdevDevAttr.owned).map(UInt32.init))
+            }
+            owner = pid
+        }
+        let node = NodeAccess(uid: try request.attributes.integer(SubdevDevAttr.nodeUid) ?? 0,
+                              gid: try request.attributes.integer(SubdevDevAttr.nodeGid) ?? 0,
+                              mode: try request.attributes.integer(SubdevDevAttr.nodeMode) ?? 0o600)
         let device = try machine.create(
             parent: parentPosition, type: type, name: try request.attributes.string(SubdevDevAttr.name),
-            adminState: adminState, params: try params(of: request),
+            adminState: adminState, params: try params(of: request), node: node, ownerPID: owner,
             typeOffset: request.offset(of: SubdevDevAttr.type), nameOffset: request.offset(of: SubdevDevAttr.name))
+        let parent = machine.parents[parentPosition]
+        do {
+            try registry.register(device, parent: parent, registration: parent.type(type)?.registration ?? .emulatedIOMMU)
+        } catch {
+            if let position = machine.deviceIndex(parent: parent.handle, index: device.index) { _ = machine.delete(device: position) }
+            throw error
+        }
         let attributes = encodeDevice(device)
         return HandlerOutput(replies: [attributes], notifications: [(.devNewNtf, attributes)])
     }
@@ -112,14 +131,41 @@ struct FamilyHandlers {
 
     private mutating func devDel(_ request: Request) throws -> HandlerOutput {
         let position = try locateDevice(request)
-        let before = encodeDevice(machine.devices[position])
-        _ = machine.delete(device: position)
-        return HandlerOutput(notifications: [(.devDelNtf, before)])
+        return HandlerOutput(notifications: [(.devDelNtf, remove(position, reason: nil))])
     }
 
-    private func encodeDevice(_ device: Subdevice) -> [UInt8] {
+    /// Unregisters and deletes subdevice `position`; returns its last state.
+    private mutating func remove(_ position: Int, reason: String?) -> [UInt8] {
+        let device = machine.devices[position]
+        let last = encodeDevice(device, reason: reason)
+        if let parent = machine.parents.first(where: { $0.handle == device.parentHandle }) {
+            registry.unregister(device, parent: parent)
+        }
+        _ = machine.delete(device: position)
+        return last
+    }
+
+    private func encodeDevice(_ device: Subdevice, reason: String? = nil) -> [UInt8] {
         guard let parent = machine.parents.first(where: { $0.handle == device.parentHandle }) else { return [] }
-        return ObjectEncoding.device(device, parent: parent)
+        return ObjectEncoding.device(device, parent: parent, root: registry.root,
+                                     holders: registry.holders(device.vfioIndex), reason: reason)
+    }
+
+    // MARK: events from outside requests
+
+    /// Applies what happened on a device node or to an owner, and says so.
+    mutating func handle(_ event: RegistryEvent) -> (command: SubdevCommand, attributes: [UInt8])? {
+        switch event {
+        case .held(let vfio, let holder):
+            guard let device = machine.devices.first(where: { $0.vfioIndex == vfio }) else { return nil }
+            return (.devChangeNtf, encodeDevice(device, reason: "process \(holder.pid) opened the device"))
+        case .released(let vfio, let holder):
+            guard let device = machine.devices.first(where: { $0.vfioIndex == vfio }) else { return nil }
+            return (.devChangeNtf, encodeDevice(device, reason: "holder \(holder.pid) released the device"))
+        case .ownerExited(let vfio, let pid):
+            guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else { return nil }
+            return (.devDelNtf, remove(position, reason: "owner process \(pid) exited"))
+        }
     }
 
     // MARK: lookups

@@ -11,6 +11,8 @@ import Yams
 ///     driver: idxd            # the plugin
 ///     iommu-group: 14
 ///     vendor: ...             # optional: overrides the plugin's
+///     reserved-iova:          # optional; default: the x86 MSI window
+///       - { start: 0xfee00000, end: 0xfeefffff, kind: msi }
 ///     config: {...}           # the plugin's own fields
 /// ```
 ///
@@ -34,7 +36,7 @@ public enum HardwareFile {
         try root.allowOnly(["parents"])
         var parents: [Parent] = []
         for node in try root.require("parents").items() {
-            try node.allowOnly(["bus", "name", "driver", "iommu-group", "vendor", "config"])
+            try node.allowOnly(["bus", "name", "driver", "iommu-group", "vendor", "reserved-iova", "config"])
             let bus = try node.string("bus")
             let name = try node.string("name")
             for (field, value) in [("bus", bus), ("name", name)] where value.isEmpty || value.contains("/") || value.utf8.count > 63 {
@@ -56,9 +58,19 @@ public enum HardwareFile {
                 throw config.error(error.message)
             }
             if let vendor = try node.child("vendor") { spec.vendor = try vendor.text() }
+            var reserved = [IOVARange.x86MSIWindow]
+            if let ranges = try node.child("reserved-iova") {
+                reserved = try ranges.items().map { range in
+                    try range.allowOnly(["start", "end", "kind"])
+                    let start = try range.integer("start")
+                    let end = try range.integer("end")
+                    guard end >= start else { throw try range.require("end").error("end \(end) is below start \(start)") }
+                    return IOVARange(start: start, end: end, kind: try range.choice("kind", ["msi", "direct", "reserved"], default: "reserved"))
+                }
+            }
             parents.append(Parent(bus: bus, name: name,
                                   iommuGroup: UInt32(try node.integer("iommu-group", in: 0...UInt64(UInt32.max), default: 0)),
-                                  plugin: plugin, hardware: config, spec: spec))
+                                  plugin: plugin, hardware: config, spec: spec, reservedIOVA: reserved))
         }
         return Machine(parents: parents)
     }

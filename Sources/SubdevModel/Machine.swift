@@ -148,6 +148,7 @@ public struct Machine: Sendable {
     /// index, `vfioN` and PASID.
     public mutating func create(parent parentPosition: Int, type typeName: String, name: String?,
                                 adminState: SubdevAdminState, params: [RequestParam],
+                                node: NodeAccess = NodeAccess(), ownerPID: Int32? = nil,
                                 typeOffset: Int?, nameOffset: Int?) throws -> Subdevice {
         let parent = parents[parentPosition]
         guard let type = parent.type(typeName) else {
@@ -172,7 +173,7 @@ public struct Machine: Sendable {
             adminState: adminState, operState: adminState == .up ? .up : .down,
             params: type.params.compactMap { schema in values[schema.name].map { (schema.name, $0) } },
             allocation: plan, vfioIndex: lowestFree(devices.map(\.vfioIndex)),
-            pasid: plan.pasid ? takePASID() : nil)
+            pasid: plan.pasid ? takePASID() : nil, node: node, ownerPID: ownerPID)
         let position = devices.firstIndex { other in
             let otherParent = parents.firstIndex { $0.handle == other.parentHandle } ?? 0
             return otherParent > parentPosition || (otherParent == parentPosition && other.index > index)

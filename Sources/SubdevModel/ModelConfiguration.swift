@@ -28,11 +28,15 @@ public struct ModelConfiguration: Sendable {
     /// Multicast group ids by name (`config`, `events`), within 1...32;
     /// `nil` picks ids no kernel family uses.
     public var groupIDs: [String: UInt32]?
+    /// Where device nodes and the sysfs-style tree live.
+    public var root: ModelRoot
 
-    public init(port: UInt32 = defaultPort, familyID: UInt16 = defaultFamilyID, groupIDs: [String: UInt32]? = nil) {
+    public init(port: UInt32 = defaultPort, familyID: UInt16 = defaultFamilyID, groupIDs: [String: UInt32]? = nil,
+                root: ModelRoot? = nil) {
         self.port = port
         self.familyID = familyID
         self.groupIDs = groupIDs
+        self.root = root ?? ModelRoot(path: ModelRoot.defaultPath(port: port))
     }
 
     /// Parses a port given on the command line or in the environment:

@@ -1,3 +1,4 @@
+import CSystemCalls
 import Netlink
 import SubdevUAPI
 #if canImport(Glibc)
@@ -22,6 +23,7 @@ public final class ModelServer {
     private let validator: PolicyValidator
     private let controller: ControllerResponder
     private var handlers: FamilyHandlers
+    private let registry: VFIORegistry
 
     /// Binds both sockets to the configured port.
     ///
@@ -48,21 +50,45 @@ public final class ModelServer {
         groupIDs = configuration.groupIDs ?? GroupAllocator.allocate(family.multicastGroups)
         validator = PolicyValidator(family: family)
         controller = ControllerResponder(family: family, id: configuration.familyID, groupIDs: groupIDs)
-        handlers = FamilyHandlers(machine: machine)
+        registry = try VFIORegistry(root: configuration.root, parents: machine.parents)
+        handlers = FamilyHandlers(machine: machine, registry: registry)
     }
 
     /// The machine as it stands.
     public var machine: Machine { handlers.machine }
 
-    /// Serves requests until the process ends.
-    public func run() -> Never {
-        var fds = [pollfd(fd: generic.fileDescriptor, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: userSock.fileDescriptor, events: Int16(POLLIN), revents: 0)]
-        while true {
-            if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
-            if fds[0].revents != 0 { serveOne(generic) }
-            if fds[1].revents != 0 { serveOne(userSock) }
+    /// Serves requests, device nodes and owner exits until SIGTERM or
+    /// SIGINT, then removes its device nodes and sysfs tree and returns.
+    public func run() {
+        let termination = subdev_termination_fd()
+        defer {
+            registry.shutdown()
+            if termination >= 0 { close(termination) }
         }
+        while true {
+            let watched = [generic.fileDescriptor, userSock.fileDescriptor, termination] + registry.descriptors
+            var fds = watched.filter { $0 >= 0 }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
+            for entry in fds where entry.revents != 0 {
+                switch entry.fd {
+                case termination: return
+                case generic.fileDescriptor: serveOne(generic)
+                case userSock.fileDescriptor: serveOne(userSock)
+                default:
+                    for event in registry.handle(entry.fd) {
+                        if let notification = handlers.handle(event) { broadcast(notification) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends one notification on `config`.
+    private func broadcast(_ notification: (command: SubdevCommand, attributes: [UInt8])) {
+        guard let group = groupIDs[SubdevMulticastGroup.config.rawValue] else { return }
+        let message = GenericMessage(family: configuration.familyID, command: notification.command.rawValue,
+                                     version: UInt8(subdevFamilyVersion), attributes: notification.attributes)
+        try? generic.send(message.netlinkMessage.encoded(), toGroup: group)
     }
 
     /// Receives one datagram on `socket` and answers every request in it.

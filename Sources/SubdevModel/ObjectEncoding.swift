@@ -78,7 +78,7 @@ enum ObjectEncoding {
         }
     }
 
-    static func device(_ device: Subdevice, parent: Parent) -> [UInt8] {
+    static func device(_ device: Subdevice, parent: Parent, root: ModelRoot, holders: [Holder], reason: String? = nil) -> [UInt8] {
         var out = AttributeEncoder()
         out.put(SubdevDevAttr.busName, parent.bus)
         out.put(SubdevDevAttr.devName, parent.name)
@@ -97,14 +97,34 @@ enum ObjectEncoding {
         }
         out.nest(SubdevDevAttr.vfio) { nest in
             nest.put(SubdevVfioAttr.index, device.vfioIndex)
-            nest.put(SubdevVfioAttr.devNode, device.devNode)
-            nest.put(SubdevVfioAttr.sysfsPath, "/sys/bus/\(parent.bus)/devices/\(parent.name)/subdev/\(device.index)/vfio-dev/vfio\(device.vfioIndex)")
+            nest.put(SubdevVfioAttr.devNode, root.devNode(device.vfioIndex))
+            nest.put(SubdevVfioAttr.sysfsPath, root.deviceDirectory(bus: parent.bus, name: parent.name, index: device.index))
             nest.put(SubdevVfioAttr.iommuGroup, parent.iommuGroup)
             if let pasid = device.pasid { nest.put(SubdevVfioAttr.pasid, pasid) }
+            nest.put(SubdevVfioAttr.registration, wire(SubdevRegistration(name: (type?.registration ?? .emulatedIOMMU).rawValue)))
+            for range in parent.reservedIOVA {
+                nest.nest(SubdevVfioAttr.reservedIova) { entry in
+                    entry.put(SubdevIovaRangeAttr.start, range.start)
+                    entry.put(SubdevIovaRangeAttr.end, range.end)
+                    entry.put(SubdevIovaRangeAttr.kind, range.kind)
+                }
+            }
         }
         for detail in device.allocation.details {
             out.nest(SubdevDevAttr.detail) { nest in fact(detail, into: &nest) }
         }
+        out.put(SubdevDevAttr.nodeUid, device.node.uid)
+        out.put(SubdevDevAttr.nodeGid, device.node.gid)
+        out.put(SubdevDevAttr.nodeMode, device.node.mode)
+        if let pid = device.ownerPID { out.put(SubdevDevAttr.ownerPid, UInt32(bitPattern: pid)) }
+        for holder in holders {
+            out.nest(SubdevDevAttr.holder) { nest in
+                nest.put(SubdevHolderAttr.pid, UInt32(bitPattern: holder.pid))
+                nest.put(SubdevHolderAttr.uid, holder.uid)
+                nest.put(SubdevHolderAttr.gid, holder.gid)
+            }
+        }
+        if let reason { out.put(SubdevDevAttr.reason, reason) }
         return out.bytes
     }
 

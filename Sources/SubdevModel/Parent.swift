@@ -10,15 +10,18 @@ public struct Parent: Sendable {
     /// Its node of the hardware description, handed to the plugin on every call.
     public var hardware: HardwareConfig
     public var spec: ParentSpec
+    /// IOVA its subdevices may not map (the MSI window, by default).
+    public var reservedIOVA: [IOVARange]
 
     public init(bus: String, name: String, iommuGroup: UInt32, plugin: any DevicePlugin,
-                hardware: HardwareConfig, spec: ParentSpec) {
+                hardware: HardwareConfig, spec: ParentSpec, reservedIOVA: [IOVARange] = [.x86MSIWindow]) {
         self.bus = bus
         self.name = name
         self.iommuGroup = iommuGroup
         self.plugin = plugin
         self.hardware = hardware
         self.spec = spec
+        self.reservedIOVA = reservedIOVA
     }
 
     /// `bus/name`, such as `pci/0000:6a:01.0`.

@@ -148,6 +148,16 @@ public enum Display: String, Codable, Sendable, CaseIterable {
     case none, region, dmabuf
 }
 
+/// How subdevices of a type are registered with VFIO (the spec's
+/// `registration`), as the kernel's two registration calls differ.
+public enum Registration: String, Codable, Sendable, CaseIterable {
+    /// `vfio_register_emulated_iommu_dev`: the parent driver mediates DMA
+    /// (mdev-style and SIOV-style types; the latter tag it with a PASID).
+    case emulatedIOMMU = "emulated-iommu"
+    /// `vfio_register_group_dev`: a whole function in an IOMMU group.
+    case iommuGroup = "iommu-group"
+}
+
 /// Live-migration support of a type, and the data a compatibility check
 /// between source and destination compares.
 public struct Migration: Sendable, Hashable, Codable {
@@ -176,10 +186,12 @@ public struct TypeSpec: Sendable, Hashable, Codable {
     public var migration: Migration
     /// Typed facts about every instance of the type: heads, resolution...
     public var capabilities: [Fact]
+    /// How its subdevices are registered with VFIO.
+    public var registration: Registration
 
     public init(name: String, typeClass: TypeClass, deviceAPI: String = "vfio-pci", description: String,
                 params: [ParamSchema] = [], display: Display = .none, migration: Migration = .unsupported,
-                capabilities: [Fact] = []) {
+                capabilities: [Fact] = [], registration: Registration = .emulatedIOMMU) {
         self.name = name
         self.typeClass = typeClass
         self.deviceAPI = deviceAPI
@@ -188,6 +200,7 @@ public struct TypeSpec: Sendable, Hashable, Codable {
         self.display = display
         self.migration = migration
         self.capabilities = capabilities
+        self.registration = registration
     }
 
     public func param(_ name: String) -> ParamSchema? {

@@ -237,6 +237,38 @@ public enum SubdevDisplay: UInt32, Sendable, CaseIterable, CustomStringConvertib
     }
 }
 
+/// How a subdevice is registered with VFIO, as the kernel's two calls do.
+///
+/// The spec's enum `registration`.
+public enum SubdevRegistration: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+    /// vfio_register_emulated_iommu_dev: the parent driver mediates DMA; SIOV-style types tag it
+    /// with a PASID in the parent's IOMMU domain.
+    case emulatedIommu = 0
+
+    /// vfio_register_group_dev: a whole function in an IOMMU group of its own, translated by the
+    /// IOMMU.
+    case iommuGroup = 1
+
+    /// The spec's name of the entry, such as `emulated-iommu`.
+    public var name: String {
+        switch self {
+        case .emulatedIommu: return "emulated-iommu"
+        case .iommuGroup: return "iommu-group"
+        }
+    }
+
+    public var description: String { name }
+
+    /// The entry the spec calls `name`, or `nil` if there is none.
+    public init?(name: String) {
+        switch name {
+        case "emulated-iommu": self = .emulatedIommu
+        case "iommu-group": self = .iommuGroup
+        default: return nil
+        }
+    }
+}
+
 // MARK: - Attribute sets
 
 /// One shared capacity counter of a parent, such as framebuffer bytes or WQ entries.
@@ -425,6 +457,52 @@ public enum SubdevTypeAttr: UInt16, Sendable, CaseIterable {
     }
 }
 
+/// A range of I/O virtual addresses, inclusive at both ends.
+///
+/// Attribute types of the spec's attribute set `iova-range`.
+public enum SubdevIovaRangeAttr: UInt16, Sendable, CaseIterable {
+    /// First address of the range.
+    case start = 1
+
+    /// Last address of the range.
+    case end = 2
+
+    /// Why the range is reserved, as the kernel's reserved_regions says (msi, direct, reserved).
+    case kind = 3
+
+    /// The spec's name of the attribute, such as `start`.
+    public var name: String {
+        switch self {
+        case .start: return "start"
+        case .end: return "end"
+        case .kind: return "kind"
+        }
+    }
+}
+
+/// A process that holds a subdevice open through its device node.
+///
+/// Attribute types of the spec's attribute set `holder`.
+public enum SubdevHolderAttr: UInt16, Sendable, CaseIterable {
+    /// Process id of the holder, from its socket's peer credentials.
+    case pid = 1
+
+    /// User id of the holder.
+    case uid = 2
+
+    /// Group id of the holder.
+    case gid = 3
+
+    /// The spec's name of the attribute, such as `pid`.
+    public var name: String {
+        switch self {
+        case .pid: return "pid"
+        case .uid: return "uid"
+        case .gid: return "gid"
+        }
+    }
+}
+
 /// How a subdevice is registered with VFIO.
 ///
 /// Attribute types of the spec's attribute set `vfio`.
@@ -444,6 +522,13 @@ public enum SubdevVfioAttr: UInt16, Sendable, CaseIterable {
     /// PASID the subdevice's DMA is tagged with, for types that use one.
     case pasid = 5
 
+    /// How the subdevice is registered with VFIO.
+    case registration = 6
+
+    /// A range of IOVA the subdevice may not map, inherited from its parent (such as the MSI
+    /// window); repeated for each.
+    case reservedIova = 7
+
     /// The spec's name of the attribute, such as `index`.
     public var name: String {
         switch self {
@@ -452,6 +537,8 @@ public enum SubdevVfioAttr: UInt16, Sendable, CaseIterable {
         case .sysfsPath: return "sysfs-path"
         case .iommuGroup: return "iommu-group"
         case .pasid: return "pasid"
+        case .registration: return "registration"
+        case .reservedIova: return "reserved-iova"
         }
     }
 }
@@ -492,6 +579,29 @@ public enum SubdevDevAttr: UInt16, Sendable, CaseIterable {
     /// its WQ or framebuffer offset; repeated for each.
     case detail = 10
 
+    /// Owner of the device node; 0 when dev-new omits it.
+    case nodeUid = 11
+
+    /// Group of the device node; 0 when dev-new omits it.
+    case nodeGid = 12
+
+    /// Permission bits of the device node; 0600 when dev-new omits it.
+    case nodeMode = 13
+
+    /// In dev-new, binds the subdevice to the creating process: when that process exits, the
+    /// subdevice is destroyed and its resources return.
+    case owned = 14
+
+    /// Process a process-bound subdevice belongs to.
+    case ownerPid = 15
+
+    /// A process holding the device node open; repeated for each.
+    case holder = 16
+
+    /// In a notification, why the subdevice changed or went, when it was not a request: a holder
+    /// let go, its owner exited.
+    case reason = 17
+
     /// The spec's name of the attribute, such as `bus-name`.
     public var name: String {
         switch self {
@@ -505,6 +615,13 @@ public enum SubdevDevAttr: UInt16, Sendable, CaseIterable {
         case .param: return "param"
         case .vfio: return "vfio"
         case .detail: return "detail"
+        case .nodeUid: return "node-uid"
+        case .nodeGid: return "node-gid"
+        case .nodeMode: return "node-mode"
+        case .owned: return "owned"
+        case .ownerPid: return "owner-pid"
+        case .holder: return "holder"
+        case .reason: return "reason"
         }
     }
 }
@@ -625,12 +742,24 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 11, name: "migration-compat", type: .string, maxLength: 255),
             AttributePolicy(id: 12, name: "capability", type: .nest, nestedSet: "param", multi: true),
         ]),
+        AttributeSetPolicy(name: "iova-range", attributes: [
+            AttributePolicy(id: 1, name: "start", type: .u64),
+            AttributePolicy(id: 2, name: "end", type: .u64),
+            AttributePolicy(id: 3, name: "kind", type: .string, maxLength: 63),
+        ]),
+        AttributeSetPolicy(name: "holder", attributes: [
+            AttributePolicy(id: 1, name: "pid", type: .u32),
+            AttributePolicy(id: 2, name: "uid", type: .u32),
+            AttributePolicy(id: 3, name: "gid", type: .u32),
+        ]),
         AttributeSetPolicy(name: "vfio", attributes: [
             AttributePolicy(id: 1, name: "index", type: .u32),
             AttributePolicy(id: 2, name: "dev-node", type: .string, maxLength: 255),
             AttributePolicy(id: 3, name: "sysfs-path", type: .string, maxLength: 255),
             AttributePolicy(id: 4, name: "iommu-group", type: .u32),
             AttributePolicy(id: 5, name: "pasid", type: .u32),
+            AttributePolicy(id: 6, name: "registration", type: .u8, min: 0, max: 1, enumName: "registration"),
+            AttributePolicy(id: 7, name: "reserved-iova", type: .nest, nestedSet: "iova-range", multi: true),
         ]),
         AttributeSetPolicy(name: "dev", attributes: [
             AttributePolicy(id: 1, name: "bus-name", type: .string, maxLength: 63),
@@ -643,13 +772,20 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 8, name: "param", type: .nest, nestedSet: "param", multi: true),
             AttributePolicy(id: 9, name: "vfio", type: .nest, nestedSet: "vfio"),
             AttributePolicy(id: 10, name: "detail", type: .nest, nestedSet: "param", multi: true),
+            AttributePolicy(id: 11, name: "node-uid", type: .u32),
+            AttributePolicy(id: 12, name: "node-gid", type: .u32),
+            AttributePolicy(id: 13, name: "node-mode", type: .u16, max: 511),
+            AttributePolicy(id: 14, name: "owned", type: .flag),
+            AttributePolicy(id: 15, name: "owner-pid", type: .u32),
+            AttributePolicy(id: 16, name: "holder", type: .nest, nestedSet: "holder", multi: true),
+            AttributePolicy(id: 17, name: "reason", type: .string, maxLength: 255),
         ]),
     ],
     operations: [
         OperationPolicy(command: 1, name: "parent-get", attributeSet: "parent", doRequest: [1, 2], dumpRequest: [], adminPerm: false),
         OperationPolicy(command: 2, name: "type-get", attributeSet: "type", doRequest: [1, 2, 3], dumpRequest: [1, 2], adminPerm: false),
         OperationPolicy(command: 3, name: "dev-get", attributeSet: "dev", doRequest: [1, 2, 3, 4], dumpRequest: [1, 2], adminPerm: false),
-        OperationPolicy(command: 4, name: "dev-new", attributeSet: "dev", doRequest: [1, 2, 5, 4, 6, 8], dumpRequest: nil, adminPerm: true),
+        OperationPolicy(command: 4, name: "dev-new", attributeSet: "dev", doRequest: [1, 2, 5, 4, 6, 8, 11, 12, 13, 14], dumpRequest: nil, adminPerm: true),
         OperationPolicy(command: 5, name: "dev-set", attributeSet: "dev", doRequest: [1, 2, 3, 4, 6, 8], dumpRequest: nil, adminPerm: true),
         OperationPolicy(command: 6, name: "dev-del", attributeSet: "dev", doRequest: [1, 2, 3, 4], dumpRequest: nil, adminPerm: true),
         OperationPolicy(command: 7, name: "dev-new-ntf", attributeSet: "dev", doRequest: nil, dumpRequest: nil, adminPerm: false, notify: "dev-get", multicastGroup: "config"),
@@ -663,5 +799,6 @@ public let subdevFamilyPolicy = FamilyPolicy(
         "param-kind": ["u8", "u16", "u32", "u64", "bool", "string", "enum"],
         "type-class": ["wq", "vgpu", "serial", "other"],
         "display": ["none", "region", "dmabuf"],
+        "registration": ["emulated-iommu", "iommu-group"],
     ]
 )

@@ -9,7 +9,7 @@ struct DevCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a subdevice in one step; its resources are reserved now or it is not created.",
-            usage: "subdev dev add PARENT type TYPE [name NAME] [state up|down] [PARAM VALUE]...")
+            usage: "subdev dev add PARENT type TYPE [name NAME] [state up|down] [uid UID] [gid GID] [mode MODE] [PARAM VALUE]...")
 
         @OptionGroup var global: GlobalOptions
 
@@ -17,14 +17,14 @@ struct DevCommand: AsyncParsableCommand {
         var parent: String
 
         @Argument(parsing: .allUnrecognized, help: ArgumentHelp(
-            "type TYPE, then optionally name NAME (unique), state up|down (default up), and PARAM VALUE pairs as 'subdev type show' lists them.",
+            "type TYPE, then optionally name NAME (unique), state up|down (default up), uid, gid and mode (octal) of the device node (default 0, 0, 0600), and PARAM VALUE pairs as 'subdev type show' lists them.",
             valueName: "words"))
         var words: [String] = []
 
         func run() async throws {
             try await reportingErrors {
                 let parent = try parseParent(parent)
-                let parsed = try DeviceWords(words, keywords: ["type", "name", "state"])
+                let parsed = try DeviceWords(words, keywords: ["type", "name", "state", "uid", "gid", "mode"])
                 guard let type = parsed.type else { throw CLIError("dev add needs type TYPE") }
                 let client = try await global.connect()
                 var params: [(String, ParamValue)] = []
@@ -33,7 +33,7 @@ struct DevCommand: AsyncParsableCommand {
                     params = try ParamParsing.parse(parsed.params, schema: schema, type: type)
                 }
                 let device = try await client.createDevice(parent: parent, type: type, name: parsed.name,
-                                                           adminState: parsed.state, params: params)
+                                                           adminState: parsed.state, params: params, node: parsed.node)
                 try show([device], global: global)
             }
         }

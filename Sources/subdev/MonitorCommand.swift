@@ -30,6 +30,7 @@ struct MonitorCommand: AsyncParsableCommand {
                 } else if let device {
                     var lines = Rendering.text(device)
                     lines[0] = "[dev,\(event)] " + lines[0]
+                    if let reason = device.reason { lines.append("  reason \(Rendering.quoted(reason))") }
                     global.output.printLines(lines)
                 } else {
                     global.output.printLines(["[overrun] notifications were lost; run 'subdev dev show' to resynchronise"])

@@ -46,6 +46,8 @@ struct DeviceWords {
     var type: String?
     var name: String?
     var state: SubdevAdminState?
+    /// Device node access, when uid, gid or mode is given.
+    var node: NodeAccessInfo?
     /// The `PARAM VALUE` words, in order.
     var params: ArraySlice<String> = []
 
@@ -65,6 +67,18 @@ struct DeviceWords {
             switch word {
             case "type": type = value
             case "name": name = value
+            case "uid", "gid":
+                guard let id = UInt32(value) else { throw CLIError("\(word) \(value) is not a numeric id") }
+                var access = node ?? NodeAccessInfo()
+                if word == "uid" { access.uid = id } else { access.gid = id }
+                node = access
+            case "mode":
+                guard let bits = UInt16(value, radix: 8), bits <= 0o777 else {
+                    throw CLIError("mode \(value) is not an octal permission such as 0660")
+                }
+                var access = node ?? NodeAccessInfo()
+                access.mode = bits
+                node = access
             case "state":
                 guard let parsed = SubdevAdminState(name: value) else {
                     throw CLIError("state \(value) is not one of \(SubdevAdminState.allCases.map(\.name).joined(separator: ", "))")

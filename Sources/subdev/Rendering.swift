@@ -80,9 +80,21 @@ enum Rendering {
         var lines = [head]
         if let vfio = device.vfio {
             var line = "  vfio vfio\(vfio.index) \(vfio.devNode)"
+            if let registration = vfio.registration { line += " registration \(registration)" }
             if let group = vfio.iommuGroup { line += " iommu-group \(group)" }
             if let pasid = vfio.pasid { line += " pasid \(pasid)" }
             lines.append(line)
+            if !vfio.reservedIOVA.isEmpty {
+                lines.append("  reserved-iova " + vfio.reservedIOVA.map { "\(hex($0.start))-\(hex($0.end)) \($0.kind)" }.joined(separator: " "))
+            }
+        }
+        if let node = device.node {
+            var line = "  node uid \(node.uid) gid \(node.gid) mode 0\(String(node.mode, radix: 8))"
+            if let owner = device.ownerPID { line += " owner-pid \(owner)" }
+            lines.append(line)
+        }
+        for holder in device.holders {
+            lines.append("  holder pid \(holder.pid) uid \(holder.uid) gid \(holder.gid)")
         }
         if !device.params.isEmpty {
             lines.append("  params " + device.params.map { "\($0.name) \(quoted(display($0.value, kind: $0.kind)))" }.joined(separator: " "))
@@ -102,16 +114,24 @@ enum Rendering {
             var entry: [String: Any] = ["index": vfio.index, "dev-node": vfio.devNode, "sysfs-path": vfio.sysfsPath]
             if let group = vfio.iommuGroup { entry["iommu-group"] = group }
             if let pasid = vfio.pasid { entry["pasid"] = pasid }
+            if let registration = vfio.registration { entry["registration"] = registration.name }
+            entry["reserved-iova"] = vfio.reservedIOVA.map { ["start": $0.start, "end": $0.end, "kind": $0.kind] as [String: Any] }
             object["vfio"] = entry
         }
         object["params"] = Dictionary(uniqueKeysWithValues: device.params.map { ($0.name, jsonValue($0.value, kind: $0.kind)) })
         if !device.details.isEmpty { object["details"] = facts(device.details) }
+        if let node = device.node { object["node"] = ["uid": node.uid, "gid": node.gid, "mode": "0" + String(node.mode, radix: 8)] as [String: Any] }
+        if let owner = device.ownerPID { object["owner-pid"] = owner }
+        object["holders"] = device.holders.map { ["pid": $0.pid, "uid": $0.uid, "gid": $0.gid] }
+        if let reason = device.reason { object["reason"] = reason }
         return object
     }
 
     static func facts(_ facts: [FactInfo]) -> [String: Any] {
         Dictionary(facts.map { ($0.name, jsonValue($0.value, kind: $0.kind)) }, uniquingKeysWith: { $1 })
     }
+
+    static func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
 
     static func key(_ device: DeviceInfo) -> String { "\(device.parent)/\(device.index)" }
 

@@ -33,6 +33,11 @@ struct SubdevDaemon: ParsableCommand {
         "Load vendor plugins (*.so) from this directory, besides the built-in idxd, vgpu and mtty.", valueName: "dir"))
     var pluginDir: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Directory for device nodes (dev/vfio/devices/vfioN) and the sysfs-style tree (sys/). Default: /run/subdev/PORT.",
+        valueName: "dir"))
+    var root: String?
+
     func run() throws {
         var configuration = ModelConfiguration()
         if let text = port ?? ProcessInfo.processInfo.environment[ModelConfiguration.portEnvironmentVariable] {
@@ -68,21 +73,14 @@ struct SubdevDaemon: ParsableCommand {
             } else {
                 machine = try HardwareFile.load(try HardwareFile.embeddedDefault(), plugins: plugins)
             }
+            configuration.root = ModelRoot(path: root ?? ModelRoot.defaultPath(port: configuration.port))
             server = try ModelServer(configuration: configuration, machine: machine)
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode.failure
         }
-        // Ends cleanly on SIGTERM and SIGINT; the sockets close with the
-        // process. A parent may have spawned us with them blocked (threads
-        // of a dispatch pool block signals, and the mask is inherited).
-        signal(SIGTERM) { _ in _exit(0) }
-        signal(SIGINT) { _ in _exit(0) }
-        var termination = sigset_t()
-        sigemptyset(&termination)
-        sigaddset(&termination, SIGTERM)
-        sigaddset(&termination, SIGINT)
-        pthread_sigmask(SIG_UNBLOCK, &termination, nil)
+        // SIGTERM and SIGINT end run() through a signalfd, which removes
+        // the device nodes and sysfs tree before the process exits.
         let groups = server.groupIDs.sorted { $0.value < $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         FileHandle.standardError.write(Data("subdevd: family subdev id \(configuration.familyID), multicast groups \(groups)\n".utf8))
         FileHandle.standardOutput.write(Data("subdevd ready port=\(configuration.port)\n".utf8))

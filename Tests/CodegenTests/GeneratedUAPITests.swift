@@ -55,10 +55,10 @@ final class GeneratedUAPITests: XCTestCase {
         let policy = subdevFamilyPolicy
         XCTAssertEqual(policy.name, subdevFamilyName)
         XCTAssertEqual(policy.version, subdevFamilyVersion)
-        XCTAssertEqual(policy.sets.keys.sorted(), ["counter", "dev", "param", "parent", "type", "vfio"])
+        XCTAssertEqual(policy.sets.keys.sorted(), ["counter", "dev", "holder", "iova-range", "param", "parent", "type", "vfio"])
 
         let dev = try XCTUnwrap(policy.sets["dev"])
-        XCTAssertEqual(dev.maxType, 10)
+        XCTAssertEqual(dev.maxType, 17)
         let name = try XCTUnwrap(dev.attribute(named: "name"))
         XCTAssertEqual(name.id, SubdevDevAttr.name.rawValue)
         XCTAssertEqual(name.type, .string)
@@ -119,7 +119,7 @@ final class GeneratedUAPITests: XCTestCase {
         XCTAssertTrue(devNew.adminPerm)
         XCTAssertEqual(devNew.attributeSet, "dev")
         XCTAssertEqual(devNew.doRequest, [
-            SubdevDevAttr.busName, .devName, .type, .name, .adminState, .param,
+            SubdevDevAttr.busName, .devName, .type, .name, .adminState, .param, .nodeUid, .nodeGid, .nodeMode, .owned,
         ].map(\.rawValue))
         XCTAssertNil(devNew.dumpRequest)
         XCTAssertFalse(devNew.isNotification)
@@ -156,6 +156,7 @@ final class GeneratedUAPITests: XCTestCase {
         XCTAssertEqual(policy.enums["param-kind"], SubdevParamKind.allCases.map(\.name))
         XCTAssertEqual(policy.enums["type-class"], SubdevTypeClass.allCases.map(\.name))
         XCTAssertEqual(policy.enums["display"], ["none", "region", "dmabuf"])
-        XCTAssertEqual(policy.enums.count, 5)
+        XCTAssertEqual(policy.enums["registration"], ["emulated-iommu", "iommu-group"])
+        XCTAssertEqual(policy.enums.count, 6)
     }
 }

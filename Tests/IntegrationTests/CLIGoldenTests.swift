@@ -18,8 +18,12 @@ final class CLIGoldenTests: XCTestCase {
         model.stop()
     }
 
+    /// Runs the CLI against the model; the model's root reads `$ROOT` in
+    /// the output, so golden files do not depend on where it is.
     func cli(_ arguments: [String]) throws -> CommandResult {
-        try runProduct("subdev", arguments, environment: ["SUBDEV_NL_PORT": String(model.port), "COLUMNS": "100"])
+        var result = try runProduct("subdev", arguments, environment: ["SUBDEV_NL_PORT": String(model.port), "COLUMNS": "100"])
+        result.stdout = result.stdout.replacingOccurrences(of: model.root, with: "$ROOT")
+        return result
     }
 
     func assertGolden(_ name: String, _ text: String, file: StaticString = #filePath, line: UInt = #line) throws {

@@ -24,7 +24,7 @@ final class LifecycleTests: XCTestCase {
         let created = try await client.createDevice(parent: dsa, type: "dwq", name: "vm0",
                                                     params: [("wq-size", .int(32)), ("priority", .int(3))])
         XCTAssertEqual(created.index, 0)
-        XCTAssertEqual(created.vfio?.devNode, "/dev/vfio/devices/vfio0")
+        XCTAssertEqual(created.vfio?.devNode, "\(model.root)/dev/vfio/devices/vfio0")
         XCTAssertEqual(created.adminState, .up)
         XCTAssertEqual(created.params.first { $0.name == "wq-size" }?.value, .int(32))
         XCTAssertEqual(created.params.first { $0.name == "block-on-fault" }?.value, .int(0), "defaults are applied")

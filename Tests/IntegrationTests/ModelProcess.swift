@@ -9,6 +9,8 @@ import XCTest
 final class ModelProcess {
     let process = Process()
     let port: UInt32
+    /// The model's root directory: device nodes and the sysfs-style tree.
+    let root: String
     private let stdout = Pipe()
     private let stderr = Pipe()
 
@@ -41,8 +43,9 @@ final class ModelProcess {
 
     private init(port: UInt32, arguments: [String]) throws {
         self.port = port
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("subdev-\(port)").path
         process.executableURL = try Self.product("subdevd")
-        process.arguments = ["--port", String(port)] + arguments
+        process.arguments = ["--port", String(port), "--root", root] + arguments
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()

@@ -9,6 +9,7 @@ final class UAPIMappingTests: XCTestCase {
         for kind in ParamKind.allCases { XCTAssertNotNil(SubdevParamKind(name: kind.rawValue), kind.rawValue) }
         for typeClass in TypeClass.allCases { XCTAssertNotNil(SubdevTypeClass(name: typeClass.rawValue), typeClass.rawValue) }
         for display in Display.allCases { XCTAssertNotNil(SubdevDisplay(name: display.rawValue), display.rawValue) }
+        for registration in Registration.allCases { XCTAssertNotNil(SubdevRegistration(name: registration.rawValue), registration.rawValue) }
         XCTAssertEqual(ParamKind.allCases.count, SubdevParamKind.allCases.count)
         XCTAssertEqual(TypeClass.allCases.count, SubdevTypeClass.allCases.count)
         XCTAssertEqual(Display.allCases.count, SubdevDisplay.allCases.count)

@@ -116,6 +116,20 @@ enum subdev_display {
 	SUBDEV_DISPLAY_DMABUF,
 };
 
+/**
+ * enum subdev_registration - How a subdevice is registered with VFIO, as
+ *	the kernel's two calls do.
+ * @SUBDEV_REGISTRATION_EMULATED_IOMMU: vfio_register_emulated_iommu_dev:
+ *	the parent driver mediates DMA; SIOV-style types tag it with a PASID
+ *	in the parent's IOMMU domain.
+ * @SUBDEV_REGISTRATION_IOMMU_GROUP: vfio_register_group_dev: a whole
+ *	function in an IOMMU group of its own, translated by the IOMMU.
+ */
+enum subdev_registration {
+	SUBDEV_REGISTRATION_EMULATED_IOMMU,
+	SUBDEV_REGISTRATION_IOMMU_GROUP,
+};
+
 /*
  * Attribute set counter: One shared capacity counter of a parent, such
  *	as framebuffer bytes or WQ entries.
@@ -261,6 +275,41 @@ enum {
 };
 
 /*
+ * Attribute set iova-range: A range of I/O virtual addresses, inclusive
+ *	at both ends.
+ * @SUBDEV_A_IOVA_RANGE_START: [u64] First address of the range.
+ * @SUBDEV_A_IOVA_RANGE_END: [u64] Last address of the range.
+ * @SUBDEV_A_IOVA_RANGE_KIND: [string, max-len 63 (name-len)] Why the
+ *	range is reserved, as the kernel's reserved_regions says (msi, direct,
+ *	reserved).
+ */
+enum {
+	SUBDEV_A_IOVA_RANGE_START = 1,
+	SUBDEV_A_IOVA_RANGE_END,
+	SUBDEV_A_IOVA_RANGE_KIND,
+
+	__SUBDEV_A_IOVA_RANGE_MAX,
+	SUBDEV_A_IOVA_RANGE_MAX = (__SUBDEV_A_IOVA_RANGE_MAX - 1)
+};
+
+/*
+ * Attribute set holder: A process that holds a subdevice open through
+ *	its device node.
+ * @SUBDEV_A_HOLDER_PID: [u32] Process id of the holder, from its
+ *	socket's peer credentials.
+ * @SUBDEV_A_HOLDER_UID: [u32] User id of the holder.
+ * @SUBDEV_A_HOLDER_GID: [u32] Group id of the holder.
+ */
+enum {
+	SUBDEV_A_HOLDER_PID = 1,
+	SUBDEV_A_HOLDER_UID,
+	SUBDEV_A_HOLDER_GID,
+
+	__SUBDEV_A_HOLDER_MAX,
+	SUBDEV_A_HOLDER_MAX = (__SUBDEV_A_HOLDER_MAX - 1)
+};
+
+/*
  * Attribute set vfio: How a subdevice is registered with VFIO.
  * @SUBDEV_A_VFIO_INDEX: [u32] N in /dev/vfio/devices/vfioN, the lowest
  *	free one at creation.
@@ -272,6 +321,11 @@ enum {
  *	subdevice shares.
  * @SUBDEV_A_VFIO_PASID: [u32] PASID the subdevice's DMA is tagged with,
  *	for types that use one.
+ * @SUBDEV_A_VFIO_REGISTRATION: [u8, enum subdev_registration] How the
+ *	subdevice is registered with VFIO.
+ * @SUBDEV_A_VFIO_RESERVED_IOVA: [nest of iova-range, multi-attr] A range
+ *	of IOVA the subdevice may not map, inherited from its parent (such as
+ *	the MSI window); repeated for each.
  */
 enum {
 	SUBDEV_A_VFIO_INDEX = 1,
@@ -279,6 +333,8 @@ enum {
 	SUBDEV_A_VFIO_SYSFS_PATH,
 	SUBDEV_A_VFIO_IOMMU_GROUP,
 	SUBDEV_A_VFIO_PASID,
+	SUBDEV_A_VFIO_REGISTRATION,
+	SUBDEV_A_VFIO_RESERVED_IOVA,
 
 	__SUBDEV_A_VFIO_MAX,
 	SUBDEV_A_VFIO_MAX = (__SUBDEV_A_VFIO_MAX - 1)
@@ -307,6 +363,22 @@ enum {
  * @SUBDEV_A_DEV_DETAIL: [nest of param, multi-attr] A typed fact about
  *	this subdevice that its plugin reports (name, kind, value, doc), such
  *	as its WQ or framebuffer offset; repeated for each.
+ * @SUBDEV_A_DEV_NODE_UID: [u32] Owner of the device node; 0 when dev-new
+ *	omits it.
+ * @SUBDEV_A_DEV_NODE_GID: [u32] Group of the device node; 0 when dev-new
+ *	omits it.
+ * @SUBDEV_A_DEV_NODE_MODE: [u16, max 511] Permission bits of the device
+ *	node; 0600 when dev-new omits it.
+ * @SUBDEV_A_DEV_OWNED: [flag] In dev-new, binds the subdevice to the
+ *	creating process: when that process exits, the subdevice is destroyed
+ *	and its resources return.
+ * @SUBDEV_A_DEV_OWNER_PID: [u32] Process a process-bound subdevice
+ *	belongs to.
+ * @SUBDEV_A_DEV_HOLDER: [nest of holder, multi-attr] A process holding
+ *	the device node open; repeated for each.
+ * @SUBDEV_A_DEV_REASON: [string, max-len 255 (string-value-len)] In a
+ *	notification, why the subdevice changed or went, when it was not a
+ *	request: a holder let go, its owner exited.
  */
 enum {
 	SUBDEV_A_DEV_BUS_NAME = 1,
@@ -319,6 +391,13 @@ enum {
 	SUBDEV_A_DEV_PARAM,
 	SUBDEV_A_DEV_VFIO,
 	SUBDEV_A_DEV_DETAIL,
+	SUBDEV_A_DEV_NODE_UID,
+	SUBDEV_A_DEV_NODE_GID,
+	SUBDEV_A_DEV_NODE_MODE,
+	SUBDEV_A_DEV_OWNED,
+	SUBDEV_A_DEV_OWNER_PID,
+	SUBDEV_A_DEV_HOLDER,
+	SUBDEV_A_DEV_REASON,
 
 	__SUBDEV_A_DEV_MAX,
 	SUBDEV_A_DEV_MAX = (__SUBDEV_A_DEV_MAX - 1)

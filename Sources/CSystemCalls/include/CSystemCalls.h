@@ -1,0 +1,28 @@
+#ifndef SUBDEV_CSYSTEMCALLS_H
+#define SUBDEV_CSYSTEMCALLS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* System calls Swift cannot make directly: the variadic syscall(2), and
+ * struct ucred, which needs _GNU_SOURCE. Each returns -1 and sets errno on
+ * failure, like the call it wraps. */
+
+/* pidfd_open(2): a file descriptor that becomes readable when pid exits. */
+int subdev_pidfd_open(pid_t pid);
+
+/* SO_PEERCRED of a connected Unix socket. */
+int subdev_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);
+
+/* A listening SOCK_SEQPACKET Unix socket bound at path, non-blocking and
+ * close-on-exec. */
+int subdev_unix_listen(const char *path, int backlog);
+
+/* accept4(2) of a connection, non-blocking and close-on-exec. */
+int subdev_accept(int listener);
+
+/* Blocks SIGTERM and SIGINT for the calling thread and returns a signalfd
+ * that becomes readable when one arrives. */
+int subdev_termination_fd(void);
+
+#endif

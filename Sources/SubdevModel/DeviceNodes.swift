@@ -1,0 +1,120 @@
+import CSystemCalls
+import Foundation
+import Netlink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A process holding a subdevice open.
+public struct Holder: Sendable, Hashable {
+    public var pid: Int32
+    public var uid: UInt32
+    public var gid: UInt32
+}
+
+/// What happened on a device node.
+enum NodeEvent: Equatable {
+    case held(vfio: UInt32, Holder)
+    case released(vfio: UInt32, Holder)
+}
+
+/// The device nodes: one listening Unix socket per subdevice at
+/// `ROOT/dev/vfio/devices/vfioN`. A process that connects holds the
+/// device, as one that opens the VFIO cdev does; closing the connection,
+/// or dying, releases it at once, since the kernel closes a dead process's
+/// sockets. Who may connect follows the node's owner, group and mode, which
+/// the kernel enforces on `connect` as on `open`.
+///
+/// Used from the model's one thread.
+final class DeviceNodes {
+    private struct Node {
+        var listener: Int32
+        var path: String
+        var connections: [Int32: Holder] = [:]
+    }
+
+    let root: ModelRoot
+    private var nodes: [UInt32: Node] = [:]
+
+    init(root: ModelRoot) {
+        self.root = root
+    }
+
+    deinit {
+        removeAll()
+    }
+
+    func removeAll() {
+        for vfio in Array(nodes.keys) { remove(vfio) }
+    }
+
+    /// Creates the node for `vfio`, owned by `uid`:`gid` with `mode`.
+    func create(_ vfio: UInt32, uid: UInt32, gid: UInt32, mode: UInt16) throws {
+        let path = root.devNode(vfio)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        unlink(path)
+        let listener = subdev_unix_listen(path, 16)
+        guard listener >= 0 else { throw NetlinkError.system("device node \(path)", errno: errno) }
+        guard chown(path, uid, gid) == 0, chmod(path, mode_t(mode)) == 0 else {
+            let code = errno
+            close(listener)
+            unlink(path)
+            throw NetlinkError.system("device node \(path) ownership", errno: code)
+        }
+        nodes[vfio] = Node(listener: listener, path: path)
+    }
+
+    /// Removes the node for `vfio`, dropping every holder's connection.
+    func remove(_ vfio: UInt32) {
+        guard let node = nodes.removeValue(forKey: vfio) else { return }
+        for fd in node.connections.keys { close(fd) }
+        close(node.listener)
+        unlink(node.path)
+    }
+
+    /// The holders of `vfio`, by pid.
+    func holders(_ vfio: UInt32) -> [Holder] {
+        (nodes[vfio]?.connections.values.map { $0 } ?? []).sorted { $0.pid < $1.pid }
+    }
+
+    /// Descriptors to poll: listeners for new holders, connections for their end.
+    var descriptors: [Int32] {
+        nodes.values.flatMap { [$0.listener] + Array($0.connections.keys) }
+    }
+
+    /// Handles readiness on `fd`, one of `descriptors`.
+    func handle(_ fd: Int32) -> [NodeEvent] {
+        for (vfio, node) in nodes {
+            if fd == node.listener { return accept(vfio) }
+            if let holder = node.connections[fd] {
+                // A holder sends nothing yet: readable means it closed.
+                var byte: UInt8 = 0
+                let count = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
+                if count > 0 || (count < 0 && (errno == EAGAIN || errno == EINTR)) { return [] }
+                close(fd)
+                nodes[vfio]?.connections[fd] = nil
+                return [.released(vfio: vfio, holder)]
+            }
+        }
+        return []
+    }
+
+    private func accept(_ vfio: UInt32) -> [NodeEvent] {
+        guard let listener = nodes[vfio]?.listener else { return [] }
+        var events: [NodeEvent] = []
+        while true {
+            let fd = subdev_accept(listener)
+            if fd < 0 { break }
+            var pid: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
+            guard subdev_peer_credentials(fd, &pid, &uid, &gid) == 0 else {
+                close(fd)
+                continue
+            }
+            let holder = Holder(pid: pid, uid: uid, gid: gid)
+            nodes[vfio]?.connections[fd] = holder
+            events.append(.held(vfio: vfio, holder))
+        }
+        return events
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// Where the model keeps what a kernel would show in /dev and /sys: device
+/// nodes and a sysfs-style tree, below one root directory.
+///
+/// With root `/` the paths are the kernel's own; the default keeps each
+/// model apart: `/run/subdev/PORT`.
+public struct ModelRoot: Sendable, Hashable {
+    public let path: String
+
+    public init(path: String) {
+        self.path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    }
+
+    /// `/run/subdev/PORT`.
+    public static func defaultPath(port: UInt32) -> String { "/run/subdev/\(port)" }
+
+    /// Longest Unix socket path: `sun_path` holds 108 bytes with its NUL.
+    static let socketPathLimit = 107
+
+    func join(_ relative: String) -> String { path == "/" ? "/\(relative)" : "\(path)/\(relative)" }
+
+    /// `ROOT/dev/vfio/devices/vfioN`: a Unix socket a VMM connects to.
+    public func devNode(_ vfio: UInt32) -> String { join("dev/vfio/devices/vfio\(vfio)") }
+
+    /// The parent's device directory, kernel style: PCI functions under
+    /// their root bus (`sys/devices/pci0000:6a/0000:6a:01.0`), others under
+    /// their bus (`sys/devices/virtual/mtty`).
+    public func parentDirectory(bus: String, name: String) -> String {
+        if bus == "pci", let colon = name.lastIndex(of: ":") {
+            let domainAndBus = name[..<colon]
+            return join("sys/devices/pci\(domainAndBus)/\(name)")
+        }
+        return join("sys/devices/\(bus)/\(name)")
+    }
+
+    /// The subdevice's directory under its parent: `.../subdev.INDEX`.
+    public func deviceDirectory(bus: String, name: String, index: UInt32) -> String {
+        "\(parentDirectory(bus: bus, name: name))/subdev.\(index)"
+    }
+
+    /// Checks the root leaves room for the longest device node path.
+    public func validate() throws {
+        guard devNode(UInt32.max).utf8.count <= Self.socketPathLimit else {
+            throw ModelRootError("root \(path) is too long: device node paths such as \(devNode(UInt32.max)) must fit in \(Self.socketPathLimit) bytes")
+        }
+    }
+}
+
+/// A model root that cannot be used.
+public struct ModelRootError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
