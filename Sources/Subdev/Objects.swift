@@ -96,6 +96,12 @@ public struct IOVARangeInfo: Sendable, Hashable {
     public var start: UInt64
     public var end: UInt64
     public var kind: String
+
+    public init(start: UInt64, end: UInt64, kind: String) {
+        self.start = start
+        self.end = end
+        self.kind = kind
+    }
 }
 
 /// A process holding a subdevice open.
@@ -103,6 +109,12 @@ public struct HolderInfo: Sendable, Hashable {
     public var pid: UInt32
     public var uid: UInt32
     public var gid: UInt32
+
+    public init(pid: UInt32, uid: UInt32, gid: UInt32) {
+        self.pid = pid
+        self.uid = uid
+        self.gid = gid
+    }
 }
 
 /// Who may open a device node: owner, group and permission bits.

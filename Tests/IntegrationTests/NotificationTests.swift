@@ -90,7 +90,7 @@ final class NotificationTests: XCTestCase {
 
     func next(_ iterator: inout ConfigNotifications.Iterator,
               timeout: Double) async throws -> ConfigNotification? {
-        let box = IteratorBox(iterator)
+        let box = NotificationIteratorBox(iterator)
         defer { iterator = box.iterator }
         return try await withThrowingTaskGroup(of: ConfigNotification?.self) { group in
             group.addTask { try await box.next() }
@@ -103,11 +103,4 @@ final class NotificationTests: XCTestCase {
             return first
         }
     }
-}
-
-/// Lets a child task advance an iterator the test owns.
-final class IteratorBox: @unchecked Sendable {
-    var iterator: ConfigNotifications.Iterator
-    init(_ iterator: ConfigNotifications.Iterator) { self.iterator = iterator }
-    func next() async throws -> ConfigNotification? { try await iterator.next() }
 }

@@ -6,25 +6,8 @@ import XCTest
 /// genl_ctrl_resolve, and the privilege split (uid 65534 gets EPERM on
 /// dev-new, yet dumps and joins the config group).
 final class PlainLibnlClientTests: XCTestCase {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// Builds the client into a world-readable directory, so that it can run as nobody.
     func buildClient() throws -> URL {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gcc") else {
-            throw XCTSkip("gcc is not installed; the README's setup installs it")
-        }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("subdev-plain-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
-        let output = directory.appendingPathComponent("plain-libnl-client")
-        let result = try run("/bin/sh", ["-c", """
-            gcc -Wall -Werror -I '\(Self.packageRoot.path)/include/uapi' \
-              '\(Self.packageRoot.path)/Tests/Fixtures/plain-libnl-client.c' \
-              $(pkg-config --cflags --libs libnl-genl-3.0) -o '\(output.path)'
-            """])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        return output
+        try Fixtures.build("plain-libnl-client", libnl: true)
     }
 
     func run(_ executable: String, _ arguments: [String]) throws -> CommandResult {

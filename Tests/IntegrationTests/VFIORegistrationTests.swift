@@ -1,0 +1,231 @@
+import Foundation
+import XCTest
+import Netlink
+import Subdev
+
+/// Subdevices as VFIO devices in the model: device nodes a VMM connects
+/// to, the sysfs-style tree, holders, process-bound subdevices.
+final class VFIORegistrationTests: XCTestCase {
+    let dsa = ParentHandle(bus: "pci", name: "0000:6a:01.0")
+    let gpu = ParentHandle(bus: "pci", name: "0000:3b:00.0")
+
+    /// The next notification, or nil after `timeout` seconds.
+    func next(_ iterator: inout ConfigNotifications.Iterator, timeout: Double = 5) async throws -> ConfigNotification? {
+        let box = NotificationIteratorBox(iterator)
+        defer { iterator = box.iterator }
+        return try await withThrowingTaskGroup(of: ConfigNotification?.self) { group in
+            group.addTask { try await box.next() }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// Starts `executable` and waits for its first line of output.
+    func startWaitingForLine(_ executable: String, _ arguments: [String], stdin: Pipe? = nil) throws -> (Process, String) {
+        let process = Process()
+        let out = Pipe()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = out
+        if let stdin { process.standardInput = stdin }
+        try process.run()
+        var line = ""
+        while !line.contains("\n") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += String(decoding: chunk, as: UTF8.self)
+        }
+        return (process, line.trimmingCharacters(in: .newlines))
+    }
+
+    func testNodeSysfsHoldersAndAHolderKilled() async throws {
+        let holderProgram = try Fixtures.build("holder")
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let notifications = try client.configNotifications()
+        defer { notifications.cancel() }
+        var events = notifications.makeAsyncIterator()
+
+        let device = try await client.createDevice(parent: dsa, type: "dwq", name: "vm0",
+                                                   node: NodeAccessInfo(uid: 0, gid: 100, mode: 0o660))
+        _ = try await next(&events)
+        let node = try XCTUnwrap(device.vfio?.devNode)
+        XCTAssertEqual(node, "\(model.root)/dev/vfio/devices/vfio0")
+        let attributes = try FileManager.default.attributesOfItem(atPath: node)
+        XCTAssertEqual(attributes[.type] as? FileAttributeType, .typeSocket)
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o660)
+        XCTAssertEqual((attributes[.groupOwnerAccountID] as? NSNumber)?.intValue, 100)
+
+        // sysfs: the class link leads to the device, whose files say what it is.
+        let classLink = "\(model.root)/sys/class/vfio-dev/vfio0"
+        let vfioDirectory = try XCTUnwrap(device.vfio?.sysfsPath)
+        XCTAssertEqual(URL(fileURLWithPath: classLink).resolvingSymlinksInPath().path, "\(vfioDirectory)/vfio-dev/vfio0")
+        XCTAssertEqual(try String(contentsOfFile: "\(classLink)/uevent", encoding: .utf8), "DEVNAME=vfio/devices/vfio0\n")
+        XCTAssertEqual(try String(contentsOfFile: "\(vfioDirectory)/type", encoding: .utf8), "dwq\n")
+        XCTAssertEqual(try String(contentsOfFile: "\(vfioDirectory)/pasid", encoding: .utf8), "\(device.vfio?.pasid ?? 0)\n")
+        XCTAssertEqual(try String(contentsOfFile: "\(vfioDirectory)/reserved_regions", encoding: .utf8),
+                       "0x00000000fee00000 0x00000000feefffff msi\n")
+        let busLink = "\(model.root)/sys/bus/pci/devices/0000:6a:01.0/subdev.0/type"
+        XCTAssertEqual(try String(contentsOfFile: busLink, encoding: .utf8), "dwq\n", "the bus link leads to the parent")
+        XCTAssertEqual(device.vfio?.registration, .emulatedIommu)
+        XCTAssertEqual(device.vfio?.reservedIOVA, [IOVARangeInfo(start: 0xFEE0_0000, end: 0xFEEF_FFFF, kind: "msi")])
+
+        // A holder connects: dev-get lists it, and config says so.
+        let (holder, line) = try startWaitingForLine(holderProgram.path, [node])
+        XCTAssertEqual(line, "held")
+        let held = try await next(&events)
+        guard case .changed(let heldState)? = held else { return XCTFail("expected a change, got \(String(describing: held))") }
+        XCTAssertEqual(heldState.reason, "process \(holder.processIdentifier) opened the device")
+        let listed = try await client.device(.name("vm0")).holders
+        XCTAssertEqual(listed, [HolderInfo(pid: UInt32(holder.processIdentifier), uid: 0, gid: 0)])
+
+        // SIGKILL: the kernel closes its socket, and the model lets go at once.
+        kill(holder.processIdentifier, SIGKILL)
+        let released = try await next(&events)
+        guard case .changed(let releasedState)? = released else { return XCTFail("expected a change, got \(String(describing: released))") }
+        XCTAssertEqual(releasedState.reason, "holder \(holder.processIdentifier) released the device")
+        XCTAssertEqual(releasedState.holders, [])
+        let after = try await client.device(.name("vm0")).holders
+        XCTAssertEqual(after, [])
+
+        // Delete: node and sysfs entries disappear.
+        try await client.deleteDevice(.name("vm0"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: node))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: vfioDirectory))
+        XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: classLink))
+        waitForExit(holder)
+    }
+
+    func testAProcessWithoutAccessIsRefused() async throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            throw XCTSkip("needs root and setpriv to run the holder as uid 65534")
+        }
+        let holderProgram = try Fixtures.build("holder")
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let closed = try await client.createDevice(parent: dsa, type: "dwq")
+        let open = try await client.createDevice(parent: dsa, type: "dwq", node: NodeAccessInfo(uid: 65534, gid: 65534, mode: 0o600))
+        let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", holderProgram.path]
+        let refused = try runProcess("/usr/bin/setpriv", nobody + [try XCTUnwrap(closed.vfio?.devNode)])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertEqual(refused.stdout, "refused: Permission denied\n")
+        let refusedHolders = try await client.device(closed.handle).holders
+        XCTAssertEqual(refusedHolders, [])
+        // The node chowned to nobody lets nobody in.
+        let (holder, line) = try startWaitingForLine("/usr/bin/setpriv", nobody + [try XCTUnwrap(open.vfio?.devNode)])
+        defer {
+            kill(holder.processIdentifier, SIGKILL)
+            waitForExit(holder)
+        }
+        XCTAssertEqual(line, "held")
+        var holders: [HolderInfo] = []
+        for _ in 0..<50 where holders.isEmpty {
+            holders = try await client.device(open.handle).holders
+            if holders.isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        XCTAssertEqual(holders.map(\.uid), [65534])
+    }
+
+    func testOwnedSubdeviceGoesWithItsCreator() async throws {
+        let creator = try Fixtures.build("owned-creator", libnl: true)
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let notifications = try client.configNotifications()
+        defer { notifications.cancel() }
+        var events = notifications.makeAsyncIterator()
+        let before = try await client.parent(gpu).counters
+
+        let stdin = Pipe()
+        let (process, line) = try startWaitingForLine(creator.path, [String(model.port), "pci", "0000:3b:00.0", "A40-8Q"], stdin: stdin)
+        XCTAssertEqual(line, "created")
+        let created = try await next(&events)
+        guard case .created(let device)? = created else { return XCTFail("expected a creation, got \(String(describing: created))") }
+        XCTAssertEqual(device.ownerPID, UInt32(process.processIdentifier))
+        let holding = try await client.parent(gpu).counters
+        XCTAssertNotEqual(holding, before, "the vGPU holds framebuffer")
+
+        // The creator exits: the subdevice goes, and config says why.
+        try stdin.fileHandleForWriting.close()
+        waitForExit(process)
+        let deleted = try await next(&events)
+        guard case .deleted(let last)? = deleted else { return XCTFail("expected a deletion, got \(String(describing: deleted))") }
+        XCTAssertEqual(last.handle, device.handle)
+        XCTAssertEqual(last.reason, "owner process \(process.processIdentifier) exited")
+        let devices = try await client.devices()
+        XCTAssertEqual(devices, [])
+        let counters = try await client.parent(gpu).counters
+        XCTAssertEqual(counters, before, "its framebuffer returned")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: device.vfio?.devNode ?? "/"))
+    }
+
+    func testOwnedNeedsALivingCreator() async throws {
+        // The client library process itself owns it: it lives on, so does the subdevice.
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let device = try await client.createDevice(parent: dsa, type: "dwq", owned: true)
+        XCTAssertEqual(device.ownerPID, UInt32(getpid()))
+        let listed = try await client.device(device.handle)
+        XCTAssertEqual(listed.ownerPID, UInt32(getpid()))
+    }
+
+    func testVFIONumbersAreReusedLowestFirst() async throws {
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        var devices: [DeviceInfo] = []
+        for type in ["dwq", "dwq", "dwq"] { devices.append(try await client.createDevice(parent: dsa, type: type)) }
+        devices.append(try await client.createDevice(parent: gpu, type: "A40-8Q"))
+        XCTAssertEqual(devices.map { $0.vfio?.index }, [0, 1, 2, 3])
+        try await client.deleteDevice(devices[1].handle)
+        try await client.deleteDevice(devices[0].handle)
+        let first = try await client.createDevice(parent: gpu, type: "A40-8Q")
+        let second = try await client.createDevice(parent: dsa, type: "dwq")
+        XCTAssertEqual([first.vfio?.index, second.vfio?.index], [0, 1], "freed numbers are reused, lowest first, across parents")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(model.root)/dev/vfio/devices/vfio0"))
+    }
+
+    func testNoUUIDAnywhere() async throws {
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        _ = try await client.createDevice(parent: dsa, type: "dwq", name: "vm0")
+        _ = try await client.createDevice(parent: gpu, type: "A40-8Q")
+        _ = try await client.createDevice(parent: dsa, type: "swq-slice")
+        let uuid = try NSRegularExpression(pattern: "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+        func assertNoUUID(_ text: String, _ where_: String) {
+            let range = NSRange(text.startIndex..., in: text)
+            XCTAssertNil(uuid.firstMatch(in: text, range: range), "a UUID in \(where_): \(text)")
+        }
+        for arguments in [["-j", "dev", "show"], ["dev", "show"], ["-j", "type", "show"], ["-j", "parent", "show"]] {
+            let result = try runProduct("subdev", ["--port", String(model.port)] + arguments)
+            XCTAssertEqual(result.status, 0)
+            assertNoUUID(result.stdout, "subdev \(arguments.joined(separator: " "))")
+        }
+        let tree = FileManager.default.enumerator(atPath: model.root)
+        var files = 0
+        while let path = tree?.nextObject() as? String {
+            assertNoUUID(path, "the path \(path)")
+            if let text = try? String(contentsOfFile: "\(model.root)/\(path)", encoding: .utf8) {
+                assertNoUUID(text, path)
+                files += 1
+            }
+        }
+        XCTAssertGreaterThan(files, 10, "the sysfs-style tree was read")
+    }
+}
+
+/// Lets a child task advance an iterator the test owns.
+final class NotificationIteratorBox: @unchecked Sendable {
+    var iterator: ConfigNotifications.Iterator
+    init(_ iterator: ConfigNotifications.Iterator) { self.iterator = iterator }
+    func next() async throws -> ConfigNotification? { try await iterator.next() }
+}
