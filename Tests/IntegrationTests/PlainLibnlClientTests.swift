@@ -7,7 +7,7 @@ import XCTest
 /// dev-new, yet dumps and joins the config group).
 final class PlainLibnlClientTests: XCTestCase {
     func buildClient() throws -> URL {
-        try Fixtures.build("plain-libnl-client", libnl: true)
+        try Fixtures.build("plain-libnl-client", libnl: true, for: self)
     }
 
     func run(_ executable: String, _ arguments: [String]) throws -> CommandResult {

@@ -44,7 +44,7 @@ final class VFIORegistrationTests: XCTestCase {
     }
 
     func testNodeSysfsHoldersAndAHolderKilled() async throws {
-        let holderProgram = try Fixtures.build("holder")
+        let holderProgram = try Fixtures.build("holder", for: self)
         let model = try ModelProcess.start()
         defer { model.stop() }
         let client = try await SubdevClient.connect(port: model.port)
@@ -106,7 +106,7 @@ final class VFIORegistrationTests: XCTestCase {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
             throw XCTSkip("needs root and setpriv to run the holder as uid 65534")
         }
-        let holderProgram = try Fixtures.build("holder")
+        let holderProgram = try Fixtures.build("holder", for: self)
         let model = try ModelProcess.start()
         defer { model.stop() }
         let client = try await SubdevClient.connect(port: model.port)
@@ -134,7 +134,7 @@ final class VFIORegistrationTests: XCTestCase {
     }
 
     func testOwnedSubdeviceGoesWithItsCreator() async throws {
-        let creator = try Fixtures.build("owned-creator", libnl: true)
+        let creator = try Fixtures.build("owned-creator", libnl: true, for: self)
         let model = try ModelProcess.start()
         defer { model.stop() }
         let client = try await SubdevClient.connect(port: model.port)
