@@ -40,7 +40,8 @@ enum ObjectDecoding {
             display: try d.integer(SubdevTypeAttr.display, as: UInt8.self).flatMap { SubdevDisplay(rawValue: UInt32($0)) },
             migratable: d.has(SubdevTypeAttr.migratable),
             migrationCompat: try d.string(SubdevTypeAttr.migrationCompat),
-            capabilities: try d.nestedAll(SubdevTypeAttr.capability).map { try fact($0, in: "type") })
+            capabilities: try d.nestedAll(SubdevTypeAttr.capability).map { try fact($0, in: "type") },
+            registration: try d.integer(SubdevTypeAttr.registration, as: UInt8.self).flatMap { SubdevRegistration(rawValue: UInt32($0)) })
     }
 
     static func param(_ d: AttributeDecoder) throws -> ParamInfo {

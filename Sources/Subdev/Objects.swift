@@ -68,6 +68,8 @@ public struct TypeInfo: Sendable, Hashable {
     public var migrationCompat: String?
     /// Typed facts about every subdevice of the type.
     public var capabilities: [FactInfo]
+    /// How its subdevices are registered with VFIO.
+    public var registration: SubdevRegistration?
 }
 
 /// A typed fact: a capability of a type, or a detail of a subdevice.

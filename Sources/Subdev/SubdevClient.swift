@@ -166,10 +166,10 @@ public final class SubdevClient: Sendable {
     /// - Parameters:
     ///   - params: values in request order; omitted ones take their defaults.
     ///   - adminState: `up` when `nil`, as the model defaults.
-    /// - Returns: the new subdevice, with its index and VFIO registration.
     ///   - node: owner, group and mode of the device node; root's, 0600 when `nil`.
     ///   - owned: binds the subdevice to this process: it is destroyed, and
     ///     its resources return, when the process exits.
+    /// - Returns: the new subdevice, with its index and VFIO registration.
     public func createDevice(parent: ParentHandle, type: String, name: String? = nil,
                              adminState: SubdevAdminState? = nil, params: [(String, ParamValue)] = [],
                              node: NodeAccessInfo? = nil, owned: Bool = false) async throws -> DeviceInfo {

@@ -31,6 +31,9 @@ final class DeviceNodes {
         var listener: Int32
         var path: String
         var connections: [Int32: Holder] = [:]
+        /// False while the subdevice is administratively down: a connection
+        /// is accepted and closed at once, as an open of such a device fails.
+        var openable = true
     }
 
     let root: ModelRoot
@@ -63,6 +66,10 @@ final class DeviceNodes {
             throw NetlinkError.system("device node \(path) ownership", errno: code)
         }
         nodes[vfio] = Node(listener: listener, path: path)
+    }
+
+    func setOpenable(_ vfio: UInt32, _ openable: Bool) {
+        nodes[vfio]?.openable = openable
     }
 
     /// Removes the node for `vfio`, dropping every holder's connection.
@@ -106,6 +113,10 @@ final class DeviceNodes {
         while true {
             let fd = subdev_accept(listener)
             if fd < 0 { break }
+            guard nodes[vfio]?.openable ?? false else {
+                close(fd)
+                continue
+            }
             var pid: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
             guard subdev_peer_credentials(fd, &pid, &uid, &gid) == 0 else {
                 close(fd)

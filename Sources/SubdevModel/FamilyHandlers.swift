@@ -111,6 +111,7 @@ struct FamilyHandlers {
         let parent = machine.parents[parentPosition]
         do {
             try registry.register(device, parent: parent, registration: parent.type(type)?.registration ?? .emulatedIOMMU)
+            registry.setOpenable(device.vfioIndex, device.adminState == .up)
         } catch {
             if let position = machine.deviceIndex(parent: parent.handle, index: device.index) { _ = machine.delete(device: position) }
             throw error
@@ -126,6 +127,7 @@ struct FamilyHandlers {
         guard try machine.modify(device: position, adminState: adminState, params: params(of: request)) else {
             return HandlerOutput()
         }
+        registry.setOpenable(machine.devices[position].vfioIndex, machine.devices[position].adminState == .up)
         return HandlerOutput(notifications: [(.devChangeNtf, encodeDevice(machine.devices[position]))])
     }
 

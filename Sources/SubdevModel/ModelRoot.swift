@@ -8,8 +8,10 @@ import Foundation
 public struct ModelRoot: Sendable, Hashable {
     public let path: String
 
+    /// A root at `path`; a relative one is taken from the current directory.
     public init(path: String) {
-        self.path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        self.path = absolute.count > 1 && absolute.hasSuffix("/") ? String(absolute.dropLast()) : absolute
     }
 
     /// `/run/subdev/PORT`.

@@ -24,6 +24,8 @@ public final class ModelServer {
     private let controller: ControllerResponder
     private var handlers: FamilyHandlers
     private let registry: VFIORegistry
+    /// SIGTERM and SIGINT, redirected here before the model says it is ready.
+    private let termination: Int32
 
     /// Binds both sockets to the configured port.
     ///
@@ -52,6 +54,7 @@ public final class ModelServer {
         controller = ControllerResponder(family: family, id: configuration.familyID, groupIDs: groupIDs)
         registry = try VFIORegistry(root: configuration.root, parents: machine.parents)
         handlers = FamilyHandlers(machine: machine, registry: registry)
+        termination = subdev_termination_fd()
     }
 
     /// The machine as it stands.
@@ -60,7 +63,6 @@ public final class ModelServer {
     /// Serves requests, device nodes and owner exits until SIGTERM or
     /// SIGINT, then removes its device nodes and sysfs tree and returns.
     public func run() {
-        let termination = subdev_termination_fd()
         defer {
             registry.shutdown()
             if termination >= 0 { close(termination) }

@@ -43,6 +43,7 @@ enum ObjectEncoding {
         for fact in type.capabilities {
             out.nest(SubdevTypeAttr.capability) { nest in self.fact(fact, into: &nest) }
         }
+        out.put(SubdevTypeAttr.registration, wire(SubdevRegistration(name: type.registration.rawValue)))
         return out.bytes
     }
 

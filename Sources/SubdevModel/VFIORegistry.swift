@@ -23,30 +23,61 @@ final class VFIORegistry {
     private let owners = OwnerWatch()
     private let sysfs: SysfsTree
 
-    /// Prepares the root: clears what an earlier model left there, then
-    /// makes the parents' sysfs directories.
+    /// Claims the root and prepares it: clears what an earlier model left
+    /// there, then makes the parents' sysfs directories.
+    ///
+    /// A root is claimed with a marker file holding the model's pid. The
+    /// model refuses a root another live model holds, and one that has
+    /// `dev/vfio` or `sys` it did not make (such as `/` on a host), so it
+    /// never deletes what is not its own.
     init(root: ModelRoot, parents: [Parent]) throws {
         try root.validate()
         self.root = root
         nodes = DeviceNodes(root: root)
         sysfs = SysfsTree(root: root)
+        try Self.claim(root)
         Self.clear(root)
         try FileManager.default.createDirectory(atPath: root.join("dev/vfio/devices"), withIntermediateDirectories: true)
         try sysfs.addParents(parents)
     }
 
-    /// Removes the model's `dev` and `sys` trees.
+    static func markerPath(_ root: ModelRoot) -> String { root.join(".subdevd") }
+
+    static func claim(_ root: ModelRoot) throws {
+        let marker = markerPath(root)
+        if let text = try? String(contentsOfFile: marker, encoding: .utf8) {
+            if let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid != getpid(), kill(pid, 0) == 0 {
+                throw ModelRootError("root \(root.path) is in use by subdevd process \(pid); give another --root")
+            }
+        } else {
+            for tree in ["dev/vfio", "sys"] where FileManager.default.fileExists(atPath: root.join(tree)) {
+                throw ModelRootError("root \(root.path) already has \(tree), which subdevd did not make; give another --root")
+            }
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: root.path, withIntermediateDirectories: true)
+            try "\(getpid())\n".write(toFile: marker, atomically: true, encoding: .utf8)
+        } catch {
+            throw ModelRootError("root \(root.path) cannot be used: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Removes the model's `dev/vfio` and `sys` trees.
     static func clear(_ root: ModelRoot) {
         for tree in ["dev/vfio", "sys"] { try? FileManager.default.removeItem(atPath: root.join(tree)) }
         rmdir(root.join("dev"))
     }
 
-    /// Removes every node and the trees, at shutdown.
+    /// Removes every node and the trees, and gives up the root, at shutdown.
     func shutdown() {
         nodes.removeAll()
         Self.clear(root)
+        unlink(Self.markerPath(root))
         rmdir(root.path)
     }
+
+    /// Lets holders open `vfio`, or refuses them, as its admin state says.
+    func setOpenable(_ vfio: UInt32, _ openable: Bool) { nodes.setOpenable(vfio, openable) }
 
     func register(_ device: Subdevice, parent: Parent, registration: Registration) throws {
         do {

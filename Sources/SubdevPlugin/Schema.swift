@@ -207,6 +207,25 @@ public struct TypeSpec: Sendable, Hashable, Codable {
         params.first { $0.name == name }
     }
 
+    enum CodingKeys: String, CodingKey {
+        case name, typeClass, deviceAPI, description, params, display, migration, capabilities, registration
+    }
+
+    /// Fields added after a plugin was written may be absent from its JSON:
+    /// they take their defaults, so older plugins keep loading.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name),
+                  typeClass: try c.decode(TypeClass.self, forKey: .typeClass),
+                  deviceAPI: try c.decodeIfPresent(String.self, forKey: .deviceAPI) ?? "vfio-pci",
+                  description: try c.decodeIfPresent(String.self, forKey: .description) ?? "",
+                  params: try c.decodeIfPresent([ParamSchema].self, forKey: .params) ?? [],
+                  display: try c.decodeIfPresent(Display.self, forKey: .display) ?? .none,
+                  migration: try c.decodeIfPresent(Migration.self, forKey: .migration) ?? .unsupported,
+                  capabilities: try c.decodeIfPresent([Fact].self, forKey: .capabilities) ?? [],
+                  registration: try c.decodeIfPresent(Registration.self, forKey: .registration) ?? .emulatedIOMMU)
+    }
+
     /// Every parameter at its default; required ones are left out.
     public var defaults: [String: ParamValue] {
         var values: [String: ParamValue] = [:]

@@ -245,8 +245,8 @@ public enum SubdevRegistration: UInt32, Sendable, CaseIterable, CustomStringConv
     /// with a PASID in the parent's IOMMU domain.
     case emulatedIommu = 0
 
-    /// vfio_register_group_dev: a whole function in an IOMMU group of its own, translated by the
-    /// IOMMU.
+    /// vfio_register_group_dev: a whole function, translated by the IOMMU in its parent's IOMMU
+    /// group.
     case iommuGroup = 1
 
     /// The spec's name of the entry, such as `emulated-iommu`.
@@ -438,6 +438,9 @@ public enum SubdevTypeAttr: UInt16, Sendable, CaseIterable {
     /// max-resolution; repeated for each.
     case capability = 12
 
+    /// How subdevices of the type are registered with VFIO.
+    case registration = 13
+
     /// The spec's name of the attribute, such as `bus-name`.
     public var name: String {
         switch self {
@@ -453,6 +456,7 @@ public enum SubdevTypeAttr: UInt16, Sendable, CaseIterable {
         case .migratable: return "migratable"
         case .migrationCompat: return "migration-compat"
         case .capability: return "capability"
+        case .registration: return "registration"
         }
     }
 }
@@ -599,7 +603,7 @@ public enum SubdevDevAttr: UInt16, Sendable, CaseIterable {
     case holder = 16
 
     /// In a notification, why the subdevice changed or went, when it was not a request: a holder
-    /// let go, its owner exited.
+    /// opened or let go of it, its owner exited.
     case reason = 17
 
     /// The spec's name of the attribute, such as `bus-name`.
@@ -741,6 +745,7 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 10, name: "migratable", type: .flag),
             AttributePolicy(id: 11, name: "migration-compat", type: .string, maxLength: 255),
             AttributePolicy(id: 12, name: "capability", type: .nest, nestedSet: "param", multi: true),
+            AttributePolicy(id: 13, name: "registration", type: .u8, min: 0, max: 1, enumName: "registration"),
         ]),
         AttributeSetPolicy(name: "iova-range", attributes: [
             AttributePolicy(id: 1, name: "start", type: .u64),

@@ -9,7 +9,7 @@ struct DevCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a subdevice in one step; its resources are reserved now or it is not created.",
-            usage: "subdev dev add PARENT type TYPE [name NAME] [state up|down] [uid UID] [gid GID] [mode MODE] [PARAM VALUE]...")
+            usage: "subdev dev add PARENT type TYPE [name NAME] [state up|down] [node-uid UID] [node-gid GID] [node-mode MODE] [PARAM VALUE]...")
 
         @OptionGroup var global: GlobalOptions
 
@@ -17,14 +17,14 @@ struct DevCommand: AsyncParsableCommand {
         var parent: String
 
         @Argument(parsing: .allUnrecognized, help: ArgumentHelp(
-            "type TYPE, then optionally name NAME (unique), state up|down (default up), uid, gid and mode (octal) of the device node (default 0, 0, 0600), and PARAM VALUE pairs as 'subdev type show' lists them.",
+            "type TYPE, then optionally name NAME (unique), state up|down (default up), node-uid, node-gid and node-mode (octal) of the device node (default 0, 0, 0600), and PARAM VALUE pairs as 'subdev type show' lists them.",
             valueName: "words"))
         var words: [String] = []
 
         func run() async throws {
             try await reportingErrors {
                 let parent = try parseParent(parent)
-                let parsed = try DeviceWords(words, keywords: ["type", "name", "state", "uid", "gid", "mode"])
+                let parsed = try DeviceWords(words, keywords: ["type", "name", "state", "node-uid", "node-gid", "node-mode"])
                 guard let type = parsed.type else { throw CLIError("dev add needs type TYPE") }
                 let client = try await global.connect()
                 var params: [(String, ParamValue)] = []

@@ -67,14 +67,14 @@ struct DeviceWords {
             switch word {
             case "type": type = value
             case "name": name = value
-            case "uid", "gid":
+            case "node-uid", "node-gid":
                 guard let id = UInt32(value) else { throw CLIError("\(word) \(value) is not a numeric id") }
                 var access = node ?? NodeAccessInfo()
-                if word == "uid" { access.uid = id } else { access.gid = id }
+                if word == "node-uid" { access.uid = id } else { access.gid = id }
                 node = access
-            case "mode":
+            case "node-mode":
                 guard let bits = UInt16(value, radix: 8), bits <= 0o777 else {
-                    throw CLIError("mode \(value) is not an octal permission such as 0660")
+                    throw CLIError("node-mode \(value) is not an octal permission such as 0660")
                 }
                 var access = node ?? NodeAccessInfo()
                 access.mode = bits

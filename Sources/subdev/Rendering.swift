@@ -29,6 +29,7 @@ enum Rendering {
         if let typeClass = type.typeClass { head += " class \(typeClass)" }
         head += " device-api \(type.deviceAPI) available \(type.available)"
         if let display = type.display { head += " display \(display)" }
+        if let registration = type.registration { head += " registration \(registration)" }
         if type.migratable { head += " migratable" }
         var lines = [head, "  description \(quoted(type.description))"]
         if !type.capabilities.isEmpty {
@@ -55,6 +56,7 @@ enum Rendering {
         if let compat = type.migrationCompat { object["migration-compat"] = compat }
         if let typeClass = type.typeClass { object["class"] = typeClass.name }
         if let display = type.display { object["display"] = display.name }
+        if let registration = type.registration { object["registration"] = registration.name }
         object["params"] = type.params.map { param -> [String: Any] in
             var entry: [String: Any] = ["name": param.name, "kind": param.kind.name, "mutable": param.mutable,
                                         "optional": param.optional, "doc": param.doc]

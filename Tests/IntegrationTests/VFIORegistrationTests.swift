@@ -133,6 +133,49 @@ final class VFIORegistrationTests: XCTestCase {
         XCTAssertEqual(holders.map(\.uid), [65534])
     }
 
+    func testADownSubdeviceCannotBeHeld() async throws {
+        let holderProgram = try Fixtures.build("holder", for: self)
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let device = try await client.createDevice(parent: dsa, type: "dwq", adminState: .down)
+        let (holder, _) = try startWaitingForLine(holderProgram.path, [try XCTUnwrap(device.vfio?.devNode)])
+        defer {
+            kill(holder.processIdentifier, SIGKILL)
+            waitForExit(holder)
+        }
+        // The model closes the connection at once; the device stays unheld.
+        try await Task.sleep(nanoseconds: 100_000_000)
+        let holders = try await client.device(device.handle).holders
+        XCTAssertEqual(holders, [])
+        try await client.setDevice(device.handle, adminState: .up)
+        let (second, line) = try startWaitingForLine(holderProgram.path, [try XCTUnwrap(device.vfio?.devNode)])
+        defer {
+            kill(second.processIdentifier, SIGKILL)
+            waitForExit(second)
+        }
+        XCTAssertEqual(line, "held")
+        var held: [HolderInfo] = []
+        for _ in 0..<50 where held.isEmpty {
+            held = try await client.device(device.handle).holders
+            if held.isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        XCTAssertEqual(held.map(\.pid), [UInt32(second.processIdentifier)])
+    }
+
+    func testARootThatIsNotTheModelsIsRefused() throws {
+        let host = try runProduct("subdevd", ["--port", "1", "--root", "/"])
+        XCTAssertEqual(host.status, 1)
+        XCTAssertTrue(host.stderr.hasPrefix("Error: root / already has "), host.stderr)
+        XCTAssertTrue(host.stderr.hasSuffix("which subdevd did not make; give another --root\n"), host.stderr)
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let second = try runProduct("subdevd", ["--port", "2", "--root", model.root])
+        XCTAssertEqual(second.status, 1)
+        XCTAssertEqual(second.stderr, "Error: root \(model.root) is in use by subdevd process \(model.process.processIdentifier); give another --root\n")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(model.root)/sys/devices"), "the first model's tree is untouched")
+    }
+
     func testOwnedSubdeviceGoesWithItsCreator() async throws {
         let creator = try Fixtures.build("owned-creator", libnl: true, for: self)
         let model = try ModelProcess.start()

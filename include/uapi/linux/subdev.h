@@ -123,7 +123,7 @@ enum subdev_display {
  *	the parent driver mediates DMA; SIOV-style types tag it with a PASID
  *	in the parent's IOMMU domain.
  * @SUBDEV_REGISTRATION_IOMMU_GROUP: vfio_register_group_dev: a whole
- *	function in an IOMMU group of its own, translated by the IOMMU.
+ *	function, translated by the IOMMU in its parent's IOMMU group.
  */
 enum subdev_registration {
 	SUBDEV_REGISTRATION_EMULATED_IOMMU,
@@ -255,6 +255,8 @@ enum {
  * @SUBDEV_A_TYPE_CAPABILITY: [nest of param, multi-attr] A typed fact
  *	about every subdevice of the type (name, kind, value, doc), such as
  *	heads or max-resolution; repeated for each.
+ * @SUBDEV_A_TYPE_REGISTRATION: [u8, enum subdev_registration] How
+ *	subdevices of the type are registered with VFIO.
  */
 enum {
 	SUBDEV_A_TYPE_BUS_NAME = 1,
@@ -269,6 +271,7 @@ enum {
 	SUBDEV_A_TYPE_MIGRATABLE,
 	SUBDEV_A_TYPE_MIGRATION_COMPAT,
 	SUBDEV_A_TYPE_CAPABILITY,
+	SUBDEV_A_TYPE_REGISTRATION,
 
 	__SUBDEV_A_TYPE_MAX,
 	SUBDEV_A_TYPE_MAX = (__SUBDEV_A_TYPE_MAX - 1)
@@ -378,7 +381,7 @@ enum {
  *	the device node open; repeated for each.
  * @SUBDEV_A_DEV_REASON: [string, max-len 255 (string-value-len)] In a
  *	notification, why the subdevice changed or went, when it was not a
- *	request: a holder let go, its owner exited.
+ *	request: a holder opened or let go of it, its owner exited.
  */
 enum {
 	SUBDEV_A_DEV_BUS_NAME = 1,
