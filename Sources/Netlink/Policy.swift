@@ -137,13 +137,15 @@ public struct OperationPolicy: Sendable, Hashable {
     public var adminPerm: Bool
     /// For a notification: the op whose reply it shares.
     public var notify: String?
-    /// For a notification: the multicast group it is sent to.
+    /// For a notification or event: the multicast group it is sent to.
     public var multicastGroup: String?
+    /// For an event: the attribute ids it carries.
+    public var event: [UInt16]?
 
     public init(
         command: UInt8, name: String, attributeSet: String?,
         doRequest: [UInt16]?, dumpRequest: [UInt16]?, adminPerm: Bool,
-        notify: String? = nil, multicastGroup: String? = nil
+        notify: String? = nil, multicastGroup: String? = nil, event: [UInt16]? = nil
     ) {
         self.command = command
         self.name = name
@@ -153,10 +155,11 @@ public struct OperationPolicy: Sendable, Hashable {
         self.adminPerm = adminPerm
         self.notify = notify
         self.multicastGroup = multicastGroup
+        self.event = event
     }
 
-    /// Whether this is a notification rather than a request a user sends.
-    public var isNotification: Bool { notify != nil }
+    /// Whether this is a notification or event rather than a request a user sends.
+    public var isNotification: Bool { notify != nil || event != nil }
 }
 
 /// A whole generic netlink family as its spec describes it.

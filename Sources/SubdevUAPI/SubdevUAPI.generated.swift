@@ -547,6 +547,59 @@ public enum SubdevVfioAttr: UInt16, Sendable, CaseIterable {
     }
 }
 
+/// What the events group carries: something a holder of a subdevice must act on. The same messages
+/// arrive on the holder's device connection.
+///
+/// Attribute types of the spec's attribute set `event`.
+public enum SubdevEventAttr: UInt16, Sendable, CaseIterable {
+    /// Sequence number of the event, one series across the family; a gap tells a subscriber it
+    /// missed some.
+    case seq = 1
+
+    /// Bus of the parent.
+    case busName = 2
+
+    /// Name of the parent on its bus.
+    case devName = 3
+
+    /// Index of the subdevice within its parent.
+    case index = 4
+
+    /// Name of the subdevice, if it has one.
+    case name = 5
+
+    /// N of the subdevice's vfioN.
+    case vfioIndex = 6
+
+    /// How many remove requests this one makes, from 1, as the kernel's VFIO request counter.
+    case counter = 7
+
+    /// Milliseconds left before the removal turns hard; absent when there is no deadline.
+    case deadlineMs = 8
+
+    /// A holder the event concerns; repeated for each.
+    case holderPid = 9
+
+    /// Why, in a sentence.
+    case reason = 10
+
+    /// The spec's name of the attribute, such as `seq`.
+    public var name: String {
+        switch self {
+        case .seq: return "seq"
+        case .busName: return "bus-name"
+        case .devName: return "dev-name"
+        case .index: return "index"
+        case .name: return "name"
+        case .vfioIndex: return "vfio-index"
+        case .counter: return "counter"
+        case .deadlineMs: return "deadline-ms"
+        case .holderPid: return "holder-pid"
+        case .reason: return "reason"
+        }
+    }
+}
+
 /// A subdevice.
 ///
 /// Attribute types of the spec's attribute set `dev`.
@@ -592,19 +645,27 @@ public enum SubdevDevAttr: UInt16, Sendable, CaseIterable {
     /// Permission bits of the device node; 0600 when dev-new omits it.
     case nodeMode = 13
 
+    /// In dev-del, removes the subdevice at once even when it is held, revoking its holders,
+    /// instead of asking them to let go.
+    case force = 14
+
+    /// In dev-del of a held subdevice, the milliseconds after which the removal turns hard and
+    /// revokes the holders that are left; without it the holders are asked until they let go.
+    case deadlineMs = 15
+
     /// In dev-new, binds the subdevice to the creating process: when that process exits, the
     /// subdevice is destroyed and its resources return.
-    case owned = 14
+    case owned = 16
 
     /// Process a process-bound subdevice belongs to.
-    case ownerPid = 15
+    case ownerPid = 17
 
     /// A process holding the device node open; repeated for each.
-    case holder = 16
+    case holder = 18
 
     /// In a notification, why the subdevice changed or went, when it was not a request: a holder
     /// opened or let go of it, its owner exited.
-    case reason = 17
+    case reason = 19
 
     /// The spec's name of the attribute, such as `bus-name`.
     public var name: String {
@@ -622,6 +683,8 @@ public enum SubdevDevAttr: UInt16, Sendable, CaseIterable {
         case .nodeUid: return "node-uid"
         case .nodeGid: return "node-gid"
         case .nodeMode: return "node-mode"
+        case .force: return "force"
+        case .deadlineMs: return "deadline-ms"
         case .owned: return "owned"
         case .ownerPid: return "owner-pid"
         case .holder: return "holder"
@@ -653,7 +716,10 @@ public enum SubdevCommand: UInt8, Sendable, CaseIterable {
     /// that are mutable. All or nothing.
     case devSet = 5
 
-    /// Delete a subdevice, named by parent and index or by name, and return its resources.
+    /// Delete a subdevice, named by parent and index or by name, and return its resources. Soft by
+    /// default: an unheld subdevice goes at once; a held one is removing, and its holders get
+    /// remove-request events until they let go (or the deadline, if given, makes it hard); then
+    /// dev-del-ntf says it went. force removes at once, revoking holders.
     case devDel = 6
 
     /// A subdevice was created.
@@ -671,6 +737,18 @@ public enum SubdevCommand: UInt8, Sendable, CaseIterable {
     /// A notification that carries the reply of `dev-get`, sent to the multicast group `config`.
     case devDelNtf = 9
 
+    /// A removal waits for the subdevice's holders: let go of it. Repeated at an interval, with a
+    /// growing counter, until they do.
+    ///
+    /// An event, sent to the multicast group `events`.
+    case removeRequestNtf = 10
+
+    /// The holders of a subdevice were cut off: a forced removal, or a deadline passed. Their
+    /// device connections are closed.
+    ///
+    /// An event, sent to the multicast group `events`.
+    case revokeNtf = 11
+
     /// The spec's name of the operation, such as `parent-get`.
     public var name: String {
         switch self {
@@ -683,6 +761,8 @@ public enum SubdevCommand: UInt8, Sendable, CaseIterable {
         case .devNewNtf: return "dev-new-ntf"
         case .devChangeNtf: return "dev-change-ntf"
         case .devDelNtf: return "dev-del-ntf"
+        case .removeRequestNtf: return "remove-request-ntf"
+        case .revokeNtf: return "revoke-ntf"
         }
     }
 }
@@ -766,6 +846,18 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 6, name: "registration", type: .u8, min: 0, max: 1, enumName: "registration"),
             AttributePolicy(id: 7, name: "reserved-iova", type: .nest, nestedSet: "iova-range", multi: true),
         ]),
+        AttributeSetPolicy(name: "event", attributes: [
+            AttributePolicy(id: 1, name: "seq", type: .u64),
+            AttributePolicy(id: 2, name: "bus-name", type: .string, maxLength: 63),
+            AttributePolicy(id: 3, name: "dev-name", type: .string, maxLength: 63),
+            AttributePolicy(id: 4, name: "index", type: .u32),
+            AttributePolicy(id: 5, name: "name", type: .string, maxLength: 63),
+            AttributePolicy(id: 6, name: "vfio-index", type: .u32),
+            AttributePolicy(id: 7, name: "counter", type: .u32),
+            AttributePolicy(id: 8, name: "deadline-ms", type: .u32),
+            AttributePolicy(id: 9, name: "holder-pid", type: .u32, multi: true),
+            AttributePolicy(id: 10, name: "reason", type: .string, maxLength: 255),
+        ]),
         AttributeSetPolicy(name: "dev", attributes: [
             AttributePolicy(id: 1, name: "bus-name", type: .string, maxLength: 63),
             AttributePolicy(id: 2, name: "dev-name", type: .string, maxLength: 63),
@@ -780,22 +872,26 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 11, name: "node-uid", type: .u32),
             AttributePolicy(id: 12, name: "node-gid", type: .u32),
             AttributePolicy(id: 13, name: "node-mode", type: .u16, max: 511),
-            AttributePolicy(id: 14, name: "owned", type: .flag),
-            AttributePolicy(id: 15, name: "owner-pid", type: .u32),
-            AttributePolicy(id: 16, name: "holder", type: .nest, nestedSet: "holder", multi: true),
-            AttributePolicy(id: 17, name: "reason", type: .string, maxLength: 255),
+            AttributePolicy(id: 14, name: "force", type: .flag),
+            AttributePolicy(id: 15, name: "deadline-ms", type: .u32, min: 1),
+            AttributePolicy(id: 16, name: "owned", type: .flag),
+            AttributePolicy(id: 17, name: "owner-pid", type: .u32),
+            AttributePolicy(id: 18, name: "holder", type: .nest, nestedSet: "holder", multi: true),
+            AttributePolicy(id: 19, name: "reason", type: .string, maxLength: 255),
         ]),
     ],
     operations: [
         OperationPolicy(command: 1, name: "parent-get", attributeSet: "parent", doRequest: [1, 2], dumpRequest: [], adminPerm: false),
         OperationPolicy(command: 2, name: "type-get", attributeSet: "type", doRequest: [1, 2, 3], dumpRequest: [1, 2], adminPerm: false),
         OperationPolicy(command: 3, name: "dev-get", attributeSet: "dev", doRequest: [1, 2, 3, 4], dumpRequest: [1, 2], adminPerm: false),
-        OperationPolicy(command: 4, name: "dev-new", attributeSet: "dev", doRequest: [1, 2, 5, 4, 6, 8, 11, 12, 13, 14], dumpRequest: nil, adminPerm: true),
+        OperationPolicy(command: 4, name: "dev-new", attributeSet: "dev", doRequest: [1, 2, 5, 4, 6, 8, 11, 12, 13, 16], dumpRequest: nil, adminPerm: true),
         OperationPolicy(command: 5, name: "dev-set", attributeSet: "dev", doRequest: [1, 2, 3, 4, 6, 8], dumpRequest: nil, adminPerm: true),
-        OperationPolicy(command: 6, name: "dev-del", attributeSet: "dev", doRequest: [1, 2, 3, 4], dumpRequest: nil, adminPerm: true),
+        OperationPolicy(command: 6, name: "dev-del", attributeSet: "dev", doRequest: [1, 2, 3, 4, 14, 15], dumpRequest: nil, adminPerm: true),
         OperationPolicy(command: 7, name: "dev-new-ntf", attributeSet: "dev", doRequest: nil, dumpRequest: nil, adminPerm: false, notify: "dev-get", multicastGroup: "config"),
         OperationPolicy(command: 8, name: "dev-change-ntf", attributeSet: "dev", doRequest: nil, dumpRequest: nil, adminPerm: false, notify: "dev-get", multicastGroup: "config"),
         OperationPolicy(command: 9, name: "dev-del-ntf", attributeSet: "dev", doRequest: nil, dumpRequest: nil, adminPerm: false, notify: "dev-get", multicastGroup: "config"),
+        OperationPolicy(command: 10, name: "remove-request-ntf", attributeSet: "event", doRequest: nil, dumpRequest: nil, adminPerm: false, multicastGroup: "events", event: [1, 2, 3, 4, 5, 6, 7, 8, 9]),
+        OperationPolicy(command: 11, name: "revoke-ntf", attributeSet: "event", doRequest: nil, dumpRequest: nil, adminPerm: false, multicastGroup: "events", event: [1, 2, 3, 4, 5, 6, 9, 10]),
     ],
     multicastGroups: ["config", "events"],
     enums: [

@@ -43,7 +43,7 @@ final class GeneratedUAPITests: XCTestCase {
     }
 
     func testCommandsAndGroups() {
-        XCTAssertEqual(SubdevCommand.allCases.map(\.rawValue), Array(1...9))
+        XCTAssertEqual(SubdevCommand.allCases.map(\.rawValue), Array(1...11))
         XCTAssertEqual(SubdevCommand.parentGet.rawValue, 1)
         XCTAssertEqual(SubdevCommand.devNew.name, "dev-new")
         XCTAssertEqual(SubdevCommand.devDelNtf.rawValue, 9)
@@ -55,10 +55,10 @@ final class GeneratedUAPITests: XCTestCase {
         let policy = subdevFamilyPolicy
         XCTAssertEqual(policy.name, subdevFamilyName)
         XCTAssertEqual(policy.version, subdevFamilyVersion)
-        XCTAssertEqual(policy.sets.keys.sorted(), ["counter", "dev", "holder", "iova-range", "param", "parent", "type", "vfio"])
+        XCTAssertEqual(policy.sets.keys.sorted(), ["counter", "dev", "event", "holder", "iova-range", "param", "parent", "type", "vfio"])
 
         let dev = try XCTUnwrap(policy.sets["dev"])
-        XCTAssertEqual(dev.maxType, 17)
+        XCTAssertEqual(dev.maxType, 19)
         let name = try XCTUnwrap(dev.attribute(named: "name"))
         XCTAssertEqual(name.id, SubdevDevAttr.name.rawValue)
         XCTAssertEqual(name.type, .string)
@@ -133,7 +133,15 @@ final class GeneratedUAPITests: XCTestCase {
         XCTAssertEqual(typeGet.doRequest, [1, 2, 3])
         XCTAssertEqual(typeGet.dumpRequest, [1, 2])
 
-        XCTAssertEqual(policy.operation(named: "dev-del")?.doRequest, [1, 2, 3, 4])
+        XCTAssertEqual(policy.operation(named: "dev-del")?.doRequest, [
+            SubdevDevAttr.busName, .devName, .index, .name, .force, .deadlineMs,
+        ].map(\.rawValue))
+
+        let removeRequest = try XCTUnwrap(policy.operation(named: "remove-request-ntf"))
+        XCTAssertTrue(removeRequest.isNotification, "an event is not a request")
+        XCTAssertEqual(removeRequest.multicastGroup, "events")
+        XCTAssertEqual(removeRequest.attributeSet, "event")
+        XCTAssertEqual(removeRequest.event?.first, SubdevEventAttr.seq.rawValue)
         XCTAssertEqual(policy.operation(named: "dev-set")?.adminPerm, true)
 
         for name in ["dev-new-ntf", "dev-change-ntf", "dev-del-ntf"] {

@@ -13,8 +13,8 @@ final class GeneratorTests: XCTestCase {
         XCTAssertEqual(family.uapiHeader, "linux/subdev.h")
         XCTAssertEqual(Array(family.consts.map(\.name).prefix(3)), ["version", "name-len", "string-value-len"])
         XCTAssertEqual(family.consts.first { $0.name == "name-len" }?.value, 63)
-        XCTAssertEqual(family.attributeSets.map(\.name), ["counter", "parent", "param", "type", "iova-range", "holder", "vfio", "dev"])
-        XCTAssertEqual(family.operations.map(\.value), Array(1...9))
+        XCTAssertEqual(family.attributeSets.map(\.name), ["counter", "parent", "param", "type", "iova-range", "holder", "vfio", "event", "dev"])
+        XCTAssertEqual(family.operations.map(\.value), Array(1...11))
 
         let name = try XCTUnwrap(family.attributeSet(named: "dev")?.attribute(named: "name"))
         XCTAssertEqual(name.minLength, 1)

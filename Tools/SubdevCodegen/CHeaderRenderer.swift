@@ -246,6 +246,9 @@ struct CHeaderRenderer {
             if let target = operation.notify {
                 let group = operation.multicastGroup.map { " to \(prefix)MCGRP_\(Naming.cUpper($0))" } ?? ""
                 text += " (notification: the reply of \(commandPrefix)\(Naming.cUpper(target))\(group))"
+            } else if operation.event != nil {
+                let group = operation.multicastGroup.map { " to \(prefix)MCGRP_\(Naming.cUpper($0))" } ?? ""
+                text += " (event\(group))"
             } else if operation.adminPerm {
                 text += " (needs CAP_NET_ADMIN)"
             }

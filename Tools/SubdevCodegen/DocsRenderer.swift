@@ -128,6 +128,11 @@ struct DocsRenderer {
                 let reply = family.operation(named: target).flatMap { $0.doPart?.reply ?? $0.dumpPart?.reply }
                 out.line("- Attributes: \(list(reply)) (the reply of `\(target)`)")
             }
+            if let event = operation.event {
+                let group = operation.multicastGroup.map { "[`\($0)`](#multicast-groups)" } ?? "none"
+                out.line("- Event, sent to the multicast group \(group)")
+                out.line("- Attributes: \(list(event))")
+            }
             part("do", operation.doPart, &out)
             part("dump", operation.dumpPart, &out)
             let notifications = family.notifications(of: operation.name)

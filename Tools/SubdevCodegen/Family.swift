@@ -180,11 +180,13 @@ public struct Operation: Sendable, Equatable {
     public var notify: String?
     /// For a notification: the multicast group it is sent to.
     public var multicastGroup: String?
+    /// For an event: the attributes it carries, from its own attribute set.
+    public var event: [AttributeReference]?
 
     /// Whether the operation needs `CAP_NET_ADMIN`.
     public var adminPerm: Bool { flags.contains("admin-perm") }
-    /// Whether this is a notification rather than a request.
-    public var isNotification: Bool { notify != nil }
+    /// Whether this is a notification or event rather than a request.
+    public var isNotification: Bool { notify != nil || event != nil }
 }
 
 /// A `do` or a `dump`: the attributes of its request and its reply.

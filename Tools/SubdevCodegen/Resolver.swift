@@ -482,7 +482,15 @@ struct Resolver {
     ) throws(CodegenError) -> Operation {
         let element = "operations[\(operation.name)]"
         if operation.event != nil {
-            throw CodegenError(.unsupported, element + ".event", "event operations are not supported by subdev-codegen")
+            guard operation.notify == nil else {
+                throw CodegenError(.malformed, element + ".event", "an operation is an event or a notification, not both")
+            }
+            guard operation.do == nil, operation.dump == nil else {
+                throw CodegenError(.malformed, element, "an event has neither do nor dump")
+            }
+            guard operation.attributeSet != nil else {
+                throw CodegenError(.malformed, element + ".attribute-set", "an event names the attribute set of its attributes")
+            }
         }
         let flags = operation.flags ?? []
         try checkFlags(flags, element: element + ".flags")
@@ -499,8 +507,8 @@ struct Resolver {
                 throw CodegenError(.malformed, element, "a notification has neither do nor dump")
             }
             setName = setName ?? targetOperation.attributeSet
-        } else if operation.mcgrp != nil {
-            throw CodegenError(.malformed, element + ".mcgrp", "only a notification (with notify) is sent to a multicast group")
+        } else if operation.mcgrp != nil, operation.event == nil {
+            throw CodegenError(.malformed, element + ".mcgrp", "only a notification or an event is sent to a multicast group")
         }
 
         var set: AttributeSet?
@@ -528,7 +536,8 @@ struct Resolver {
             doPart: try part(operation.do, set: set, element: element + ".do"),
             dumpPart: try part(operation.dump, set: set, element: element + ".dump"),
             notify: operation.notify,
-            multicastGroup: group
+            multicastGroup: group,
+            event: try references(operation.event, set: set, element: element + ".event")
         )
     }
 

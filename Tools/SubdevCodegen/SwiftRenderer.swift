@@ -204,6 +204,10 @@ struct SwiftRenderer {
                 if !operation.doc.isEmpty { out.line("///") }
                 let group = operation.multicastGroup.map { ", sent to the multicast group `\($0)`" } ?? ""
                 out.line("/// A notification that carries the reply of `\(target)`\(group).")
+            } else if operation.event != nil {
+                if !operation.doc.isEmpty { out.line("///") }
+                let group = operation.multicastGroup.map { ", sent to the multicast group `\($0)`" } ?? ""
+                out.line("/// An event\(group).")
             }
             out.line("case \(Naming.swiftMember(operation.name)) = \(operation.value)")
         }
@@ -314,6 +318,7 @@ struct SwiftRenderer {
         ]
         if let notify = operation.notify { arguments.append("notify: \(Naming.quoted(notify))") }
         if let group = operation.multicastGroup { arguments.append("multicastGroup: \(Naming.quoted(group))") }
+        if let event = operation.event { arguments.append("event: [" + event.map { String($0.id) }.joined(separator: ", ") + "]") }
         return "OperationPolicy(" + arguments.joined(separator: ", ") + ")"
     }
 

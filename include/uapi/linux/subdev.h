@@ -344,6 +344,45 @@ enum {
 };
 
 /*
+ * Attribute set event: What the events group carries: something a holder
+ *	of a subdevice must act on. The same messages arrive on the holder's
+ *	device connection.
+ * @SUBDEV_A_EVENT_SEQ: [u64] Sequence number of the event, one series
+ *	across the family; a gap tells a subscriber it missed some.
+ * @SUBDEV_A_EVENT_BUS_NAME: [string, max-len 63 (name-len)] Bus of the
+ *	parent.
+ * @SUBDEV_A_EVENT_DEV_NAME: [string, max-len 63 (name-len)] Name of the
+ *	parent on its bus.
+ * @SUBDEV_A_EVENT_INDEX: [u32] Index of the subdevice within its parent.
+ * @SUBDEV_A_EVENT_NAME: [string, max-len 63 (name-len)] Name of the
+ *	subdevice, if it has one.
+ * @SUBDEV_A_EVENT_VFIO_INDEX: [u32] N of the subdevice's vfioN.
+ * @SUBDEV_A_EVENT_COUNTER: [u32] How many remove requests this one
+ *	makes, from 1, as the kernel's VFIO request counter.
+ * @SUBDEV_A_EVENT_DEADLINE_MS: [u32] Milliseconds left before the
+ *	removal turns hard; absent when there is no deadline.
+ * @SUBDEV_A_EVENT_HOLDER_PID: [u32, multi-attr] A holder the event
+ *	concerns; repeated for each.
+ * @SUBDEV_A_EVENT_REASON: [string, max-len 255 (string-value-len)] Why,
+ *	in a sentence.
+ */
+enum {
+	SUBDEV_A_EVENT_SEQ = 1,
+	SUBDEV_A_EVENT_BUS_NAME,
+	SUBDEV_A_EVENT_DEV_NAME,
+	SUBDEV_A_EVENT_INDEX,
+	SUBDEV_A_EVENT_NAME,
+	SUBDEV_A_EVENT_VFIO_INDEX,
+	SUBDEV_A_EVENT_COUNTER,
+	SUBDEV_A_EVENT_DEADLINE_MS,
+	SUBDEV_A_EVENT_HOLDER_PID,
+	SUBDEV_A_EVENT_REASON,
+
+	__SUBDEV_A_EVENT_MAX,
+	SUBDEV_A_EVENT_MAX = (__SUBDEV_A_EVENT_MAX - 1)
+};
+
+/*
  * Attribute set dev: A subdevice.
  * @SUBDEV_A_DEV_BUS_NAME: [string, max-len 63 (name-len)] Bus of the
  *	parent.
@@ -372,6 +411,13 @@ enum {
  *	omits it.
  * @SUBDEV_A_DEV_NODE_MODE: [u16, max 511] Permission bits of the device
  *	node; 0600 when dev-new omits it.
+ * @SUBDEV_A_DEV_FORCE: [flag] In dev-del, removes the subdevice at once
+ *	even when it is held, revoking its holders, instead of asking them to
+ *	let go.
+ * @SUBDEV_A_DEV_DEADLINE_MS: [u32, min 1] In dev-del of a held
+ *	subdevice, the milliseconds after which the removal turns hard and
+ *	revokes the holders that are left; without it the holders are asked
+ *	until they let go.
  * @SUBDEV_A_DEV_OWNED: [flag] In dev-new, binds the subdevice to the
  *	creating process: when that process exits, the subdevice is destroyed
  *	and its resources return.
@@ -397,6 +443,8 @@ enum {
 	SUBDEV_A_DEV_NODE_UID,
 	SUBDEV_A_DEV_NODE_GID,
 	SUBDEV_A_DEV_NODE_MODE,
+	SUBDEV_A_DEV_FORCE,
+	SUBDEV_A_DEV_DEADLINE_MS,
 	SUBDEV_A_DEV_OWNED,
 	SUBDEV_A_DEV_OWNER_PID,
 	SUBDEV_A_DEV_HOLDER,
@@ -421,7 +469,11 @@ enum {
  *	by name: its admin state or the parameters that are mutable. All or
  *	nothing. (needs CAP_NET_ADMIN)
  * @SUBDEV_CMD_DEV_DEL: Delete a subdevice, named by parent and index or
- *	by name, and return its resources. (needs CAP_NET_ADMIN)
+ *	by name, and return its resources. Soft by default: an unheld
+ *	subdevice goes at once; a held one is removing, and its holders get
+ *	remove-request events until they let go (or the deadline, if given,
+ *	makes it hard); then dev-del-ntf says it went. force removes at once,
+ *	revoking holders. (needs CAP_NET_ADMIN)
  * @SUBDEV_CMD_DEV_NEW_NTF: A subdevice was created. (notification: the
  *	reply of SUBDEV_CMD_DEV_GET to SUBDEV_MCGRP_CONFIG)
  * @SUBDEV_CMD_DEV_CHANGE_NTF: A subdevice changed. (notification: the
@@ -429,6 +481,12 @@ enum {
  * @SUBDEV_CMD_DEV_DEL_NTF: A subdevice was deleted; carries its last
  *	state. (notification: the reply of SUBDEV_CMD_DEV_GET to
  *	SUBDEV_MCGRP_CONFIG)
+ * @SUBDEV_CMD_REMOVE_REQUEST_NTF: A removal waits for the subdevice's
+ *	holders: let go of it. Repeated at an interval, with a growing
+ *	counter, until they do. (event to SUBDEV_MCGRP_EVENTS)
+ * @SUBDEV_CMD_REVOKE_NTF: The holders of a subdevice were cut off: a
+ *	forced removal, or a deadline passed. Their device connections are
+ *	closed. (event to SUBDEV_MCGRP_EVENTS)
  */
 enum {
 	SUBDEV_CMD_PARENT_GET = 1,
@@ -440,6 +498,8 @@ enum {
 	SUBDEV_CMD_DEV_NEW_NTF,
 	SUBDEV_CMD_DEV_CHANGE_NTF,
 	SUBDEV_CMD_DEV_DEL_NTF,
+	SUBDEV_CMD_REMOVE_REQUEST_NTF,
+	SUBDEV_CMD_REVOKE_NTF,
 
 	__SUBDEV_CMD_MAX,
 	SUBDEV_CMD_MAX = (__SUBDEV_CMD_MAX - 1)
