@@ -71,6 +71,19 @@ enum ObjectDecoding {
                  doc: try d.string(SubdevParamAttr.doc) ?? "")
     }
 
+    static func event(_ d: AttributeDecoder) throws -> DeviceEvent {
+        DeviceEvent(
+            sequence: try require(d.integer(SubdevEventAttr.seq), "seq", in: "event"),
+            parent: try parentHandle(d, bus: SubdevEventAttr.busName, name: SubdevEventAttr.devName, in: "event"),
+            index: try require(d.integer(SubdevEventAttr.index), "index", in: "event"),
+            name: try d.string(SubdevEventAttr.name),
+            vfioIndex: try d.integer(SubdevEventAttr.vfioIndex),
+            counter: try d.integer(SubdevEventAttr.counter),
+            deadlineMilliseconds: try d.integer(SubdevEventAttr.deadlineMs),
+            holderPIDs: try d.all(SubdevEventAttr.holderPid).map { try $0.integer(as: UInt32.self) },
+            reason: try d.string(SubdevEventAttr.reason))
+    }
+
     static func device(_ d: AttributeDecoder) throws -> DeviceInfo {
         DeviceInfo(
             parent: try parentHandle(d, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName, in: "dev"),

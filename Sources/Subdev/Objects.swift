@@ -163,6 +163,36 @@ public struct DeviceInfo: Sendable, Hashable {
     public var handle: DeviceHandle { .index(parent, index) }
 }
 
+/// An event about one subdevice, from the `events` group or its device connection.
+public struct DeviceEvent: Sendable, Hashable {
+    /// The family-wide event sequence number; a gap means events were missed.
+    public var sequence: UInt64
+    public var parent: ParentHandle
+    public var index: UInt32
+    public var name: String?
+    /// N of its vfioN.
+    public var vfioIndex: UInt32?
+    /// For a remove request: which one, from 1.
+    public var counter: UInt32?
+    /// For a remove request with a deadline: milliseconds left.
+    public var deadlineMilliseconds: UInt32?
+    /// The holders it concerns.
+    public var holderPIDs: [UInt32]
+    public var reason: String?
+
+    public var handle: DeviceHandle { .index(parent, index) }
+}
+
+/// A message on the `events` group.
+public enum SubdevEvent: Sendable, Hashable {
+    /// Let go of the subdevice: a removal waits for it.
+    case removeRequest(DeviceEvent)
+    /// The holders were cut off.
+    case revoke(DeviceEvent)
+    /// Events were lost; dump to resynchronise.
+    case overrun
+}
+
 /// A message on the `config` group.
 public enum ConfigNotification: Sendable, Hashable {
     case created(DeviceInfo)

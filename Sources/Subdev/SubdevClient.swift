@@ -201,9 +201,20 @@ public final class SubdevClient: Sendable {
     }
 
     /// Deletes a subdevice and returns its resources (`dev-del`).
-    public func deleteDevice(_ handle: DeviceHandle) async throws {
+    ///
+    /// Soft by default: an unheld subdevice goes at once; a held one is
+    /// `removing` when this returns, and goes when its holders let go, which
+    /// `dev-del-ntf` on `config` announces.
+    ///
+    /// - Parameters:
+    ///   - force: remove at once, revoking any holders.
+    ///   - deadlineMilliseconds: for a held subdevice, turn the removal hard
+    ///     after this long.
+    public func deleteDevice(_ handle: DeviceHandle, force: Bool = false, deadlineMilliseconds: UInt32? = nil) async throws {
         var request = AttributeEncoder()
         Self.put(handle, into: &request)
+        if force { request.putFlag(SubdevDevAttr.force) }
+        if let deadlineMilliseconds { request.put(SubdevDevAttr.deadlineMs, deadlineMilliseconds) }
         _ = try await execute(.devDel, request)
     }
 
@@ -219,7 +230,16 @@ public final class SubdevClient: Sendable {
         let subscription = try MulticastSubscription(family: family, groups: [SubdevMulticastGroup.config.rawValue],
                                                      senderPort: port == 0 ? nil : port,
                                                      receiveBuffer: receiveBuffer, bufferLimit: bufferLimit)
-        return ConfigNotifications(subscription: subscription, familyID: family.id)
+        return ConfigNotifications(subscription: subscription, familyID: family.id, overrun: .overrun, decode: ConfigNotification.decode)
+    }
+
+    /// Subscribes to the `events` group: remove requests and revocations
+    /// (and `.overrun` when some were lost). Needs no privilege.
+    public func events(receiveBuffer: Int32? = nil, bufferLimit: Int = 4096) throws -> SubdevEvents {
+        let subscription = try MulticastSubscription(family: family, groups: [SubdevMulticastGroup.events.rawValue],
+                                                     senderPort: port == 0 ? nil : port,
+                                                     receiveBuffer: receiveBuffer, bufferLimit: bufferLimit)
+        return SubdevEvents(subscription: subscription, familyID: family.id, overrun: .overrun, decode: SubdevEvent.decode)
     }
 
     // MARK: plumbing

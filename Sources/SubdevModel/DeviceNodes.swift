@@ -80,6 +80,14 @@ final class DeviceNodes {
         unlink(node.path)
     }
 
+    /// Sends one message to every holder of `vfio`, without waiting: a
+    /// holder that does not read loses it, as with an eventfd it ignores.
+    func send(_ message: [UInt8], to vfio: UInt32) {
+        for fd in nodes[vfio]?.connections.keys ?? [:].keys {
+            _ = message.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+        }
+    }
+
     /// The holders of `vfio`, by pid.
     func holders(_ vfio: UInt32) -> [Holder] {
         (nodes[vfio]?.connections.values.map { $0 } ?? []).sorted { $0.pid < $1.pid }

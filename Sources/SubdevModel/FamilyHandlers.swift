@@ -1,3 +1,4 @@
+import Foundation
 import Netlink
 import SubdevPlugin
 import SubdevUAPI
@@ -13,6 +14,15 @@ struct HandlerOutput {
     /// For a dump whose handler failed after validation: the error that
     /// ends it, carried in `NLMSG_DONE` as the kernel does.
     var dumpError: NetlinkError?
+    /// Events for the `events` group, encoded whole (they also went to the
+    /// holders' device connections).
+    var events: [[UInt8]] = []
+
+    mutating func append(_ other: HandlerOutput) {
+        replies += other.replies
+        notifications += other.notifications
+        events += other.events
+    }
 }
 
 /// The handlers of the subdev family, one per operation, over the machine
@@ -20,6 +30,17 @@ struct HandlerOutput {
 struct FamilyHandlers {
     var machine: Machine
     let registry: VFIORegistry
+    /// The family id events are sent with.
+    let familyID: UInt16
+    var removals: Removals
+    private var eventSequence: UInt64 = 0
+
+    init(machine: Machine, registry: VFIORegistry, familyID: UInt16, removeInterval: TimeInterval) {
+        self.machine = machine
+        self.registry = registry
+        self.familyID = familyID
+        removals = Removals(interval: removeInterval)
+    }
 
     mutating func handle(_ command: SubdevCommand, _ request: Request, dump: Bool) throws -> HandlerOutput {
         switch (command, dump) {
@@ -122,6 +143,9 @@ struct FamilyHandlers {
 
     private mutating func devSet(_ request: Request) throws -> HandlerOutput {
         let position = try locateDevice(request)
+        if removals.isRemoving(machine.devices[position].vfioIndex) {
+            throw NetlinkError(errno: EBUSY, message: "\(machine.devices[position].handle) is being removed")
+        }
         let adminState = try request.attributes.integer(SubdevDevAttr.adminState, as: UInt8.self)
             .flatMap { SubdevAdminState(rawValue: UInt32($0)) }
         guard try machine.modify(device: position, adminState: adminState, params: params(of: request)) else {
@@ -133,7 +157,79 @@ struct FamilyHandlers {
 
     private mutating func devDel(_ request: Request) throws -> HandlerOutput {
         let position = try locateDevice(request)
-        return HandlerOutput(notifications: [(.devDelNtf, remove(position, reason: nil))])
+        let device = machine.devices[position]
+        let force = request.attributes.has(SubdevDevAttr.force)
+        let deadline = try request.attributes.integer(SubdevDevAttr.deadlineMs, as: UInt32.self)
+        if removals.isRemoving(device.vfioIndex) {
+            guard force else {
+                throw NetlinkError(errno: EBUSY, message: "\(device.handle) is already being removed, waiting for its holders; force cuts them off")
+            }
+            return hardRemove(position, reason: "removed by force while its holders were asked to let go")
+        }
+        if registry.holders(device.vfioIndex).isEmpty {
+            return HandlerOutput(notifications: [(.devDelNtf, remove(position, reason: nil))])
+        }
+        if force { return hardRemove(position, reason: "removed by force") }
+        // Soft: ask the holders, now and at every interval, until they let go.
+        machine.setOperState(device: position, .removing)
+        registry.setOpenable(device.vfioIndex, false)
+        removals.start(device.vfioIndex, deadlineMilliseconds: deadline)
+        let waiting = deadline.map { "removal requested; holders have \($0) ms to let go" } ?? "removal requested; waiting for the holders to let go"
+        var output = HandlerOutput(notifications: [(.devChangeNtf, encodeDevice(machine.devices[position], reason: waiting))])
+        output.append(tick())
+        return output
+    }
+
+    /// Removes subdevice `position` at once, revoking its holders: they get
+    /// revoke-ntf on their connections, which then close.
+    private mutating func hardRemove(_ position: Int, reason: String) -> HandlerOutput {
+        let device = machine.devices[position]
+        let holders = registry.holders(device.vfioIndex)
+        _ = removals.finish(device.vfioIndex)
+        var output = HandlerOutput()
+        var said = reason
+        if !holders.isEmpty {
+            let revoke = event(.revokeNtf, device, holders: holders, reason: reason)
+            registry.send(revoke, to: device.vfioIndex)
+            output.events.append(revoke)
+            said += "; holders \(holders.map { String($0.pid) }.joined(separator: ", ")) revoked"
+        }
+        output.notifications.append((.devDelNtf, remove(position, reason: said)))
+        return output
+    }
+
+    /// Sends what removals have due: remove requests, and hard removals
+    /// whose deadline passed. The server calls it when `poll` times out.
+    mutating func tick() -> HandlerOutput {
+        let (requests, expired) = removals.due()
+        var output = HandlerOutput()
+        for vfio in expired {
+            guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else { continue }
+            let deadline = removals.pending[vfio]?.deadlineMilliseconds ?? 0
+            output.append(hardRemove(position, reason: "the removal turned hard after its \(deadline) ms deadline"))
+        }
+        for request in requests {
+            guard let device = machine.devices.first(where: { $0.vfioIndex == request.vfio }) else { continue }
+            let message = event(.removeRequestNtf, device, holders: registry.holders(request.vfio),
+                                counter: request.counter, deadlineLeft: request.deadlineLeftMs)
+            registry.send(message, to: request.vfio)
+            output.events.append(message)
+        }
+        return output
+    }
+
+    /// Milliseconds until `tick` has something to do; -1 for never.
+    var nextTick: Int32 { removals.timeout() }
+
+    /// An event for `device`, encoded as it goes out, with the next sequence number.
+    private mutating func event(_ command: SubdevCommand, _ device: Subdevice, holders: [Holder],
+                                counter: UInt32? = nil, deadlineLeft: UInt32? = nil, reason: String? = nil) -> [UInt8] {
+        eventSequence += 1
+        guard let parent = machine.parents.first(where: { $0.handle == device.parentHandle }) else { return [] }
+        let attributes = ObjectEncoding.event(sequence: eventSequence, device: device, parent: parent, holders: holders,
+                                              counter: counter, deadlineLeft: deadlineLeft, reason: reason)
+        return GenericMessage(family: familyID, command: command.rawValue, version: UInt8(subdevFamilyVersion),
+                              attributes: attributes).netlinkMessage.encoded()
     }
 
     /// Unregisters and deletes subdevice `position`; returns its last state.
@@ -156,17 +252,25 @@ struct FamilyHandlers {
     // MARK: events from outside requests
 
     /// Applies what happened on a device node or to an owner, and says so.
-    mutating func handle(_ event: RegistryEvent) -> (command: SubdevCommand, attributes: [UInt8])? {
+    mutating func handle(_ event: RegistryEvent) -> HandlerOutput {
         switch event {
         case .held(let vfio, let holder):
-            guard let device = machine.devices.first(where: { $0.vfioIndex == vfio }) else { return nil }
-            return (.devChangeNtf, encodeDevice(device, reason: "process \(holder.pid) opened the device"))
+            guard let device = machine.devices.first(where: { $0.vfioIndex == vfio }) else { return HandlerOutput() }
+            return HandlerOutput(notifications: [(.devChangeNtf, encodeDevice(device, reason: "process \(holder.pid) opened the device"))])
         case .released(let vfio, let holder):
-            guard let device = machine.devices.first(where: { $0.vfioIndex == vfio }) else { return nil }
-            return (.devChangeNtf, encodeDevice(device, reason: "holder \(holder.pid) released the device"))
+            guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else { return HandlerOutput() }
+            var output = HandlerOutput(notifications: [
+                (.devChangeNtf, encodeDevice(machine.devices[position], reason: "holder \(holder.pid) released the device")),
+            ])
+            if registry.holders(vfio).isEmpty, let removal = removals.finish(vfio) {
+                let requests = removal.counter == 1 ? "1 remove request" : "\(removal.counter) remove requests"
+                output.notifications.append((.devDelNtf, remove(position, reason: "its holders let go after \(requests)")))
+            }
+            return output
         case .ownerExited(let vfio, let pid):
-            guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else { return nil }
-            return (.devDelNtf, remove(position, reason: "owner process \(pid) exited"))
+            guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else { return HandlerOutput() }
+            _ = removals.finish(vfio)
+            return HandlerOutput(notifications: [(.devDelNtf, remove(position, reason: "owner process \(pid) exited"))])
         }
     }
 

@@ -229,6 +229,11 @@ public struct Machine: Sendable {
         return true
     }
 
+    /// Sets the operational state of subdevice `position` (`removing`, ...).
+    public mutating func setOperState(device position: Int, _ state: SubdevOperState) {
+        devices[position].operState = state
+    }
+
     /// Deletes subdevice `position`; what it held returns to its parent.
     public mutating func delete(device position: Int) -> Subdevice {
         let device = devices[position]

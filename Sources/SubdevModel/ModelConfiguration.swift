@@ -30,6 +30,8 @@ public struct ModelConfiguration: Sendable {
     public var groupIDs: [String: UInt32]?
     /// Where device nodes and the sysfs-style tree live.
     public var root: ModelRoot
+    /// Seconds between remove requests to holders that have not let go.
+    public var removeInterval: TimeInterval = 1
 
     public init(port: UInt32 = defaultPort, familyID: UInt16 = defaultFamilyID, groupIDs: [String: UInt32]? = nil,
                 root: ModelRoot? = nil) {

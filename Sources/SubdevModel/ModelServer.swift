@@ -53,7 +53,8 @@ public final class ModelServer {
         validator = PolicyValidator(family: family)
         controller = ControllerResponder(family: family, id: configuration.familyID, groupIDs: groupIDs)
         registry = try VFIORegistry(root: configuration.root, parents: machine.parents)
-        handlers = FamilyHandlers(machine: machine, registry: registry)
+        handlers = FamilyHandlers(machine: machine, registry: registry, familyID: configuration.familyID,
+                                  removeInterval: configuration.removeInterval)
         termination = subdev_termination_fd()
     }
 
@@ -70,27 +71,40 @@ public final class ModelServer {
         while true {
             let watched = [generic.fileDescriptor, userSock.fileDescriptor, termination] + registry.descriptors
             var fds = watched.filter { $0 >= 0 }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
+            if poll(&fds, nfds_t(fds.count), handlers.nextTick) < 0 { continue }
+            publish(handlers.tick())
             for entry in fds where entry.revents != 0 {
                 switch entry.fd {
                 case termination: return
                 case generic.fileDescriptor: serveOne(generic)
                 case userSock.fileDescriptor: serveOne(userSock)
                 default:
-                    for event in registry.handle(entry.fd) {
-                        if let notification = handlers.handle(event) { broadcast(notification) }
-                    }
+                    for event in registry.handle(entry.fd) { publish(handlers.handle(event)) }
                 }
             }
         }
     }
 
-    /// Sends one notification on `config`.
-    private func broadcast(_ notification: (command: SubdevCommand, attributes: [UInt8])) {
-        guard let group = groupIDs[SubdevMulticastGroup.config.rawValue] else { return }
-        let message = GenericMessage(family: configuration.familyID, command: notification.command.rawValue,
-                                     version: UInt8(subdevFamilyVersion), attributes: notification.attributes)
-        try? generic.send(message.netlinkMessage.encoded(), toGroup: group)
+    /// Sends notifications on `config` and events on `events`.
+    private func publish(_ output: HandlerOutput) {
+        for datagram in encode(output) { try? generic.send(datagram.bytes, toGroup: datagram.group) }
+    }
+
+    /// The multicast datagrams of a handler's output: notifications on
+    /// `config`, then events on `events`.
+    private func encode(_ output: HandlerOutput) -> [(group: UInt32, bytes: [UInt8])] {
+        var datagrams: [(UInt32, [UInt8])] = []
+        if let config = groupIDs[SubdevMulticastGroup.config.rawValue] {
+            for notification in output.notifications {
+                let message = GenericMessage(family: configuration.familyID, command: notification.command.rawValue,
+                                             version: UInt8(subdevFamilyVersion), attributes: notification.attributes)
+                datagrams.append((config, message.netlinkMessage.encoded()))
+            }
+        }
+        if let events = groupIDs[SubdevMulticastGroup.events.rawValue] {
+            datagrams += output.events.map { (events, $0) }
+        }
+        return datagrams
     }
 
     /// Receives one datagram on `socket` and answers every request in it.
@@ -138,12 +152,7 @@ public final class ModelServer {
                 let output = try handleFamilyRequest(request, credentials: credentials, dump: dump)
                 replies = output.replies
                 dumpError = output.dumpError
-                answer.notifications = output.notifications.compactMap { notification in
-                    guard let group = groupIDs[SubdevMulticastGroup.config.rawValue] else { return nil }
-                    let message = GenericMessage(family: configuration.familyID, command: notification.command.rawValue,
-                                                 version: UInt8(subdevFamilyVersion), attributes: notification.attributes)
-                    return (group, message.netlinkMessage.encoded())
-                }
+                answer.notifications = encode(output)
             default:
                 family = header.type
                 throw NetlinkError(errno: ENOENT, message: "no generic netlink family with id \(header.type) here; subdev is \(configuration.familyID)")

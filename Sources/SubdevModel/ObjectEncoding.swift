@@ -129,6 +129,22 @@ enum ObjectEncoding {
         return out.bytes
     }
 
+    static func event(sequence: UInt64, device: Subdevice, parent: Parent, holders: [Holder],
+                      counter: UInt32?, deadlineLeft: UInt32?, reason: String?) -> [UInt8] {
+        var out = AttributeEncoder()
+        out.put(SubdevEventAttr.seq, sequence)
+        out.put(SubdevEventAttr.busName, parent.bus)
+        out.put(SubdevEventAttr.devName, parent.name)
+        out.put(SubdevEventAttr.index, device.index)
+        if let name = device.name { out.put(SubdevEventAttr.name, name) }
+        out.put(SubdevEventAttr.vfioIndex, device.vfioIndex)
+        if let counter { out.put(SubdevEventAttr.counter, counter) }
+        if let deadlineLeft { out.put(SubdevEventAttr.deadlineMs, deadlineLeft) }
+        for holder in holders { out.put(SubdevEventAttr.holderPid, UInt32(bitPattern: holder.pid)) }
+        if let reason { out.put(SubdevEventAttr.reason, reason) }
+        return out.bytes
+    }
+
     /// An SDK enum as its uAPI value; the two share their names, and a
     /// test keeps them in step.
     static func wire<E: RawRepresentable>(_ value: E?) -> UInt8 where E.RawValue == UInt32 {

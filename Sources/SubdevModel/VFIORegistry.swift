@@ -99,6 +99,9 @@ final class VFIORegistry {
 
     func holders(_ vfio: UInt32) -> [Holder] { nodes.holders(vfio) }
 
+    /// Sends an event to the holders of `vfio` on their device connections.
+    func send(_ message: [UInt8], to vfio: UInt32) { nodes.send(message, to: vfio) }
+
     var descriptors: [Int32] { nodes.descriptors + owners.descriptors }
 
     func handle(_ fd: Int32) -> [RegistryEvent] {

@@ -38,6 +38,10 @@ struct SubdevDaemon: ParsableCommand {
         valueName: "dir"))
     var root: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Milliseconds between remove requests to holders of a subdevice being removed (default 1000).", valueName: "ms"))
+    var removeIntervalMs: UInt32 = 1000
+
     func run() throws {
         var configuration = ModelConfiguration()
         if let text = port ?? ProcessInfo.processInfo.environment[ModelConfiguration.portEnvironmentVariable] {
@@ -74,6 +78,8 @@ struct SubdevDaemon: ParsableCommand {
                 machine = try HardwareFile.load(try HardwareFile.embeddedDefault(), plugins: plugins)
             }
             configuration.root = ModelRoot(path: root ?? ModelRoot.defaultPath(port: configuration.port))
+            guard removeIntervalMs > 0 else { throw ValidationError("--remove-interval-ms must be at least 1") }
+            configuration.removeInterval = Double(removeIntervalMs) / 1000
             server = try ModelServer(configuration: configuration, machine: machine)
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))

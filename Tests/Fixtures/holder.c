@@ -1,13 +1,17 @@
 /*
  * Holds a subdevice the way a VMM holds a VFIO device: connects to its
- * device node and keeps the connection until killed.
+ * device node and keeps the connection until killed, until the model
+ * closes it, or, with release-after N, until N events (remove requests)
+ * have arrived on it.
  *
- * usage: holder NODE
- * prints "held" once connected, or "refused: <reason>" and exits 1.
+ * usage: holder NODE [release-after N]
+ * prints "held" once connected (or "refused: <reason>" and exits 1), then
+ * "message K" per event, and "released" or "closed" at the end.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -15,8 +19,9 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 2)
+    if (argc != 2 && argc != 4)
         return 2;
+    long release_after = argc == 4 ? strtol(argv[3], NULL, 10) : 0;
     /* A parent may have spawned us with signals blocked; SIGTERM must end us. */
     sigset_t all;
     sigfillset(&all);
@@ -30,6 +35,19 @@ int main(int argc, char **argv)
     }
     printf("held\n");
     fflush(stdout);
-    for (;;)
-        pause();
+    char buffer[65536];
+    for (long count = 1;; count++) {
+        ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+        if (n <= 0) {
+            printf("closed\n");
+            return 0;
+        }
+        printf("message %ld\n", count);
+        fflush(stdout);
+        if (release_after > 0 && count >= release_after) {
+            close(fd);
+            printf("released\n");
+            return 0;
+        }
+    }
 }
