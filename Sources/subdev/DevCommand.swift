@@ -98,18 +98,81 @@ struct DevCommand: AsyncParsableCommand {
     }
 
     struct Del: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a subdevice and return its resources to the parent.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a subdevice and return its resources to the parent.",
+            usage: "subdev dev del DEV [force] [deadline MS] [wait [SECONDS]]",
+            discussion: """
+            Soft by default: an unheld subdevice goes at once; a held one is asked to \
+            be let go, with remove requests to its holders, and goes when they do. \
+            'force' cuts the holders off at once; 'deadline MS' does so after MS \
+            milliseconds; 'wait' returns only when the subdevice is gone (at most \
+            SECONDS, default for ever).
+            """)
 
         @OptionGroup var global: GlobalOptions
 
         @Argument(help: ArgumentHelp("The subdevice, PARENT/INDEX or name.", valueName: "dev"))
         var device: String
 
+        @Argument(parsing: .allUnrecognized, help: ArgumentHelp("force, deadline MS, wait [SECONDS].", valueName: "words"))
+        var words: [String] = []
+
         func run() async throws {
             try await reportingErrors {
                 let handle = try parseDevice(device)
+                var force = false, wait = false
+                var deadline: UInt32?, waitSeconds: Double?
+                var rest = words[...]
+                while let word = rest.popFirst() {
+                    switch word {
+                    case "force": force = true
+                    case "deadline":
+                        guard let text = rest.popFirst(), let ms = UInt32(text), ms > 0 else {
+                            throw CLIError("deadline needs a number of milliseconds, at least 1")
+                        }
+                        deadline = ms
+                    case "wait":
+                        wait = true
+                        if let text = rest.first, let seconds = Double(text) {
+                            rest.removeFirst()
+                            waitSeconds = seconds
+                        }
+                    default:
+                        throw CLIError("dev del takes force, deadline MS and wait [SECONDS], not \(word)")
+                    }
+                }
                 let client = try await global.connect()
-                try await client.deleteDevice(handle)
+                // Subscribe before asking, so the deletion cannot be missed.
+                let notifications = wait ? try client.configNotifications() : nil
+                defer { notifications?.cancel() }
+                let target = try await client.device(handle)
+                try await client.deleteDevice(handle, force: force, deadlineMilliseconds: deadline)
+                guard let notifications else { return }
+                try await waitForDeletion(of: target, in: notifications, seconds: waitSeconds)
+            }
+        }
+
+        /// Returns once `dev-del-ntf` for `target` arrives; fails after `seconds`.
+        func waitForDeletion(of target: DeviceInfo, in notifications: ConfigNotifications, seconds: Double?) async throws {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    for try await notification in notifications {
+                        if case .deleted(let device) = notification, device.handle == target.handle { return true }
+                        if case .overrun = notification { return true }
+                    }
+                    return false
+                }
+                if let seconds {
+                    group.addTask {
+                        try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+                        return false
+                    }
+                }
+                let gone = try await group.next() ?? false
+                group.cancelAll()
+                guard gone else {
+                    throw CLIError("\(target.handle) is still being removed after \(seconds.map { "\($0)" } ?? "?") s; its holders have not let go")
+                }
             }
         }
     }

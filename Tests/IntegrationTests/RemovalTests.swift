@@ -184,6 +184,70 @@ final class RemovalTests: XCTestCase {
     }
 }
 
+/// The same flows through the CLI: `dev del ... wait`, `deadline`, and
+/// `monitor events`.
+final class RemovalCLITests: XCTestCase {
+    func testDelWaitsForTheHolderAndMonitorShowsTheRequests() async throws {
+        let model = try ModelProcess.start(arguments: ["--remove-interval-ms", "100"])
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let port = ["--port", String(model.port)]
+        let device = try await client.createDevice(parent: ParentHandle(bus: "pci", name: "0000:6a:01.0"), type: "dwq", name: "vm0")
+        let monitor = Process()
+        let monitorOut = Pipe(), monitorErr = Pipe()
+        monitor.executableURL = try ModelProcess.product("subdev")
+        monitor.arguments = port + ["monitor", "events"]
+        monitor.standardOutput = monitorOut
+        monitor.standardError = monitorErr
+        try monitor.run()
+        defer {
+            kill(monitor.processIdentifier, SIGKILL)
+            waitForExit(monitor)
+        }
+        XCTAssertTrue(String(decoding: monitorErr.fileHandleForReading.availableData, as: UTF8.self).contains("monitoring events"))
+
+        // Nobody lets go and there is no deadline: wait gives up, the removal goes on.
+        let holder = Process()
+        let holderOut = Pipe()
+        holder.executableURL = try Fixtures.build("holder", for: self)
+        holder.arguments = [try XCTUnwrap(device.vfio?.devNode)]
+        holder.standardOutput = holderOut
+        try holder.run()
+        defer {
+            kill(holder.processIdentifier, SIGKILL)
+            waitForExit(holder)
+        }
+        XCTAssertEqual(String(decoding: holderOut.fileHandleForReading.availableData, as: UTF8.self), "held\n")
+        var held: [HolderInfo] = []
+        for _ in 0..<50 where held.isEmpty {
+            held = try await client.device(.name("vm0")).holders
+            if held.isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        let impatient = try runProduct("subdev", port + ["dev", "del", "vm0", "wait", "0.3"])
+        XCTAssertEqual(impatient.status, 1)
+        XCTAssertEqual(impatient.stderr, "Error: pci/0000:6a:01.0/0 is still being removed after 0.3 s; its holders have not let go\n")
+        // force cuts the holder off; wait returns once the subdevice is gone.
+        let hard = try runProduct("subdev", port + ["dev", "del", "vm0", "force", "wait", "5"])
+        XCTAssertEqual(hard.status, 0, hard.stderr)
+        let devices = try await client.devices()
+        XCTAssertEqual(devices, [])
+
+        monitor.terminate()
+        kill(monitor.processIdentifier, SIGKILL)
+        let lines = String(decoding: monitorOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.first?.hasPrefix("[event,remove-request] seq 1 pci/0000:6a:01.0/0 name vm0 counter 1 holders \(holder.processIdentifier)") ?? false,
+                      lines.joined(separator: "\n"))
+        XCTAssertEqual(lines.last, "[event,revoke] seq \(lines.count) pci/0000:6a:01.0/0 name vm0 holders \(holder.processIdentifier) reason \"removed by force while its holders were asked to let go\"")
+    }
+
+    func testDelWithBadWordsIsRefused() throws {
+        let result = try runProduct("subdev", ["--port", "1", "dev", "del", "vm0", "softly"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stderr, "Error: dev del takes force, deadline MS and wait [SECONDS], not softly\n")
+    }
+}
+
 /// Lets a child task advance an iterator the test owns.
 final class GroupIteratorBox<Element: Sendable>: @unchecked Sendable {
     var iterator: GroupMessages<Element>.Iterator
