@@ -106,7 +106,7 @@ final class CLIGoldenTests: XCTestCase {
         let monitor = Process()
         let out = Pipe(), err = Pipe()
         monitor.executableURL = try ModelProcess.product("subdev")
-        monitor.arguments = ["--port", String(model.port), "monitor"]
+        monitor.arguments = ["--port", String(model.port), "monitor", "config"]
         monitor.standardOutput = out
         monitor.standardError = err
         try monitor.run()
