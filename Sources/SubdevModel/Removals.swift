@@ -48,7 +48,9 @@ struct Removals {
             }
             guard now >= removal.nextRequest else { continue }
             pending[vfio]?.counter += 1
-            pending[vfio]?.nextRequest = removal.nextRequest + interval
+            // From now, not from when it was due: a late loop sends one
+            // request, not a burst of the ones it missed.
+            pending[vfio]?.nextRequest = now + interval
             let left = removal.deadline.map { UInt32(max(0, ($0 - now) * 1000)) }
             requests.append((vfio, removal.counter + 1, left))
         }

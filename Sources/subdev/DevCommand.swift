@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Netlink
 import Subdev
 
 struct DevCommand: AsyncParsableCommand {
@@ -134,6 +136,9 @@ struct DevCommand: AsyncParsableCommand {
                     case "wait":
                         wait = true
                         if let text = rest.first, let seconds = Double(text) {
+                            guard seconds.isFinite, seconds >= 0, seconds <= 1e9 else {
+                                throw CLIError("wait takes a number of seconds from 0, not \(text)")
+                            }
                             rest.removeFirst()
                             waitSeconds = seconds
                         }
@@ -148,17 +153,25 @@ struct DevCommand: AsyncParsableCommand {
                 let target = try await client.device(handle)
                 try await client.deleteDevice(handle, force: force, deadlineMilliseconds: deadline)
                 guard let notifications else { return }
-                try await waitForDeletion(of: target, in: notifications, seconds: waitSeconds)
+                try await waitForDeletion(of: target, in: notifications, client: client, seconds: waitSeconds)
             }
         }
 
         /// Returns once `dev-del-ntf` for `target` arrives; fails after `seconds`.
-        func waitForDeletion(of target: DeviceInfo, in notifications: ConfigNotifications, seconds: Double?) async throws {
+        func waitForDeletion(of target: DeviceInfo, in notifications: ConfigNotifications, client: SubdevClient,
+                             seconds: Double?) async throws {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
                     for try await notification in notifications {
                         if case .deleted(let device) = notification, device.handle == target.handle { return true }
-                        if case .overrun = notification { return true }
+                        // Notifications were lost: ask whether it is still there.
+                        if case .overrun = notification {
+                            do {
+                                _ = try await client.device(target.handle)
+                            } catch let error as NetlinkError where error.errno == ENOENT {
+                                return true
+                            }
+                        }
                     }
                     return false
                 }
@@ -171,7 +184,8 @@ struct DevCommand: AsyncParsableCommand {
                 let gone = try await group.next() ?? false
                 group.cancelAll()
                 guard gone else {
-                    throw CLIError("\(target.handle) is still being removed after \(seconds.map { "\($0)" } ?? "?") s; its holders have not let go")
+                    let waited = seconds.map { $0 == $0.rounded() ? String(Int($0)) : String($0) } ?? "?"
+                    throw CLIError("\(target.handle) is still being removed after \(waited) s; its holders have not let go")
                 }
             }
         }

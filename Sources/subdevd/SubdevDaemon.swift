@@ -39,8 +39,12 @@ struct SubdevDaemon: ParsableCommand {
     var root: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Milliseconds between remove requests to holders of a subdevice being removed (default 1000).", valueName: "ms"))
+        "Milliseconds between remove requests to holders of a subdevice being removed.", valueName: "ms"))
     var removeIntervalMs: UInt32 = 1000
+
+    func validate() throws {
+        guard removeIntervalMs > 0 else { throw ValidationError("--remove-interval-ms must be at least 1") }
+    }
 
     func run() throws {
         var configuration = ModelConfiguration()
@@ -78,7 +82,6 @@ struct SubdevDaemon: ParsableCommand {
                 machine = try HardwareFile.load(try HardwareFile.embeddedDefault(), plugins: plugins)
             }
             configuration.root = ModelRoot(path: root ?? ModelRoot.defaultPath(port: configuration.port))
-            guard removeIntervalMs > 0 else { throw ValidationError("--remove-interval-ms must be at least 1") }
             configuration.removeInterval = Double(removeIntervalMs) / 1000
             server = try ModelServer(configuration: configuration, machine: machine)
         } catch {

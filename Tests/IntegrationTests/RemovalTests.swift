@@ -241,6 +241,12 @@ final class RemovalCLITests: XCTestCase {
         XCTAssertEqual(lines.last, "[event,revoke] seq \(lines.count) pci/0000:6a:01.0/0 name vm0 holders \(holder.processIdentifier) reason \"removed by force while its holders were asked to let go\"")
     }
 
+    func testDelWithABadWaitIsRefusedBeforeAnythingIsDeleted() throws {
+        let result = try runProduct("subdev", ["--port", "1", "dev", "del", "vm0", "wait", "-1"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stderr, "Error: wait takes a number of seconds from 0, not -1\n")
+    }
+
     func testDelWithBadWordsIsRefused() throws {
         let result = try runProduct("subdev", ["--port", "1", "dev", "del", "vm0", "softly"])
         XCTAssertEqual(result.status, 1)
