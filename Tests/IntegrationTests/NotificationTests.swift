@@ -90,17 +90,6 @@ final class NotificationTests: XCTestCase {
 
     func next(_ iterator: inout ConfigNotifications.Iterator,
               timeout: Double) async throws -> ConfigNotification? {
-        let box = NotificationIteratorBox(iterator)
-        defer { iterator = box.iterator }
-        return try await withThrowingTaskGroup(of: ConfigNotification?.self) { group in
-            group.addTask { try await box.next() }
-            group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
-                return nil
-            }
-            let first = try await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        try await nextMessage(&iterator, timeout: timeout)
     }
 }

@@ -48,18 +48,7 @@ final class RemovalTests: XCTestCase {
     }
 
     func next<Element: Sendable>(_ iterator: inout GroupMessages<Element>.Iterator, timeout: Double = 5) async throws -> Element? {
-        let box = GroupIteratorBox(iterator)
-        defer { iterator = box.iterator }
-        return try await withThrowingTaskGroup(of: Element?.self) { group in
-            group.addTask { try await box.next() }
-            group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
-                return nil
-            }
-            let first = try await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        try await nextMessage(&iterator, timeout: timeout)
     }
 
     func assertNothingLeaks(_ setup: Setup, file: StaticString = #filePath, line: UInt = #line) async throws {
@@ -252,11 +241,4 @@ final class RemovalCLITests: XCTestCase {
         XCTAssertEqual(result.status, 1)
         XCTAssertEqual(result.stderr, "Error: dev del takes force, deadline MS and wait [SECONDS], not softly\n")
     }
-}
-
-/// Lets a child task advance an iterator the test owns.
-final class GroupIteratorBox<Element: Sendable>: @unchecked Sendable {
-    var iterator: GroupMessages<Element>.Iterator
-    init(_ iterator: GroupMessages<Element>.Iterator) { self.iterator = iterator }
-    func next() async throws -> Element? { try await iterator.next() }
 }

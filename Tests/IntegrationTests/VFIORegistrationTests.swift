@@ -9,20 +9,8 @@ final class VFIORegistrationTests: XCTestCase {
     let dsa = ParentHandle(bus: "pci", name: "0000:6a:01.0")
     let gpu = ParentHandle(bus: "pci", name: "0000:3b:00.0")
 
-    /// The next notification, or nil after `timeout` seconds.
     func next(_ iterator: inout ConfigNotifications.Iterator, timeout: Double = 5) async throws -> ConfigNotification? {
-        let box = NotificationIteratorBox(iterator)
-        defer { iterator = box.iterator }
-        return try await withThrowingTaskGroup(of: ConfigNotification?.self) { group in
-            group.addTask { try await box.next() }
-            group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
-                return nil
-            }
-            let first = try await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        try await nextMessage(&iterator, timeout: timeout)
     }
 
     /// Starts `executable` and waits for its first line of output.
@@ -264,11 +252,4 @@ final class VFIORegistrationTests: XCTestCase {
         }
         XCTAssertGreaterThan(files, 10, "the sysfs-style tree was read")
     }
-}
-
-/// Lets a child task advance an iterator the test owns.
-final class NotificationIteratorBox: @unchecked Sendable {
-    var iterator: ConfigNotifications.Iterator
-    init(_ iterator: ConfigNotifications.Iterator) { self.iterator = iterator }
-    func next() async throws -> ConfigNotification? { try await iterator.next() }
 }
