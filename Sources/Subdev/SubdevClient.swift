@@ -45,11 +45,7 @@ public final class SubdevClient: Sendable {
     }
 
     /// Parses a port id: decimal or `0x` hexadecimal, 0...UInt32.max (0 is the kernel).
-    public static func parsePort(_ text: String) -> UInt32? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed.hasPrefix("0x") || trimmed.hasPrefix("0X") { return UInt32(trimmed.dropFirst(2), radix: 16) }
-        return UInt32(trimmed)
-    }
+    public static func parsePort(_ text: String) -> UInt32? { PortID.parse(text) }
 
     /// Connects and resolves the `subdev` family through nlctrl at `port`.
     ///

@@ -41,14 +41,10 @@ public struct ModelConfiguration: Sendable {
         self.root = root ?? ModelRoot(path: ModelRoot.defaultPath(port: port))
     }
 
-    /// Parses a port given on the command line or in the environment:
-    /// decimal or `0x` hexadecimal, 1...UInt32.max.
+    /// Parses a port the model may bind: `PortID.parse`, but not 0, which
+    /// is the kernel's.
     public static func parsePort(_ text: String) -> UInt32? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let value = trimmed.hasPrefix("0x") || trimmed.hasPrefix("0X")
-            ? UInt32(trimmed.dropFirst(2), radix: 16) : UInt32(trimmed)
-        guard let value, value != 0 else { return nil }
-        return value
+        PortID.parse(text).flatMap { $0 == 0 ? nil : $0 }
     }
 }
 
