@@ -269,6 +269,233 @@ public enum SubdevRegistration: UInt32, Sendable, CaseIterable, CustomStringConv
     }
 }
 
+/// How bad a PCI Express error is, as AER classes it.
+///
+/// The spec's enum `aer-severity`.
+public enum SubdevAerSeverity: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+    /// Corrected by the hardware; counted and reported, nothing to do.
+    case correctable = 0
+
+    /// Uncorrectable, but the link still works; the recovery handshake runs.
+    case nonFatal = 1
+
+    /// Uncorrectable and the link is unreliable; the recovery handshake runs and the device is
+    /// reset.
+    case fatal = 2
+
+    /// The spec's name of the entry, such as `correctable`.
+    public var name: String {
+        switch self {
+        case .correctable: return "correctable"
+        case .nonFatal: return "non-fatal"
+        case .fatal: return "fatal"
+        }
+    }
+
+    public var description: String { name }
+
+    /// The entry the spec calls `name`, or `nil` if there is none.
+    public init?(name: String) {
+        switch name {
+        case "correctable": self = .correctable
+        case "non-fatal": self = .nonFatal
+        case "fatal": self = .fatal
+        default: return nil
+        }
+    }
+}
+
+/// The state of the I/O channel, as the kernel's pci_channel_state.
+///
+/// The spec's enum `channel-state`.
+public enum SubdevChannelState: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+    /// I/O works.
+    case normal = 0
+
+    /// I/O is blocked until a reset.
+    case frozen = 1
+
+    /// The device is gone for good; no recovery is tried.
+    case permFailure = 2
+
+    /// The spec's name of the entry, such as `normal`.
+    public var name: String {
+        switch self {
+        case .normal: return "normal"
+        case .frozen: return "frozen"
+        case .permFailure: return "perm-failure"
+        }
+    }
+
+    public var description: String { name }
+
+    /// The entry the spec calls `name`, or `nil` if there is none.
+    public init?(name: String) {
+        switch name {
+        case "normal": self = .normal
+        case "frozen": self = .frozen
+        case "perm-failure": self = .permFailure
+        default: return nil
+        }
+    }
+}
+
+/// Where an error's handling stands, as the kernel's pci_error_handlers callbacks.
+///
+/// The spec's enum `aer-stage`.
+public enum SubdevAerStage: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+    /// A correctable error was counted; no answer is expected.
+    case correctable = 0
+
+    /// Stop using the device and answer with aer-answer within timeout-ms: recovered, need-reset or
+    /// disconnect.
+    case errorDetected = 1
+
+    /// The device was reset through its plugin (slot_reset); restore its state.
+    case reset = 2
+
+    /// Recovery finished; the device may be used again (resume).
+    case resumed = 3
+
+    /// Recovery failed or the channel failed for good; the subdevice is removed.
+    case failed = 4
+
+    /// The spec's name of the entry, such as `correctable`.
+    public var name: String {
+        switch self {
+        case .correctable: return "correctable"
+        case .errorDetected: return "error-detected"
+        case .reset: return "reset"
+        case .resumed: return "resumed"
+        case .failed: return "failed"
+        }
+    }
+
+    public var description: String { name }
+
+    /// The entry the spec calls `name`, or `nil` if there is none.
+    public init?(name: String) {
+        switch name {
+        case "correctable": self = .correctable
+        case "error-detected": self = .errorDetected
+        case "reset": self = .reset
+        case "resumed": self = .resumed
+        case "failed": self = .failed
+        default: return nil
+        }
+    }
+}
+
+/// A holder's answer to error-detected, as the kernel's pci_ers_result.
+///
+/// The spec's enum `aer-result`.
+public enum SubdevAerResult: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+    /// The holder recovered without a reset.
+    case recovered = 0
+
+    /// The holder needs the device reset before it resumes.
+    case needReset = 1
+
+    /// The holder gives the device up; its connection is revoked.
+    case disconnect = 2
+
+    /// The spec's name of the entry, such as `recovered`.
+    public var name: String {
+        switch self {
+        case .recovered: return "recovered"
+        case .needReset: return "need-reset"
+        case .disconnect: return "disconnect"
+        }
+    }
+
+    public var description: String { name }
+
+    /// The entry the spec calls `name`, or `nil` if there is none.
+    public init?(name: String) {
+        switch name {
+        case "recovered": self = .recovered
+        case "need-reset": self = .needReset
+        case "disconnect": self = .disconnect
+        default: return nil
+        }
+    }
+}
+
+/// What a hotplug request does to a parent.
+///
+/// The spec's enum `hotplug-action`.
+public enum SubdevHotplugAction: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+    /// Attention button on an occupied slot; removes the parent after the window.
+    case remove = 0
+
+    /// Attention button on a slot with a card; adds the parent after the window.
+    case add = 1
+
+    /// The card went without warning; its subdevices are removed at once.
+    case surpriseRemove = 2
+
+    /// The spec's name of the entry, such as `remove`.
+    public var name: String {
+        switch self {
+        case .remove: return "remove"
+        case .add: return "add"
+        case .surpriseRemove: return "surprise-remove"
+        }
+    }
+
+    public var description: String { name }
+
+    /// The entry the spec calls `name`, or `nil` if there is none.
+    public init?(name: String) {
+        switch name {
+        case "remove": self = .remove
+        case "add": self = .add
+        case "surprise-remove": self = .surpriseRemove
+        default: return nil
+        }
+    }
+}
+
+/// Where a hotplug request stands.
+///
+/// The spec's enum `hotplug-stage`.
+public enum SubdevHotplugStage: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+    /// Announced; can be cancelled for window-ms.
+    case requested = 0
+
+    /// Cancelled within its window; nothing changed.
+    case cancelled = 1
+
+    /// The window passed; subdevices are being removed (for remove).
+    case proceeding = 2
+
+    /// The parent was removed or added.
+    case done = 3
+
+    /// The spec's name of the entry, such as `requested`.
+    public var name: String {
+        switch self {
+        case .requested: return "requested"
+        case .cancelled: return "cancelled"
+        case .proceeding: return "proceeding"
+        case .done: return "done"
+        }
+    }
+
+    public var description: String { name }
+
+    /// The entry the spec calls `name`, or `nil` if there is none.
+    public init?(name: String) {
+        switch name {
+        case "requested": self = .requested
+        case "cancelled": self = .cancelled
+        case "proceeding": self = .proceeding
+        case "done": self = .done
+        default: return nil
+        }
+    }
+}
+
 // MARK: - Attribute sets
 
 /// One shared capacity counter of a parent, such as framebuffer bytes or WQ entries.
@@ -290,6 +517,33 @@ public enum SubdevCounterAttr: UInt16, Sendable, CaseIterable {
         case .name: return "name"
         case .total: return "total"
         case .reserved: return "reserved"
+        }
+    }
+}
+
+/// Errors reported on a parent or a subdevice, by severity, and recoveries.
+///
+/// Attribute types of the spec's attribute set `aer-stats`.
+public enum SubdevAerStatsAttr: UInt16, Sendable, CaseIterable {
+    /// Correctable errors.
+    case correctable = 1
+
+    /// Non-fatal uncorrectable errors.
+    case nonFatal = 2
+
+    /// Fatal uncorrectable errors.
+    case fatal = 3
+
+    /// Resets done by recoveries.
+    case resets = 4
+
+    /// The spec's name of the attribute, such as `correctable`.
+    public var name: String {
+        switch self {
+        case .correctable: return "correctable"
+        case .nonFatal: return "non-fatal"
+        case .fatal: return "fatal"
+        case .resets: return "resets"
         }
     }
 }
@@ -319,6 +573,12 @@ public enum SubdevParentAttr: UInt16, Sendable, CaseIterable {
     /// How many subdevices the parent has.
     case devCount = 7
 
+    /// Errors reported on the parent itself.
+    case aerStats = 8
+
+    /// Present while a hotplug request for the parent is requested or proceeding.
+    case hotplugStage = 9
+
     /// The spec's name of the attribute, such as `bus-name`.
     public var name: String {
         switch self {
@@ -329,6 +589,8 @@ public enum SubdevParentAttr: UInt16, Sendable, CaseIterable {
         case .typeName: return "type-name"
         case .counter: return "counter"
         case .devCount: return "dev-count"
+        case .aerStats: return "aer-stats"
+        case .hotplugStage: return "hotplug-stage"
         }
     }
 }
@@ -574,7 +836,8 @@ public enum SubdevEventAttr: UInt16, Sendable, CaseIterable {
     /// How many remove requests this one makes, from 1, as the kernel's VFIO request counter.
     case counter = 7
 
-    /// Milliseconds left before the removal turns hard; absent when there is no deadline.
+    /// Milliseconds left before the removal turns hard; absent when there is no deadline. In
+    /// inject-hotplug, the deadline of each subdevice's soft removal.
     case deadlineMs = 8
 
     /// A holder the event concerns; repeated for each.
@@ -582,6 +845,38 @@ public enum SubdevEventAttr: UInt16, Sendable, CaseIterable {
 
     /// Why, in a sentence.
     case reason = 10
+
+    /// Severity of a PCI Express error.
+    case severity = 11
+
+    /// State of the I/O channel after the error.
+    case channelState = 12
+
+    /// Which step of the error's handling this event is.
+    case aerStage = 13
+
+    /// In aer-answer, the holder's answer to error-detected.
+    case aerResult = 14
+
+    /// In error-detected, milliseconds the holders have to answer; a holder that does not answer in
+    /// time is disconnected. In inject-aer, the timeout to use instead of the model's default.
+    case timeoutMs = 15
+
+    /// What a hotplug request does.
+    case hotplugAction = 16
+
+    /// Where a hotplug request stands.
+    case hotplugStage = 17
+
+    /// Milliseconds within which a hotplug request can be cancelled.
+    case windowMs = 18
+
+    /// In inject-hotplug, cancels the request waiting in its window (a second press of the
+    /// attention button).
+    case cancel = 19
+
+    /// The subdevice's (or parent's) error counters after this event.
+    case aerStats = 20
 
     /// The spec's name of the attribute, such as `seq`.
     public var name: String {
@@ -596,6 +891,16 @@ public enum SubdevEventAttr: UInt16, Sendable, CaseIterable {
         case .deadlineMs: return "deadline-ms"
         case .holderPid: return "holder-pid"
         case .reason: return "reason"
+        case .severity: return "severity"
+        case .channelState: return "channel-state"
+        case .aerStage: return "aer-stage"
+        case .aerResult: return "aer-result"
+        case .timeoutMs: return "timeout-ms"
+        case .hotplugAction: return "hotplug-action"
+        case .hotplugStage: return "hotplug-stage"
+        case .windowMs: return "window-ms"
+        case .cancel: return "cancel"
+        case .aerStats: return "aer-stats"
         }
     }
 }
@@ -667,6 +972,9 @@ public enum SubdevDevAttr: UInt16, Sendable, CaseIterable {
     /// opened or let go of it, its owner exited.
     case reason = 19
 
+    /// Errors reported on the subdevice, or on its parent while it existed.
+    case aerStats = 20
+
     /// The spec's name of the attribute, such as `bus-name`.
     public var name: String {
         switch self {
@@ -689,6 +997,7 @@ public enum SubdevDevAttr: UInt16, Sendable, CaseIterable {
         case .ownerPid: return "owner-pid"
         case .holder: return "holder"
         case .reason: return "reason"
+        case .aerStats: return "aer-stats"
         }
     }
 }
@@ -749,6 +1058,42 @@ public enum SubdevCommand: UInt8, Sendable, CaseIterable {
     /// An event, sent to the multicast group `events`.
     case revokeNtf = 11
 
+    /// A PCI Express error on a subdevice, or on its parent, and each step of its recovery
+    /// (aer-stage). Holders answer error-detected with aer-answer.
+    ///
+    /// An event, sent to the multicast group `events`.
+    case aerNtf = 12
+
+    /// A hotplug request for a parent, and each step of it (hotplug-stage).
+    ///
+    /// An event, sent to the multicast group `events`.
+    case hotplugNtf = 13
+
+    /// A parent appeared (a hotplug add).
+    ///
+    /// A notification that carries the reply of `parent-get`, sent to the multicast group `config`.
+    case parentNewNtf = 14
+
+    /// A parent went (a hotplug removal or a surprise removal); carries its last state.
+    ///
+    /// A notification that carries the reply of `parent-get`, sent to the multicast group `config`.
+    case parentDelNtf = 15
+
+    /// A holder's answer to an error-detected event: recovered, need-reset or disconnect. Only a
+    /// holder of the subdevice may answer, on its device connection or here (the sender's process
+    /// must hold it); seq names the error-detected event answered.
+    case aerAnswer = 16
+
+    /// Fault injection, model only: report a PCI Express error on a parent (every subdevice of it)
+    /// or on one subdevice. A kernel does not offer this operation.
+    case injectAer = 17
+
+    /// Fault injection, model only: press the attention button of a parent's slot (remove or add,
+    /// announced and cancellable within window-ms), press it again (cancel), or pull the card
+    /// (surprise-remove). deadline-ms bounds the soft removal of its subdevices. A kernel does not
+    /// offer this operation.
+    case injectHotplug = 18
+
     /// The spec's name of the operation, such as `parent-get`.
     public var name: String {
         switch self {
@@ -763,6 +1108,13 @@ public enum SubdevCommand: UInt8, Sendable, CaseIterable {
         case .devDelNtf: return "dev-del-ntf"
         case .removeRequestNtf: return "remove-request-ntf"
         case .revokeNtf: return "revoke-ntf"
+        case .aerNtf: return "aer-ntf"
+        case .hotplugNtf: return "hotplug-ntf"
+        case .parentNewNtf: return "parent-new-ntf"
+        case .parentDelNtf: return "parent-del-ntf"
+        case .aerAnswer: return "aer-answer"
+        case .injectAer: return "inject-aer"
+        case .injectHotplug: return "inject-hotplug"
         }
     }
 }
@@ -789,6 +1141,12 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 2, name: "total", type: .u64),
             AttributePolicy(id: 3, name: "reserved", type: .u64),
         ]),
+        AttributeSetPolicy(name: "aer-stats", attributes: [
+            AttributePolicy(id: 1, name: "correctable", type: .u64),
+            AttributePolicy(id: 2, name: "non-fatal", type: .u64),
+            AttributePolicy(id: 3, name: "fatal", type: .u64),
+            AttributePolicy(id: 4, name: "resets", type: .u64),
+        ]),
         AttributeSetPolicy(name: "parent", attributes: [
             AttributePolicy(id: 1, name: "bus-name", type: .string, maxLength: 63),
             AttributePolicy(id: 2, name: "dev-name", type: .string, maxLength: 63),
@@ -797,6 +1155,8 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 5, name: "type-name", type: .string, maxLength: 63, multi: true),
             AttributePolicy(id: 6, name: "counter", type: .nest, nestedSet: "counter", multi: true),
             AttributePolicy(id: 7, name: "dev-count", type: .u32),
+            AttributePolicy(id: 8, name: "aer-stats", type: .nest, nestedSet: "aer-stats"),
+            AttributePolicy(id: 9, name: "hotplug-stage", type: .u8, min: 0, max: 3, enumName: "hotplug-stage"),
         ]),
         AttributeSetPolicy(name: "param", attributes: [
             AttributePolicy(id: 1, name: "name", type: .string, maxLength: 63),
@@ -854,9 +1214,19 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 5, name: "name", type: .string, maxLength: 63),
             AttributePolicy(id: 6, name: "vfio-index", type: .u32),
             AttributePolicy(id: 7, name: "counter", type: .u32),
-            AttributePolicy(id: 8, name: "deadline-ms", type: .u32),
+            AttributePolicy(id: 8, name: "deadline-ms", type: .u32, min: 1),
             AttributePolicy(id: 9, name: "holder-pid", type: .u32, multi: true),
             AttributePolicy(id: 10, name: "reason", type: .string, maxLength: 255),
+            AttributePolicy(id: 11, name: "severity", type: .u8, min: 0, max: 2, enumName: "aer-severity"),
+            AttributePolicy(id: 12, name: "channel-state", type: .u8, min: 0, max: 2, enumName: "channel-state"),
+            AttributePolicy(id: 13, name: "aer-stage", type: .u8, min: 0, max: 4, enumName: "aer-stage"),
+            AttributePolicy(id: 14, name: "aer-result", type: .u8, min: 0, max: 2, enumName: "aer-result"),
+            AttributePolicy(id: 15, name: "timeout-ms", type: .u32, min: 1),
+            AttributePolicy(id: 16, name: "hotplug-action", type: .u8, min: 0, max: 2, enumName: "hotplug-action"),
+            AttributePolicy(id: 17, name: "hotplug-stage", type: .u8, min: 0, max: 3, enumName: "hotplug-stage"),
+            AttributePolicy(id: 18, name: "window-ms", type: .u32, min: 1),
+            AttributePolicy(id: 19, name: "cancel", type: .flag),
+            AttributePolicy(id: 20, name: "aer-stats", type: .nest, nestedSet: "aer-stats"),
         ]),
         AttributeSetPolicy(name: "dev", attributes: [
             AttributePolicy(id: 1, name: "bus-name", type: .string, maxLength: 63),
@@ -878,6 +1248,7 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 17, name: "owner-pid", type: .u32),
             AttributePolicy(id: 18, name: "holder", type: .nest, nestedSet: "holder", multi: true),
             AttributePolicy(id: 19, name: "reason", type: .string, maxLength: 255),
+            AttributePolicy(id: 20, name: "aer-stats", type: .nest, nestedSet: "aer-stats"),
         ]),
     ],
     operations: [
@@ -892,6 +1263,13 @@ public let subdevFamilyPolicy = FamilyPolicy(
         OperationPolicy(command: 9, name: "dev-del-ntf", attributeSet: "dev", doRequest: nil, dumpRequest: nil, adminPerm: false, notify: "dev-get", multicastGroup: "config"),
         OperationPolicy(command: 10, name: "remove-request-ntf", attributeSet: "event", doRequest: nil, dumpRequest: nil, adminPerm: false, multicastGroup: "events", event: [1, 2, 3, 4, 5, 6, 7, 8, 9]),
         OperationPolicy(command: 11, name: "revoke-ntf", attributeSet: "event", doRequest: nil, dumpRequest: nil, adminPerm: false, multicastGroup: "events", event: [1, 2, 3, 4, 5, 6, 9, 10]),
+        OperationPolicy(command: 12, name: "aer-ntf", attributeSet: "event", doRequest: nil, dumpRequest: nil, adminPerm: false, multicastGroup: "events", event: [1, 2, 3, 4, 5, 6, 11, 12, 13, 15, 9, 10, 20]),
+        OperationPolicy(command: 13, name: "hotplug-ntf", attributeSet: "event", doRequest: nil, dumpRequest: nil, adminPerm: false, multicastGroup: "events", event: [1, 2, 3, 16, 17, 18, 10]),
+        OperationPolicy(command: 14, name: "parent-new-ntf", attributeSet: "parent", doRequest: nil, dumpRequest: nil, adminPerm: false, notify: "parent-get", multicastGroup: "config"),
+        OperationPolicy(command: 15, name: "parent-del-ntf", attributeSet: "parent", doRequest: nil, dumpRequest: nil, adminPerm: false, notify: "parent-get", multicastGroup: "config"),
+        OperationPolicy(command: 16, name: "aer-answer", attributeSet: "event", doRequest: [2, 3, 4, 5, 1, 14], dumpRequest: nil, adminPerm: false),
+        OperationPolicy(command: 17, name: "inject-aer", attributeSet: "event", doRequest: [2, 3, 4, 5, 11, 12, 15], dumpRequest: nil, adminPerm: true),
+        OperationPolicy(command: 18, name: "inject-hotplug", attributeSet: "event", doRequest: [2, 3, 16, 18, 8, 19], dumpRequest: nil, adminPerm: true),
     ],
     multicastGroups: ["config", "events"],
     enums: [
@@ -901,5 +1279,11 @@ public let subdevFamilyPolicy = FamilyPolicy(
         "type-class": ["wq", "vgpu", "serial", "other"],
         "display": ["none", "region", "dmabuf"],
         "registration": ["emulated-iommu", "iommu-group"],
+        "aer-severity": ["correctable", "non-fatal", "fatal"],
+        "channel-state": ["normal", "frozen", "perm-failure"],
+        "aer-stage": ["correctable", "error-detected", "reset", "resumed", "failed"],
+        "aer-result": ["recovered", "need-reset", "disconnect"],
+        "hotplug-action": ["remove", "add", "surprise-remove"],
+        "hotplug-stage": ["requested", "cancelled", "proceeding", "done"],
     ]
 )

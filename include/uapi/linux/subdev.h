@@ -130,6 +130,106 @@ enum subdev_registration {
 	SUBDEV_REGISTRATION_IOMMU_GROUP,
 };
 
+/**
+ * enum subdev_aer_severity - How bad a PCI Express error is, as AER
+ *	classes it.
+ * @SUBDEV_AER_SEVERITY_CORRECTABLE: Corrected by the hardware; counted
+ *	and reported, nothing to do.
+ * @SUBDEV_AER_SEVERITY_NON_FATAL: Uncorrectable, but the link still
+ *	works; the recovery handshake runs.
+ * @SUBDEV_AER_SEVERITY_FATAL: Uncorrectable and the link is unreliable;
+ *	the recovery handshake runs and the device is reset.
+ */
+enum subdev_aer_severity {
+	SUBDEV_AER_SEVERITY_CORRECTABLE,
+	SUBDEV_AER_SEVERITY_NON_FATAL,
+	SUBDEV_AER_SEVERITY_FATAL,
+};
+
+/**
+ * enum subdev_channel_state - The state of the I/O channel, as the
+ *	kernel's pci_channel_state.
+ * @SUBDEV_CHANNEL_STATE_NORMAL: I/O works.
+ * @SUBDEV_CHANNEL_STATE_FROZEN: I/O is blocked until a reset.
+ * @SUBDEV_CHANNEL_STATE_PERM_FAILURE: The device is gone for good; no
+ *	recovery is tried.
+ */
+enum subdev_channel_state {
+	SUBDEV_CHANNEL_STATE_NORMAL,
+	SUBDEV_CHANNEL_STATE_FROZEN,
+	SUBDEV_CHANNEL_STATE_PERM_FAILURE,
+};
+
+/**
+ * enum subdev_aer_stage - Where an error's handling stands, as the
+ *	kernel's pci_error_handlers callbacks.
+ * @SUBDEV_AER_STAGE_CORRECTABLE: A correctable error was counted; no
+ *	answer is expected.
+ * @SUBDEV_AER_STAGE_ERROR_DETECTED: Stop using the device and answer
+ *	with aer-answer within timeout-ms: recovered, need-reset or
+ *	disconnect.
+ * @SUBDEV_AER_STAGE_RESET: The device was reset through its plugin
+ *	(slot_reset); restore its state.
+ * @SUBDEV_AER_STAGE_RESUMED: Recovery finished; the device may be used
+ *	again (resume).
+ * @SUBDEV_AER_STAGE_FAILED: Recovery failed or the channel failed for
+ *	good; the subdevice is removed.
+ */
+enum subdev_aer_stage {
+	SUBDEV_AER_STAGE_CORRECTABLE,
+	SUBDEV_AER_STAGE_ERROR_DETECTED,
+	SUBDEV_AER_STAGE_RESET,
+	SUBDEV_AER_STAGE_RESUMED,
+	SUBDEV_AER_STAGE_FAILED,
+};
+
+/**
+ * enum subdev_aer_result - A holder's answer to error-detected, as the
+ *	kernel's pci_ers_result.
+ * @SUBDEV_AER_RESULT_RECOVERED: The holder recovered without a reset.
+ * @SUBDEV_AER_RESULT_NEED_RESET: The holder needs the device reset
+ *	before it resumes.
+ * @SUBDEV_AER_RESULT_DISCONNECT: The holder gives the device up; its
+ *	connection is revoked.
+ */
+enum subdev_aer_result {
+	SUBDEV_AER_RESULT_RECOVERED,
+	SUBDEV_AER_RESULT_NEED_RESET,
+	SUBDEV_AER_RESULT_DISCONNECT,
+};
+
+/**
+ * enum subdev_hotplug_action - What a hotplug request does to a parent.
+ * @SUBDEV_HOTPLUG_ACTION_REMOVE: Attention button on an occupied slot;
+ *	removes the parent after the window.
+ * @SUBDEV_HOTPLUG_ACTION_ADD: Attention button on a slot with a card;
+ *	adds the parent after the window.
+ * @SUBDEV_HOTPLUG_ACTION_SURPRISE_REMOVE: The card went without warning;
+ *	its subdevices are removed at once.
+ */
+enum subdev_hotplug_action {
+	SUBDEV_HOTPLUG_ACTION_REMOVE,
+	SUBDEV_HOTPLUG_ACTION_ADD,
+	SUBDEV_HOTPLUG_ACTION_SURPRISE_REMOVE,
+};
+
+/**
+ * enum subdev_hotplug_stage - Where a hotplug request stands.
+ * @SUBDEV_HOTPLUG_STAGE_REQUESTED: Announced; can be cancelled for
+ *	window-ms.
+ * @SUBDEV_HOTPLUG_STAGE_CANCELLED: Cancelled within its window; nothing
+ *	changed.
+ * @SUBDEV_HOTPLUG_STAGE_PROCEEDING: The window passed; subdevices are
+ *	being removed (for remove).
+ * @SUBDEV_HOTPLUG_STAGE_DONE: The parent was removed or added.
+ */
+enum subdev_hotplug_stage {
+	SUBDEV_HOTPLUG_STAGE_REQUESTED,
+	SUBDEV_HOTPLUG_STAGE_CANCELLED,
+	SUBDEV_HOTPLUG_STAGE_PROCEEDING,
+	SUBDEV_HOTPLUG_STAGE_DONE,
+};
+
 /*
  * Attribute set counter: One shared capacity counter of a parent, such
  *	as framebuffer bytes or WQ entries.
@@ -148,6 +248,24 @@ enum {
 };
 
 /*
+ * Attribute set aer-stats: Errors reported on a parent or a subdevice,
+ *	by severity, and recoveries.
+ * @SUBDEV_A_AER_STATS_CORRECTABLE: [u64] Correctable errors.
+ * @SUBDEV_A_AER_STATS_NON_FATAL: [u64] Non-fatal uncorrectable errors.
+ * @SUBDEV_A_AER_STATS_FATAL: [u64] Fatal uncorrectable errors.
+ * @SUBDEV_A_AER_STATS_RESETS: [u64] Resets done by recoveries.
+ */
+enum {
+	SUBDEV_A_AER_STATS_CORRECTABLE = 1,
+	SUBDEV_A_AER_STATS_NON_FATAL,
+	SUBDEV_A_AER_STATS_FATAL,
+	SUBDEV_A_AER_STATS_RESETS,
+
+	__SUBDEV_A_AER_STATS_MAX,
+	SUBDEV_A_AER_STATS_MAX = (__SUBDEV_A_AER_STATS_MAX - 1)
+};
+
+/*
  * Attribute set parent: A parent, or management device, that subdevices
  *	are carved out of.
  * @SUBDEV_A_PARENT_BUS_NAME: [string, max-len 63 (name-len)] Bus of the
@@ -163,6 +281,11 @@ enum {
  * @SUBDEV_A_PARENT_COUNTER: [nest of counter, multi-attr] One shared
  *	capacity counter; repeated for each.
  * @SUBDEV_A_PARENT_DEV_COUNT: [u32] How many subdevices the parent has.
+ * @SUBDEV_A_PARENT_AER_STATS: [nest of aer-stats] Errors reported on the
+ *	parent itself.
+ * @SUBDEV_A_PARENT_HOTPLUG_STAGE: [u8, enum subdev_hotplug_stage]
+ *	Present while a hotplug request for the parent is requested or
+ *	proceeding.
  */
 enum {
 	SUBDEV_A_PARENT_BUS_NAME = 1,
@@ -172,6 +295,8 @@ enum {
 	SUBDEV_A_PARENT_TYPE_NAME,
 	SUBDEV_A_PARENT_COUNTER,
 	SUBDEV_A_PARENT_DEV_COUNT,
+	SUBDEV_A_PARENT_AER_STATS,
+	SUBDEV_A_PARENT_HOTPLUG_STAGE,
 
 	__SUBDEV_A_PARENT_MAX,
 	SUBDEV_A_PARENT_MAX = (__SUBDEV_A_PARENT_MAX - 1)
@@ -359,12 +484,35 @@ enum {
  * @SUBDEV_A_EVENT_VFIO_INDEX: [u32] N of the subdevice's vfioN.
  * @SUBDEV_A_EVENT_COUNTER: [u32] How many remove requests this one
  *	makes, from 1, as the kernel's VFIO request counter.
- * @SUBDEV_A_EVENT_DEADLINE_MS: [u32] Milliseconds left before the
- *	removal turns hard; absent when there is no deadline.
+ * @SUBDEV_A_EVENT_DEADLINE_MS: [u32, min 1] Milliseconds left before the
+ *	removal turns hard; absent when there is no deadline. In
+ *	inject-hotplug, the deadline of each subdevice's soft removal.
  * @SUBDEV_A_EVENT_HOLDER_PID: [u32, multi-attr] A holder the event
  *	concerns; repeated for each.
  * @SUBDEV_A_EVENT_REASON: [string, max-len 255 (string-value-len)] Why,
  *	in a sentence.
+ * @SUBDEV_A_EVENT_SEVERITY: [u8, enum subdev_aer_severity] Severity of a
+ *	PCI Express error.
+ * @SUBDEV_A_EVENT_CHANNEL_STATE: [u8, enum subdev_channel_state] State
+ *	of the I/O channel after the error.
+ * @SUBDEV_A_EVENT_AER_STAGE: [u8, enum subdev_aer_stage] Which step of
+ *	the error's handling this event is.
+ * @SUBDEV_A_EVENT_AER_RESULT: [u8, enum subdev_aer_result] In
+ *	aer-answer, the holder's answer to error-detected.
+ * @SUBDEV_A_EVENT_TIMEOUT_MS: [u32, min 1] In error-detected,
+ *	milliseconds the holders have to answer; a holder that does not answer
+ *	in time is disconnected. In inject-aer, the timeout to use instead of
+ *	the model's default.
+ * @SUBDEV_A_EVENT_HOTPLUG_ACTION: [u8, enum subdev_hotplug_action] What
+ *	a hotplug request does.
+ * @SUBDEV_A_EVENT_HOTPLUG_STAGE: [u8, enum subdev_hotplug_stage] Where a
+ *	hotplug request stands.
+ * @SUBDEV_A_EVENT_WINDOW_MS: [u32, min 1] Milliseconds within which a
+ *	hotplug request can be cancelled.
+ * @SUBDEV_A_EVENT_CANCEL: [flag] In inject-hotplug, cancels the request
+ *	waiting in its window (a second press of the attention button).
+ * @SUBDEV_A_EVENT_AER_STATS: [nest of aer-stats] The subdevice's (or
+ *	parent's) error counters after this event.
  */
 enum {
 	SUBDEV_A_EVENT_SEQ = 1,
@@ -377,6 +525,16 @@ enum {
 	SUBDEV_A_EVENT_DEADLINE_MS,
 	SUBDEV_A_EVENT_HOLDER_PID,
 	SUBDEV_A_EVENT_REASON,
+	SUBDEV_A_EVENT_SEVERITY,
+	SUBDEV_A_EVENT_CHANNEL_STATE,
+	SUBDEV_A_EVENT_AER_STAGE,
+	SUBDEV_A_EVENT_AER_RESULT,
+	SUBDEV_A_EVENT_TIMEOUT_MS,
+	SUBDEV_A_EVENT_HOTPLUG_ACTION,
+	SUBDEV_A_EVENT_HOTPLUG_STAGE,
+	SUBDEV_A_EVENT_WINDOW_MS,
+	SUBDEV_A_EVENT_CANCEL,
+	SUBDEV_A_EVENT_AER_STATS,
 
 	__SUBDEV_A_EVENT_MAX,
 	SUBDEV_A_EVENT_MAX = (__SUBDEV_A_EVENT_MAX - 1)
@@ -428,6 +586,8 @@ enum {
  * @SUBDEV_A_DEV_REASON: [string, max-len 255 (string-value-len)] In a
  *	notification, why the subdevice changed or went, when it was not a
  *	request: a holder opened or let go of it, its owner exited.
+ * @SUBDEV_A_DEV_AER_STATS: [nest of aer-stats] Errors reported on the
+ *	subdevice, or on its parent while it existed.
  */
 enum {
 	SUBDEV_A_DEV_BUS_NAME = 1,
@@ -449,6 +609,7 @@ enum {
 	SUBDEV_A_DEV_OWNER_PID,
 	SUBDEV_A_DEV_HOLDER,
 	SUBDEV_A_DEV_REASON,
+	SUBDEV_A_DEV_AER_STATS,
 
 	__SUBDEV_A_DEV_MAX,
 	SUBDEV_A_DEV_MAX = (__SUBDEV_A_DEV_MAX - 1)
@@ -487,6 +648,30 @@ enum {
  * @SUBDEV_CMD_REVOKE_NTF: The holders of a subdevice were cut off: a
  *	forced removal, or a deadline passed. Their device connections are
  *	closed. (event to SUBDEV_MCGRP_EVENTS)
+ * @SUBDEV_CMD_AER_NTF: A PCI Express error on a subdevice, or on its
+ *	parent, and each step of its recovery (aer-stage). Holders answer
+ *	error-detected with aer-answer. (event to SUBDEV_MCGRP_EVENTS)
+ * @SUBDEV_CMD_HOTPLUG_NTF: A hotplug request for a parent, and each step
+ *	of it (hotplug-stage). (event to SUBDEV_MCGRP_EVENTS)
+ * @SUBDEV_CMD_PARENT_NEW_NTF: A parent appeared (a hotplug add).
+ *	(notification: the reply of SUBDEV_CMD_PARENT_GET to
+ *	SUBDEV_MCGRP_CONFIG)
+ * @SUBDEV_CMD_PARENT_DEL_NTF: A parent went (a hotplug removal or a
+ *	surprise removal); carries its last state. (notification: the reply of
+ *	SUBDEV_CMD_PARENT_GET to SUBDEV_MCGRP_CONFIG)
+ * @SUBDEV_CMD_AER_ANSWER: A holder's answer to an error-detected event:
+ *	recovered, need-reset or disconnect. Only a holder of the subdevice
+ *	may answer, on its device connection or here (the sender's process
+ *	must hold it); seq names the error-detected event answered.
+ * @SUBDEV_CMD_INJECT_AER: Fault injection, model only: report a PCI
+ *	Express error on a parent (every subdevice of it) or on one subdevice.
+ *	A kernel does not offer this operation. (needs CAP_NET_ADMIN)
+ * @SUBDEV_CMD_INJECT_HOTPLUG: Fault injection, model only: press the
+ *	attention button of a parent's slot (remove or add, announced and
+ *	cancellable within window-ms), press it again (cancel), or pull the
+ *	card (surprise-remove). deadline-ms bounds the soft removal of its
+ *	subdevices. A kernel does not offer this operation. (needs
+ *	CAP_NET_ADMIN)
  */
 enum {
 	SUBDEV_CMD_PARENT_GET = 1,
@@ -500,6 +685,13 @@ enum {
 	SUBDEV_CMD_DEV_DEL_NTF,
 	SUBDEV_CMD_REMOVE_REQUEST_NTF,
 	SUBDEV_CMD_REVOKE_NTF,
+	SUBDEV_CMD_AER_NTF,
+	SUBDEV_CMD_HOTPLUG_NTF,
+	SUBDEV_CMD_PARENT_NEW_NTF,
+	SUBDEV_CMD_PARENT_DEL_NTF,
+	SUBDEV_CMD_AER_ANSWER,
+	SUBDEV_CMD_INJECT_AER,
+	SUBDEV_CMD_INJECT_HOTPLUG,
 
 	__SUBDEV_CMD_MAX,
 	SUBDEV_CMD_MAX = (__SUBDEV_CMD_MAX - 1)
