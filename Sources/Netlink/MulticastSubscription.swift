@@ -24,6 +24,8 @@ public final class MulticastSubscription: Sendable {
     /// The events, in arrival order; at most `bufferLimit` wait unread.
     public let events: AsyncStream<MulticastEvent>
     private let cancelled: CancellationFlag
+    private let started = Atomic<Bool>(false)
+    private let reader: @Sendable () -> Void
     /// Port id of the subscriber socket.
     public let localPort: UInt32
 
@@ -39,8 +41,12 @@ public final class MulticastSubscription: Sendable {
     ///     are dropped and the consumer gets `.overrun` once there is room,
     ///     as the kernel reports `ENOBUFS`: a slow consumer loses messages
     ///     and learns it, rather than growing memory without bound.
+    ///   - startReading: whether the reading thread starts now; when
+    ///     `false`, messages wait in the socket's receive buffer until
+    ///     `start()`, as with a plain socket nobody reads yet.
     public init(protocol netlinkProtocol: NetlinkProtocol = .generic, groups: [UInt32],
-                senderPort: UInt32?, receiveBuffer: Int32? = nil, bufferLimit: Int = 4096) throws {
+                senderPort: UInt32?, receiveBuffer: Int32? = nil, bufferLimit: Int = 4096,
+                startReading: Bool = true) throws {
         let socket = try NetlinkSocket(protocol: netlinkProtocol)
         for group in groups { try socket.join(group: group) }
         if let receiveBuffer { try socket.setBufferSizes(receive: receiveBuffer, send: 32768) }
@@ -54,7 +60,7 @@ public final class MulticastSubscription: Sendable {
         let box = UncheckedBox(socket)
         continuation.onTermination = { _ in cancelled.set() }
         let thread = DispatchQueue(label: "netlink.multicast.\(socket.localPort)")
-        thread.async {
+        reader = { thread.async {
             let socket = box.value
             // Set when a message was lost; cleared once .overrun is queued.
             var lost = false
@@ -88,21 +94,28 @@ public final class MulticastSubscription: Sendable {
                 for message in messages { deliver(.message(message)) }
             }
             continuation.finish()
-        }
+        } }
+        if startReading { start() }
+    }
+
+    /// Starts the reading thread, once; later calls do nothing.
+    public func start() {
+        if !started.exchange(true, ordering: .relaxed) { reader() }
     }
 
     /// Joins `family`'s groups by name, as nlctrl advertised them.
     ///
     /// - Throws: `NetlinkError` `ENOENT` naming a group the family lacks.
     public convenience init(family: FamilyDescription, groups names: [String], senderPort: UInt32?,
-                            receiveBuffer: Int32? = nil, bufferLimit: Int = 4096) throws {
+                            receiveBuffer: Int32? = nil, bufferLimit: Int = 4096, startReading: Bool = true) throws {
         let ids = try names.map { name in
             guard let id = family.multicastGroups[name] else {
                 throw NetlinkError(errno: ENOENT, message: "family \(family.name) has no multicast group \(name)")
             }
             return id
         }
-        try self.init(groups: ids, senderPort: senderPort, receiveBuffer: receiveBuffer, bufferLimit: bufferLimit)
+        try self.init(groups: ids, senderPort: senderPort, receiveBuffer: receiveBuffer, bufferLimit: bufferLimit,
+                      startReading: startReading)
     }
 
     /// Stops reading and closes the socket.

@@ -25,7 +25,22 @@ enum ObjectDecoding {
                             total: try $0.integer(SubdevCounterAttr.total) ?? 0,
                             reserved: try $0.integer(SubdevCounterAttr.reserved) ?? 0)
             },
-            deviceCount: try d.integer(SubdevParentAttr.devCount) ?? 0)
+            deviceCount: try d.integer(SubdevParentAttr.devCount) ?? 0,
+            aerStats: try d.nested(SubdevParentAttr.aerStats).map(stats),
+            hotplugStage: try enumeration(d, SubdevParentAttr.hotplugStage))
+    }
+
+    static func stats(_ d: AttributeDecoder) throws -> AERStatsInfo {
+        AERStatsInfo(correctable: try d.integer(SubdevAerStatsAttr.correctable) ?? 0,
+                     nonFatal: try d.integer(SubdevAerStatsAttr.nonFatal) ?? 0,
+                     fatal: try d.integer(SubdevAerStatsAttr.fatal) ?? 0,
+                     resets: try d.integer(SubdevAerStatsAttr.resets) ?? 0)
+    }
+
+    /// A u8 enum attribute; `nil` when absent or a value this client does not know.
+    static func enumeration<A: RawRepresentable, E: RawRepresentable>(_ d: AttributeDecoder, _ attribute: A) throws -> E?
+        where A.RawValue == UInt16, E.RawValue == UInt32 {
+        try d.integer(attribute, as: UInt8.self).flatMap { E(rawValue: UInt32($0)) }
     }
 
     static func type(_ d: AttributeDecoder) throws -> TypeInfo {
@@ -84,6 +99,32 @@ enum ObjectDecoding {
             reason: try d.string(SubdevEventAttr.reason))
     }
 
+    static func aer(_ d: AttributeDecoder) throws -> AEREvent {
+        AEREvent(
+            sequence: try require(d.integer(SubdevEventAttr.seq), "seq", in: "aer event"),
+            parent: try parentHandle(d, bus: SubdevEventAttr.busName, name: SubdevEventAttr.devName, in: "aer event"),
+            index: try d.integer(SubdevEventAttr.index),
+            name: try d.string(SubdevEventAttr.name),
+            vfioIndex: try d.integer(SubdevEventAttr.vfioIndex),
+            severity: try require(enumeration(d, SubdevEventAttr.severity), "severity", in: "aer event"),
+            channelState: try require(enumeration(d, SubdevEventAttr.channelState), "channel-state", in: "aer event"),
+            stage: try require(enumeration(d, SubdevEventAttr.aerStage), "aer-stage", in: "aer event"),
+            timeoutMilliseconds: try d.integer(SubdevEventAttr.timeoutMs),
+            holderPIDs: try d.all(SubdevEventAttr.holderPid).map { try $0.integer(as: UInt32.self) },
+            reason: try d.string(SubdevEventAttr.reason),
+            stats: try d.nested(SubdevEventAttr.aerStats).map(stats))
+    }
+
+    static func hotplug(_ d: AttributeDecoder) throws -> HotplugEvent {
+        HotplugEvent(
+            sequence: try require(d.integer(SubdevEventAttr.seq), "seq", in: "hotplug event"),
+            parent: try parentHandle(d, bus: SubdevEventAttr.busName, name: SubdevEventAttr.devName, in: "hotplug event"),
+            action: try require(enumeration(d, SubdevEventAttr.hotplugAction), "hotplug-action", in: "hotplug event"),
+            stage: try require(enumeration(d, SubdevEventAttr.hotplugStage), "hotplug-stage", in: "hotplug event"),
+            windowMilliseconds: try d.integer(SubdevEventAttr.windowMs),
+            reason: try d.string(SubdevEventAttr.reason))
+    }
+
     static func device(_ d: AttributeDecoder) throws -> DeviceInfo {
         DeviceInfo(
             parent: try parentHandle(d, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName, in: "dev"),
@@ -120,6 +161,7 @@ enum ObjectDecoding {
                 HolderInfo(pid: try require(h.integer(SubdevHolderAttr.pid), "holder pid", in: "dev"),
                            uid: try h.integer(SubdevHolderAttr.uid) ?? 0, gid: try h.integer(SubdevHolderAttr.gid) ?? 0)
             },
-            reason: try d.string(SubdevDevAttr.reason))
+            reason: try d.string(SubdevDevAttr.reason),
+            aerStats: try d.nested(SubdevDevAttr.aerStats).map(stats))
     }
 }

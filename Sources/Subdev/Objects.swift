@@ -28,6 +28,25 @@ public struct ParentInfo: Sendable, Hashable {
     public var typeNames: [String]
     public var counters: [CounterInfo]
     public var deviceCount: UInt32
+    /// Errors reported on the parent itself.
+    public var aerStats: AERStatsInfo?
+    /// Where a hotplug request for it stands, while one is requested or proceeding.
+    public var hotplugStage: SubdevHotplugStage?
+}
+
+/// Errors reported on a parent or subdevice, by severity, and recovery resets.
+public struct AERStatsInfo: Sendable, Hashable {
+    public var correctable: UInt64
+    public var nonFatal: UInt64
+    public var fatal: UInt64
+    public var resets: UInt64
+
+    public init(correctable: UInt64 = 0, nonFatal: UInt64 = 0, fatal: UInt64 = 0, resets: UInt64 = 0) {
+        self.correctable = correctable
+        self.nonFatal = nonFatal
+        self.fatal = fatal
+        self.resets = resets
+    }
 }
 
 /// The schema of one parameter of a type.
@@ -158,6 +177,8 @@ public struct DeviceInfo: Sendable, Hashable {
     public var holders: [HolderInfo]
     /// In a notification: why it changed or went, when no request did it.
     public var reason: String?
+    /// Errors reported on it, or on its parent while it existed.
+    public var aerStats: AERStatsInfo?
 
     /// `parent/index`.
     public var handle: DeviceHandle { .index(parent, index) }
@@ -183,14 +204,78 @@ public struct DeviceEvent: Sendable, Hashable {
     public var handle: DeviceHandle { .index(parent, index) }
 }
 
-/// A message on the `events` group.
+/// A PCI Express error and the steps of its recovery, on a subdevice or,
+/// when the parent has none, on the parent.
+public struct AEREvent: Sendable, Hashable {
+    public var sequence: UInt64
+    public var parent: ParentHandle
+    /// The subdevice it concerns; `nil` for an error on a parent without subdevices.
+    public var index: UInt32?
+    public var name: String?
+    public var vfioIndex: UInt32?
+    public var severity: SubdevAerSeverity
+    public var channelState: SubdevChannelState
+    public var stage: SubdevAerStage
+    /// In error-detected: how long the holders have to answer.
+    public var timeoutMilliseconds: UInt32?
+    public var holderPIDs: [UInt32]
+    public var reason: String?
+    /// The counters after this error.
+    public var stats: AERStatsInfo?
+
+    /// `parent/index`, or `nil` for an event on the parent.
+    public var handle: DeviceHandle? { index.map { .index(parent, $0) } }
+}
+
+/// A hotplug request for a parent, and its steps.
+public struct HotplugEvent: Sendable, Hashable {
+    public var sequence: UInt64
+    public var parent: ParentHandle
+    public var action: SubdevHotplugAction
+    public var stage: SubdevHotplugStage
+    /// In requested: how long it can be cancelled.
+    public var windowMilliseconds: UInt32?
+    public var reason: String?
+}
+
+/// What a subscriber gets after it lost messages: the state as a dump
+/// finds it now. Events lost are gone; the state tells what they did.
+public struct Resynchronisation: Sendable, Hashable {
+    public var parents: [ParentInfo]
+    public var devices: [DeviceInfo]
+    /// Event sequence numbers known to be missed, when a gap showed them.
+    public var missedSequences: ClosedRange<UInt64>?
+
+    public init(parents: [ParentInfo], devices: [DeviceInfo], missedSequences: ClosedRange<UInt64>? = nil) {
+        self.parents = parents
+        self.devices = devices
+        self.missedSequences = missedSequences
+    }
+}
+
+/// A message on the `events` group, or on a holder's device connection.
 public enum SubdevEvent: Sendable, Hashable {
     /// Let go of the subdevice: a removal waits for it.
     case removeRequest(DeviceEvent)
     /// The holders were cut off.
     case revoke(DeviceEvent)
-    /// Events were lost; dump to resynchronise.
-    case overrun
+    /// An AER error, or a step of its recovery.
+    case aer(AEREvent)
+    /// A hotplug request, or a step of it.
+    case hotplug(HotplugEvent)
+    /// Events were lost (`ENOBUFS`, or a gap in the sequence numbers); the
+    /// client dumped the state again, and goes on.
+    case resynchronised(Resynchronisation)
+
+    /// The event's sequence number; `nil` for a resynchronisation.
+    public var sequence: UInt64? {
+        switch self {
+        case .removeRequest(let event), .revoke(let event): return event.sequence
+        case .aer(let event): return event.sequence
+        case .hotplug(let event): return event.sequence
+        case .resynchronised: return nil
+        }
+    }
 }
 
 /// A message on the `config` group.
@@ -199,6 +284,11 @@ public enum ConfigNotification: Sendable, Hashable {
     case changed(DeviceInfo)
     /// Carries the subdevice's last state.
     case deleted(DeviceInfo)
-    /// Notifications were lost; dump to resynchronise.
-    case overrun
+    /// A parent appeared (hotplug add).
+    case parentAdded(ParentInfo)
+    /// A parent went (hotplug removal); carries its last state.
+    case parentRemoved(ParentInfo)
+    /// Notifications were lost (`ENOBUFS`); the client dumped the state
+    /// again, and goes on.
+    case resynchronised(Resynchronisation)
 }

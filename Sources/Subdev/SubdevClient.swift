@@ -217,37 +217,118 @@ public final class SubdevClient: Sendable {
     // MARK: notifications
 
     /// Subscribes to the `config` group: one notification per created,
-    /// changed or deleted subdevice, and `.overrun` when some were lost.
+    /// changed or deleted subdevice and per parent added or removed.
     ///
     /// Joining a generic netlink group needs no privilege. Only datagrams
-    /// from this client's peer port are accepted. At most `bufferLimit`
-    /// notifications wait unread; past that the subscriber gets `.overrun`.
+    /// from this client's peer port are accepted. Reading starts with
+    /// iteration. At most `bufferLimit` notifications wait unread; when
+    /// some were lost, the subscriber gets `.resynchronised` with the state
+    /// as a fresh dump finds it, and the subscription goes on.
     public func configNotifications(receiveBuffer: Int32? = nil, bufferLimit: Int = 4096) throws -> ConfigNotifications {
-        let subscription = try MulticastSubscription(family: family, groups: [SubdevMulticastGroup.config.rawValue],
-                                                     senderPort: port == 0 ? nil : port,
-                                                     receiveBuffer: receiveBuffer, bufferLimit: bufferLimit)
-        return ConfigNotifications(subscription: subscription, familyID: family.id, overrun: .overrun, decode: ConfigNotification.decode)
+        ConfigNotifications(subscription: try subscribe(.config, receiveBuffer: receiveBuffer, bufferLimit: bufferLimit),
+                            familyID: family.id, decode: ConfigNotification.decode,
+                            resynchronise: { [self] missed in .resynchronised(try await snapshot(missed: missed)) },
+                            sequence: { _ in nil })
     }
 
-    /// Subscribes to the `events` group: remove requests and revocations
-    /// (and `.overrun` when some were lost). Needs no privilege.
+    /// Subscribes to the `events` group: remove requests, revocations, AER
+    /// and hotplug events. Needs no privilege. When events were lost (the
+    /// socket overran, or sequence numbers skipped), the subscriber gets
+    /// `.resynchronised` with the state as a fresh dump finds it, and the
+    /// subscription goes on.
     public func events(receiveBuffer: Int32? = nil, bufferLimit: Int = 4096) throws -> SubdevEvents {
-        let subscription = try MulticastSubscription(family: family, groups: [SubdevMulticastGroup.events.rawValue],
-                                                     senderPort: port == 0 ? nil : port,
-                                                     receiveBuffer: receiveBuffer, bufferLimit: bufferLimit)
-        return SubdevEvents(subscription: subscription, familyID: family.id, overrun: .overrun, decode: SubdevEvent.decode)
+        SubdevEvents(subscription: try subscribe(.events, receiveBuffer: receiveBuffer, bufferLimit: bufferLimit),
+                     familyID: family.id, decode: SubdevEvent.decode,
+                     resynchronise: { [self] missed in .resynchronised(try await snapshot(missed: missed)) },
+                     sequence: { $0.sequence })
+    }
+
+    private func subscribe(_ group: SubdevMulticastGroup, receiveBuffer: Int32?, bufferLimit: Int) throws -> MulticastSubscription {
+        try MulticastSubscription(family: family, groups: [group.rawValue], senderPort: port == 0 ? nil : port,
+                                  receiveBuffer: receiveBuffer, bufferLimit: bufferLimit, startReading: false)
+    }
+
+    /// Parents and subdevices as they are now.
+    public func snapshot(missed: ClosedRange<UInt64>? = nil) async throws -> Resynchronisation {
+        Resynchronisation(parents: try await parents(), devices: try await devices(), missedSequences: missed)
+    }
+
+    // MARK: faults and answers
+
+    /// Answers an AER error-detected event over netlink: the calling
+    /// process must hold the subdevice. `sequence` is the event's.
+    public func answerAER(_ handle: DeviceHandle, sequence: UInt64, result: SubdevAerResult) async throws {
+        var request = AttributeEncoder()
+        Self.put(handle, bus: SubdevEventAttr.busName, parent: SubdevEventAttr.devName, index: SubdevEventAttr.index,
+                 name: SubdevEventAttr.name, into: &request)
+        request.put(SubdevEventAttr.seq, sequence)
+        request.put(SubdevEventAttr.aerResult, UInt8(result.rawValue))
+        _ = try await execute(.aerAnswer, request)
+    }
+
+    /// Injects a PCI Express error (model only; needs CAP_NET_ADMIN): on
+    /// `device`, or on every subdevice of `parent` when `device` is `nil`.
+    /// The channel state defaults to what the severity implies; the
+    /// timeout to the model's.
+    public func injectAER(parent: ParentHandle, device: DeviceHandle? = nil, severity: SubdevAerSeverity,
+                          channelState: SubdevChannelState? = nil, timeoutMilliseconds: UInt32? = nil) async throws {
+        var request = AttributeEncoder()
+        request.put(SubdevEventAttr.busName, parent.bus)
+        request.put(SubdevEventAttr.devName, parent.name)
+        switch device {
+        case .index(_, let index)?: request.put(SubdevEventAttr.index, index)
+        case .name(let name)?: request.put(SubdevEventAttr.name, name)
+        case nil: break
+        }
+        request.put(SubdevEventAttr.severity, UInt8(severity.rawValue))
+        if let channelState { request.put(SubdevEventAttr.channelState, UInt8(channelState.rawValue)) }
+        if let timeoutMilliseconds { request.put(SubdevEventAttr.timeoutMs, timeoutMilliseconds) }
+        _ = try await execute(.injectAer, request)
+    }
+
+    /// Presses the attention button of `parent`'s slot (model only; needs
+    /// CAP_NET_ADMIN): `action` remove or add, announced and cancellable
+    /// for `windowMilliseconds` (the model's default when `nil`);
+    /// surprise-remove pulls the card at once. `deadlineMilliseconds`
+    /// bounds each subdevice's soft removal.
+    public func injectHotplug(parent: ParentHandle, action: SubdevHotplugAction, windowMilliseconds: UInt32? = nil,
+                              deadlineMilliseconds: UInt32? = nil) async throws {
+        var request = AttributeEncoder()
+        request.put(SubdevEventAttr.busName, parent.bus)
+        request.put(SubdevEventAttr.devName, parent.name)
+        request.put(SubdevEventAttr.hotplugAction, UInt8(action.rawValue))
+        if let windowMilliseconds { request.put(SubdevEventAttr.windowMs, windowMilliseconds) }
+        if let deadlineMilliseconds { request.put(SubdevEventAttr.deadlineMs, deadlineMilliseconds) }
+        _ = try await execute(.injectHotplug, request)
+    }
+
+    /// Presses the attention button again: cancels the hotplug request of
+    /// `parent` that waits in its window.
+    public func cancelHotplug(parent: ParentHandle) async throws {
+        var request = AttributeEncoder()
+        request.put(SubdevEventAttr.busName, parent.bus)
+        request.put(SubdevEventAttr.devName, parent.name)
+        request.putFlag(SubdevEventAttr.cancel)
+        _ = try await execute(.injectHotplug, request)
     }
 
     // MARK: plumbing
 
     private static func put(_ handle: DeviceHandle, into request: inout AttributeEncoder) {
+        put(handle, bus: SubdevDevAttr.busName, parent: SubdevDevAttr.devName, index: SubdevDevAttr.index,
+            name: SubdevDevAttr.name, into: &request)
+    }
+
+    /// A subdevice handle in the attributes of a set: parent and index, or name.
+    private static func put<A: RawRepresentable>(_ handle: DeviceHandle, bus: A, parent parentName: A, index indexAttribute: A,
+                                                 name nameAttribute: A, into request: inout AttributeEncoder) where A.RawValue == UInt16 {
         switch handle {
         case .index(let parent, let index):
-            request.put(SubdevDevAttr.busName, parent.bus)
-            request.put(SubdevDevAttr.devName, parent.name)
-            request.put(SubdevDevAttr.index, index)
+            request.put(bus, parent.bus)
+            request.put(parentName, parent.name)
+            request.put(indexAttribute, index)
         case .name(let name):
-            request.put(SubdevDevAttr.name, name)
+            request.put(nameAttribute, name)
         }
     }
 

@@ -16,6 +16,8 @@ public struct Holder: Sendable, Hashable {
 enum NodeEvent: Equatable {
     case held(vfio: UInt32, Holder)
     case released(vfio: UInt32, Holder)
+    /// A netlink message the holder sent on its connection.
+    case message(vfio: UInt32, Holder, connection: Int32, NetlinkMessage)
 }
 
 /// The device nodes: one listening Unix socket per subdevice at
@@ -82,9 +84,23 @@ final class DeviceNodes {
 
     /// Sends one message to every holder of `vfio`, without waiting: a
     /// holder that does not read loses it, as with an eventfd it ignores.
-    func send(_ message: [UInt8], to vfio: UInt32) {
-        for fd in nodes[vfio]?.connections.keys ?? [:].keys {
+    func send(_ message: [UInt8], to vfio: UInt32, only pids: Set<Int32>? = nil) {
+        for (fd, holder) in nodes[vfio]?.connections ?? [:] where pids?.contains(holder.pid) ?? true {
             _ = message.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+        }
+    }
+
+    /// Sends one message on one holder's connection, without waiting.
+    func send(_ message: [UInt8], connection fd: Int32) {
+        _ = message.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+    }
+
+    /// Closes the connections of holders `pids` of `vfio`: they are revoked.
+    func disconnect(_ vfio: UInt32, pids: Set<Int32>) {
+        guard let node = nodes[vfio] else { return }
+        for (fd, holder) in node.connections where pids.contains(holder.pid) {
+            close(fd)
+            nodes[vfio]?.connections[fd] = nil
         }
     }
 
@@ -103,10 +119,14 @@ final class DeviceNodes {
         for (vfio, node) in nodes {
             if fd == node.listener { return accept(vfio) }
             if let holder = node.connections[fd] {
-                // A holder sends nothing yet: readable means it closed.
-                var byte: UInt8 = 0
-                let count = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
-                if count > 0 || (count < 0 && (errno == EAGAIN || errno == EINTR)) { return [] }
+                // A holder sends AER answers; end of file means it let go.
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+                if count < 0 && (errno == EAGAIN || errno == EINTR) { return [] }
+                if count > 0 {
+                    let messages = (try? NetlinkMessage.parse(Array(buffer[0..<count]))) ?? []
+                    return messages.map { .message(vfio: vfio, holder, connection: fd, $0) }
+                }
                 close(fd)
                 nodes[vfio]?.connections[fd] = nil
                 return [.released(vfio: vfio, holder)]

@@ -33,16 +33,30 @@ struct FamilyHandlers {
     /// The family id events are sent with.
     let familyID: UInt16
     var removals: Removals
-    private var eventSequence: UInt64 = 0
+    var recoveries = Recoveries()
+    var hotplugs = Hotplugs()
+    /// Defaults for injections that do not give their own.
+    let aerTimeoutMilliseconds: UInt32
+    let hotplugWindowMilliseconds: UInt32
+    private(set) var eventSequence: UInt64 = 0
 
-    init(machine: Machine, registry: VFIORegistry, familyID: UInt16, removeInterval: TimeInterval) {
+    init(machine: Machine, registry: VFIORegistry, familyID: UInt16, removeInterval: TimeInterval,
+         aerTimeoutMilliseconds: UInt32 = 3000, hotplugWindowMilliseconds: UInt32 = 5000) {
         self.machine = machine
         self.registry = registry
         self.familyID = familyID
         removals = Removals(interval: removeInterval)
+        self.aerTimeoutMilliseconds = aerTimeoutMilliseconds
+        self.hotplugWindowMilliseconds = hotplugWindowMilliseconds
     }
 
     mutating func handle(_ command: SubdevCommand, _ request: Request, dump: Bool) throws -> HandlerOutput {
+        var output = try dispatch(command, request, dump: dump)
+        if !dump { output.append(tick()) }
+        return output
+    }
+
+    private mutating func dispatch(_ command: SubdevCommand, _ request: Request, dump: Bool) throws -> HandlerOutput {
         switch (command, dump) {
         case (.parentGet, false): return try parentGet(request)
         case (.parentGet, true): return parentDump()
@@ -53,6 +67,9 @@ struct FamilyHandlers {
         case (.devNew, false): return try devNew(request)
         case (.devSet, false): return try devSet(request)
         case (.devDel, false): return try devDel(request)
+        case (.aerAnswer, false): return try aerAnswer(request)
+        case (.injectAer, false): return try injectAER(request)
+        case (.injectHotplug, false): return try injectHotplug(request)
         default:
             throw NetlinkError(errno: EOPNOTSUPP, message: "\(command.name) does not support \(dump ? "dump" : "do")")
         }
@@ -69,10 +86,12 @@ struct FamilyHandlers {
         HandlerOutput(replies: machine.parents.indices.map(encodeParent))
     }
 
-    private func encodeParent(_ position: Int) -> [UInt8] {
+    func encodeParent(_ position: Int) -> [UInt8] {
         let parent = machine.parents[position]
+        let stage: SubdevHotplugStage? = hotplugs.request(for: parent.handle).map { $0.proceeding ? .proceeding : .requested }
         return ObjectEncoding.parent(parent, counters: machine.counters(of: parent),
-                                     deviceCount: machine.devices.count { $0.parentHandle == parent.handle })
+                                     deviceCount: machine.devices.count { $0.parentHandle == parent.handle },
+                                     hotplugStage: stage)
     }
 
     // MARK: types
@@ -111,6 +130,10 @@ struct FamilyHandlers {
 
     private mutating func devNew(_ request: Request) throws -> HandlerOutput {
         let parentPosition = try locateParent(request, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName)
+        if let hotplug = hotplugs.request(for: machine.parents[parentPosition].handle), hotplug.action == .remove {
+            throw NetlinkError(errno: EBUSY, message: "parent \(machine.parents[parentPosition].handle) has a hotplug removal \(hotplug.proceeding ? "under way" : "requested")",
+                               offset: request.offset(of: SubdevDevAttr.devName).map(UInt32.init))
+        }
         let type = try request.requireString(SubdevDevAttr.type)
         let adminState = try request.attributes.integer(SubdevDevAttr.adminState, as: UInt8.self)
             .map { SubdevAdminState(rawValue: UInt32($0)) ?? .up } ?? .up
@@ -146,6 +169,9 @@ struct FamilyHandlers {
         if removals.isRemoving(machine.devices[position].vfioIndex) {
             throw NetlinkError(errno: EBUSY, message: "\(machine.devices[position].handle) is being removed")
         }
+        if recoveries.isRecovering(machine.devices[position].vfioIndex) {
+            throw NetlinkError(errno: EBUSY, message: "\(machine.devices[position].handle) is recovering from an AER error")
+        }
         let adminState = try request.attributes.integer(SubdevDevAttr.adminState, as: UInt8.self)
             .flatMap { SubdevAdminState(rawValue: UInt32($0)) }
         guard try machine.modify(device: position, adminState: adminState, params: params(of: request)) else {
@@ -166,15 +192,23 @@ struct FamilyHandlers {
             }
             return hardRemove(position, reason: "removed by force while its holders were asked to let go")
         }
+        if force, !registry.holders(device.vfioIndex).isEmpty { return hardRemove(position, reason: "removed by force") }
+        return softRemove(position, deadlineMilliseconds: deadline, reason: nil)
+    }
+
+    /// Removes subdevice `position` softly: at once when nobody holds it;
+    /// else it is removing, and its holders are asked, now and at every
+    /// interval, until they let go or the deadline makes it hard.
+    mutating func softRemove(_ position: Int, deadlineMilliseconds deadline: UInt32?, reason: String?) -> HandlerOutput {
+        let device = machine.devices[position]
         if registry.holders(device.vfioIndex).isEmpty {
-            return HandlerOutput(notifications: [(.devDelNtf, remove(position, reason: nil))])
+            return HandlerOutput(notifications: [(.devDelNtf, remove(position, reason: reason))])
         }
-        if force { return hardRemove(position, reason: "removed by force") }
-        // Soft: ask the holders, now and at every interval, until they let go.
         machine.setOperState(device: position, .removing)
         registry.setOpenable(device.vfioIndex, false)
         removals.start(device.vfioIndex, deadlineMilliseconds: deadline)
-        let waiting = deadline.map { "removal requested; holders have \($0) ms to let go" } ?? "removal requested; waiting for the holders to let go"
+        var waiting = deadline.map { "removal requested; holders have \($0) ms to let go" } ?? "removal requested; waiting for the holders to let go"
+        if let reason { waiting = "\(reason): \(waiting)" }
         var output = HandlerOutput(notifications: [(.devChangeNtf, encodeDevice(machine.devices[position], reason: waiting))])
         output.append(tick())
         return output
@@ -182,24 +216,24 @@ struct FamilyHandlers {
 
     /// Removes subdevice `position` at once, revoking its holders: they get
     /// revoke-ntf on their connections, which then close.
-    private mutating func hardRemove(_ position: Int, reason: String) -> HandlerOutput {
+    mutating func hardRemove(_ position: Int, reason: String) -> HandlerOutput {
         let device = machine.devices[position]
         let holders = registry.holders(device.vfioIndex)
         _ = removals.finish(device.vfioIndex)
         var output = HandlerOutput()
         var said = reason
         if !holders.isEmpty {
-            let revoke = event(.revokeNtf, device, holders: holders, reason: reason)
-            registry.send(revoke, to: device.vfioIndex)
-            output.events.append(revoke)
+            output.events.append(emit(.revokeNtf, deviceFields(device, holders: holders, reason: reason), to: [device.vfioIndex]))
             said += "; holders \(holders.map { String($0.pid) }.joined(separator: ", ")) revoked"
         }
         output.notifications.append((.devDelNtf, remove(position, reason: said)))
         return output
     }
 
-    /// Sends what removals have due: remove requests, and hard removals
-    /// whose deadline passed. The server calls it when `poll` times out.
+    /// Does what is due: remove requests, removals whose deadline passed,
+    /// recoveries that have their answers or ran out of time, hotplug
+    /// requests whose window ended, and parents whose subdevices are gone.
+    /// The server calls it when `poll` times out; every handler ends with it.
     mutating func tick() -> HandlerOutput {
         let (requests, expired) = removals.due()
         var output = HandlerOutput()
@@ -210,31 +244,45 @@ struct FamilyHandlers {
         }
         for request in requests {
             guard let device = machine.devices.first(where: { $0.vfioIndex == request.vfio }) else { continue }
-            let message = event(.removeRequestNtf, device, holders: registry.holders(request.vfio),
-                                counter: request.counter, deadlineLeft: request.deadlineLeftMs)
-            registry.send(message, to: request.vfio)
-            output.events.append(message)
+            var fields = deviceFields(device, holders: registry.holders(request.vfio))
+            fields?.counter = request.counter
+            fields?.deadlineLeft = request.deadlineLeftMs
+            output.events.append(emit(.removeRequestNtf, fields, to: [request.vfio]))
         }
+        for vfio in recoveries.due() { output.append(concludeRecovery(vfio)) }
+        for (parent, request) in hotplugs.due() { output.append(proceed(parent, request)) }
+        output.append(settleParents())
         return output
     }
 
     /// Milliseconds until `tick` has something to do; -1 for never.
-    var nextTick: Int32 { removals.timeout() }
+    var nextTick: Int32 {
+        if !recoveries.due().isEmpty { return 0 }
+        return [removals.timeout(), recoveries.timeout(), hotplugs.timeout()].filter { $0 >= 0 }.min() ?? -1
+    }
 
-    /// An event for `device`, encoded as it goes out, with the next sequence number.
-    private mutating func event(_ command: SubdevCommand, _ device: Subdevice, holders: [Holder],
-                                counter: UInt32? = nil, deadlineLeft: UInt32? = nil, reason: String? = nil) -> [UInt8] {
+    /// Event fields for `device`, which has a parent in the machine.
+    func deviceFields(_ device: Subdevice, holders: [Holder] = [], reason: String? = nil) -> EventFields? {
+        guard let parent = machine.parents.first(where: { $0.handle == device.parentHandle }) else { return nil }
+        return EventFields(parent: parent, device: device, holders: holders, reason: reason)
+    }
+
+    /// Numbers an event, encodes it, and sends it to the holders of
+    /// `vfios` on their device connections; returns it for the events group.
+    mutating func emit(_ command: SubdevCommand, _ fields: EventFields?, to vfios: [UInt32]) -> [UInt8] {
+        guard let fields else { return [] }
         eventSequence += 1
-        guard let parent = machine.parents.first(where: { $0.handle == device.parentHandle }) else { return [] }
-        let attributes = ObjectEncoding.event(sequence: eventSequence, device: device, parent: parent, holders: holders,
-                                              counter: counter, deadlineLeft: deadlineLeft, reason: reason)
-        return GenericMessage(family: familyID, command: command.rawValue, version: UInt8(subdevFamilyVersion),
-                              attributes: attributes).netlinkMessage.encoded()
+        let message = GenericMessage(family: familyID, command: command.rawValue, version: UInt8(subdevFamilyVersion),
+                                     attributes: ObjectEncoding.event(sequence: eventSequence, fields)).netlinkMessage.encoded()
+        for vfio in vfios { registry.send(message, to: vfio) }
+        return message
     }
 
     /// Unregisters and deletes subdevice `position`; returns its last state.
-    private mutating func remove(_ position: Int, reason: String?) -> [UInt8] {
+    mutating func remove(_ position: Int, reason: String?) -> [UInt8] {
         let device = machine.devices[position]
+        _ = removals.finish(device.vfioIndex)
+        _ = recoveries.finish(device.vfioIndex)
         let last = encodeDevice(device, reason: reason)
         if let parent = machine.parents.first(where: { $0.handle == device.parentHandle }) {
             registry.unregister(device, parent: parent)
@@ -243,7 +291,7 @@ struct FamilyHandlers {
         return last
     }
 
-    private func encodeDevice(_ device: Subdevice, reason: String? = nil) -> [UInt8] {
+    func encodeDevice(_ device: Subdevice, reason: String? = nil) -> [UInt8] {
         guard let parent = machine.parents.first(where: { $0.handle == device.parentHandle }) else { return [] }
         return ObjectEncoding.device(device, parent: parent, root: registry.root,
                                      holders: registry.holders(device.vfioIndex), reason: reason)
@@ -253,12 +301,19 @@ struct FamilyHandlers {
 
     /// Applies what happened on a device node or to an owner, and says so.
     mutating func handle(_ event: RegistryEvent) -> HandlerOutput {
+        var output = apply(event)
+        output.append(tick())
+        return output
+    }
+
+    private mutating func apply(_ event: RegistryEvent) -> HandlerOutput {
         switch event {
         case .held(let vfio, let holder):
             guard let device = machine.devices.first(where: { $0.vfioIndex == vfio }) else { return HandlerOutput() }
             return HandlerOutput(notifications: [(.devChangeNtf, encodeDevice(device, reason: "process \(holder.pid) opened the device"))])
         case .released(let vfio, let holder):
             guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else { return HandlerOutput() }
+            recoveries.forget(vfio, pid: holder.pid)
             var output = HandlerOutput(notifications: [
                 (.devChangeNtf, encodeDevice(machine.devices[position], reason: "holder \(holder.pid) released the device")),
             ])
@@ -269,15 +324,18 @@ struct FamilyHandlers {
             return output
         case .ownerExited(let vfio, let pid):
             guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else { return HandlerOutput() }
-            _ = removals.finish(vfio)
-            return HandlerOutput(notifications: [(.devDelNtf, remove(position, reason: "owner process \(pid) exited"))])
+            // Other holders are cut off, and told, as in any hard removal.
+            return hardRemove(position, reason: "owner process \(pid) exited")
+        case .request:
+            // Served by the server, which validates it first.
+            return HandlerOutput()
         }
     }
 
     // MARK: lookups
 
     /// The parent a request names with its bus and device name; both are required.
-    private func locateParent<A: RawRepresentable>(_ request: Request, bus: A, name: A) throws -> Int where A.RawValue == UInt16 {
+    func locateParent<A: RawRepresentable>(_ request: Request, bus: A, name: A) throws -> Int where A.RawValue == UInt16 {
         let busName = try request.requireString(bus)
         let devName = try request.requireString(name)
         guard let position = machine.parentIndex(bus: busName, name: devName) else {
@@ -294,27 +352,34 @@ struct FamilyHandlers {
     }
 
     /// The subdevice a request names, by parent and index or by name.
-    private func locateDevice(_ request: Request) throws -> Int {
-        if let index = try request.attributes.integer(SubdevDevAttr.index, as: UInt32.self) {
-            if request.attributes.has(SubdevDevAttr.name) {
+    func locateDevice(_ request: Request) throws -> Int {
+        try locateDevice(request, bus: SubdevDevAttr.busName, parent: SubdevDevAttr.devName,
+                         index: SubdevDevAttr.index, name: SubdevDevAttr.name)
+    }
+
+    /// The subdevice a request names with these attributes, by parent and index or by name.
+    func locateDevice<A: RawRepresentable>(_ request: Request, bus: A, parent parentName: A, index indexAttribute: A,
+                                           name nameAttribute: A) throws -> Int where A.RawValue == UInt16 {
+        if let index = try request.attributes.integer(indexAttribute, as: UInt32.self) {
+            if request.attributes.has(nameAttribute) {
                 throw NetlinkError(errno: EINVAL, message: "name a subdevice by parent and index or by name, not both",
-                                   offset: request.offset(of: SubdevDevAttr.name).map(UInt32.init))
+                                   offset: request.offset(of: nameAttribute).map(UInt32.init))
             }
-            let parent = machine.parents[try locateParent(request, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName)]
+            let parent = machine.parents[try locateParent(request, bus: bus, name: parentName)]
             guard let position = machine.deviceIndex(parent: parent.handle, index: index) else {
                 throw NetlinkError(errno: ENOENT, message: "no subdevice \(parent.handle)/\(index)",
-                                   offset: request.offset(of: SubdevDevAttr.index).map(UInt32.init))
+                                   offset: request.offset(of: indexAttribute).map(UInt32.init))
             }
             return position
         }
-        if let name = try request.attributes.string(SubdevDevAttr.name) {
+        if let name = try request.attributes.string(nameAttribute) {
             guard let position = machine.deviceIndex(named: name) else {
                 throw NetlinkError(errno: ENOENT, message: "no subdevice named \(name)",
-                                   offset: request.offset(of: SubdevDevAttr.name).map(UInt32.init))
+                                   offset: request.offset(of: nameAttribute).map(UInt32.init))
             }
             return position
         }
-        throw request.missing(SubdevDevAttr.index)
+        throw request.missing(indexAttribute)
     }
 
     /// The param nests of a request, each with a name and one value.

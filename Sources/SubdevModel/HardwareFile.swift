@@ -13,6 +13,7 @@ import Yams
 ///     vendor: ...             # optional: overrides the plugin's
 ///     reserved-iova:          # optional; default: the x86 MSI window
 ///       - { start: 0xfee00000, end: 0xfeefffff, kind: msi }
+///     present: true           # optional; false: an empty slot a hotplug add fills
 ///     config: {...}           # the plugin's own fields
 /// ```
 ///
@@ -35,8 +36,9 @@ public enum HardwareFile {
         let root = try parse(text)
         try root.allowOnly(["parents"])
         var parents: [Parent] = []
+        var slots: [Parent] = []
         for node in try root.require("parents").items() {
-            try node.allowOnly(["bus", "name", "driver", "iommu-group", "vendor", "reserved-iova", "config"])
+            try node.allowOnly(["bus", "name", "driver", "iommu-group", "vendor", "reserved-iova", "present", "config"])
             let bus = try node.string("bus")
             let name = try node.string("name")
             for (field, value) in [("bus", bus), ("name", name)] where value.isEmpty || value.contains("/") || value.utf8.count > 63 {
@@ -47,7 +49,7 @@ public enum HardwareFile {
             guard let plugin = plugins.plugin(for: driver) else {
                 throw driverNode.error("no plugin for driver \(driver) (loaded: \(plugins.drivers.joined(separator: ", ")))")
             }
-            if parents.contains(where: { $0.bus == bus && $0.name == name }) {
+            if (parents + slots).contains(where: { $0.bus == bus && $0.name == name }) {
                 throw try node.require("name").error("parent \(bus)/\(name) is described twice")
             }
             let config = try node.child("config") ?? HardwareConfig(.map([]), path: "\(node.path).config", line: node.line)
@@ -68,11 +70,16 @@ public enum HardwareFile {
                     return IOVARange(start: start, end: end, kind: try range.choice("kind", ["msi", "direct", "reserved"], default: "reserved"))
                 }
             }
-            parents.append(Parent(bus: bus, name: name,
-                                  iommuGroup: UInt32(try node.integer("iommu-group", in: 0...UInt64(UInt32.max), default: 0)),
-                                  plugin: plugin, hardware: config, spec: spec, reservedIOVA: reserved))
+            let parent = Parent(bus: bus, name: name,
+                                iommuGroup: UInt32(try node.integer("iommu-group", in: 0...UInt64(UInt32.max), default: 0)),
+                                plugin: plugin, hardware: config, spec: spec, reservedIOVA: reserved)
+            if try node.boolean("present", default: true) {
+                parents.append(parent)
+            } else {
+                slots.append(parent)
+            }
         }
-        return Machine(parents: parents)
+        return Machine(parents: parents, slots: slots)
     }
 
     /// Parses YAML into a `HardwareConfig` tree that remembers lines and paths.

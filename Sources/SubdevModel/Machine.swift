@@ -31,20 +31,28 @@ public struct RequestParam: Sendable {
 /// as the kernel's `genl_mutex` serialises a family's handlers.
 public struct Machine: Sendable {
     public private(set) var parents: [Parent]
+    /// Parents whose slot is empty now: described as not present, or
+    /// removed by hotplug. A hotplug add brings one back.
+    public private(set) var slots: [Parent]
     /// Subdevices in parent order, then index order.
     public private(set) var devices: [Subdevice] = []
     private var nextPASID: UInt32 = 1
     /// Largest number of instances `available` finds by planning one after another.
     static let availabilityProbeLimit: UInt32 = 4096
 
-    public init(parents: [Parent]) {
+    public init(parents: [Parent], slots: [Parent] = []) {
         self.parents = parents
+        self.slots = slots
     }
 
     // MARK: lookups
 
     public func parentIndex(bus: String, name: String) -> Int? {
         parents.firstIndex { $0.bus == bus && $0.name == name }
+    }
+
+    public func slotIndex(bus: String, name: String) -> Int? {
+        slots.firstIndex { $0.bus == bus && $0.name == name }
     }
 
     public func deviceIndex(parent: String, index: UInt32) -> Int? {
@@ -241,6 +249,53 @@ public struct Machine: Sendable {
             parent.plugin.destroy(device.instanceState, in: state(of: parent, excluding: device.index))
         }
         return devices.remove(at: position)
+    }
+
+    // MARK: errors and hotplug
+
+    /// Counts an error of `severity` on subdevice `position`.
+    public mutating func countError(device position: Int, _ severity: SubdevAerSeverity) {
+        devices[position].aerStats.count(severity)
+    }
+
+    /// Counts an error of `severity` reported on parent `position` itself.
+    public mutating func countError(parent position: Int, _ severity: SubdevAerSeverity) {
+        parents[position].aerStats.count(severity)
+    }
+
+    /// Resets subdevice `position` through its plugin, as a recovery's
+    /// slot reset; what it holds stays reserved.
+    ///
+    /// - Throws: `NetlinkError` with the plugin's reason when the reset fails.
+    public mutating func reset(device position: Int) throws {
+        let device = devices[position]
+        guard let parent = parents.first(where: { $0.handle == device.parentHandle }) else {
+            throw NetlinkError(errno: ENODEV, message: "subdevice \(device.handle) lost its parent")
+        }
+        do {
+            try parent.plugin.reset(device.instanceState, in: state(of: parent, excluding: device.index))
+        } catch let error as PluginError {
+            throw NetlinkError(errno: error.errno, message: "plugin \(parent.plugin.driver) could not reset \(device.handle): \(error.message)")
+        } catch {
+            throw NetlinkError(errno: EIO, message: "plugin \(parent.plugin.driver) could not reset \(device.handle): \(error)")
+        }
+        devices[position].aerStats.resets += 1
+    }
+
+    /// Takes parent `position` out of the machine into its slot; it must
+    /// have no subdevices left.
+    public mutating func removeParent(_ position: Int) -> Parent {
+        var parent = parents.remove(at: position)
+        parent.aerStats = AERStats()
+        slots.append(parent)
+        return parent
+    }
+
+    /// Brings the parent in slot `position` back, after the present ones.
+    public mutating func addParent(slot position: Int) -> Parent {
+        let parent = slots.remove(at: position)
+        parents.append(parent)
+        return parent
     }
 
     /// Runs a plugin's planning and turns its errors into netlink errors.

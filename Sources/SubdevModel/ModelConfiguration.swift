@@ -32,6 +32,12 @@ public struct ModelConfiguration: Sendable {
     public var root: ModelRoot
     /// Seconds between remove requests to holders that have not let go.
     public var removeInterval: TimeInterval = 1
+    /// Milliseconds holders have to answer an AER error-detected event,
+    /// when the injection does not say.
+    public var aerTimeoutMilliseconds: UInt32 = 3000
+    /// Milliseconds within which a hotplug request can be cancelled, when
+    /// the request does not say: 5 s, as pciehp's attention button.
+    public var hotplugWindowMilliseconds: UInt32 = 5000
 
     public init(port: UInt32 = defaultPort, familyID: UInt16 = defaultFamilyID, groupIDs: [String: UInt32]? = nil,
                 root: ModelRoot? = nil) {

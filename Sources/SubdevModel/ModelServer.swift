@@ -54,7 +54,9 @@ public final class ModelServer {
         controller = ControllerResponder(family: family, id: configuration.familyID, groupIDs: groupIDs)
         registry = try VFIORegistry(root: configuration.root, parents: machine.parents)
         handlers = FamilyHandlers(machine: machine, registry: registry, familyID: configuration.familyID,
-                                  removeInterval: configuration.removeInterval)
+                                  removeInterval: configuration.removeInterval,
+                                  aerTimeoutMilliseconds: configuration.aerTimeoutMilliseconds,
+                                  hotplugWindowMilliseconds: configuration.hotplugWindowMilliseconds)
         termination = subdev_termination_fd()
     }
 
@@ -79,7 +81,13 @@ public final class ModelServer {
                 case generic.fileDescriptor: serveOne(generic)
                 case userSock.fileDescriptor: serveOne(userSock)
                 default:
-                    for event in registry.handle(entry.fd) { publish(handlers.handle(event)) }
+                    for event in registry.handle(entry.fd) {
+                        if case .request(let vfio, let holder, let connection, let message) = event {
+                            serveConnection(message, vfio: vfio, holder: holder, connection: connection)
+                        } else {
+                            publish(handlers.handle(event))
+                        }
+                    }
                 }
             }
         }
@@ -122,6 +130,37 @@ public final class ModelServer {
                 try? generic.send(notification.bytes, toGroup: notification.group)
             }
         }
+    }
+
+    /// Answers a message a holder sent on its device connection: only
+    /// aer-answer is served there, validated as on the socket; the ack or
+    /// error goes back on the connection.
+    private func serveConnection(_ message: NetlinkMessage, vfio: UInt32, holder: Holder, connection: Int32) {
+        guard message.header.flags.contains(.request) else { return }
+        var output = HandlerOutput()
+        var failure: NetlinkError?
+        do {
+            let request = try GenericMessage(message)
+            guard message.header.type == configuration.familyID else {
+                throw NetlinkError(errno: ENOENT, message: "a device connection speaks family subdev (id \(configuration.familyID)), not \(message.header.type)")
+            }
+            guard request.command == SubdevCommand.aerAnswer.rawValue,
+                  let operation = subdevFamilyPolicy.operations[request.command],
+                  let setName = operation.attributeSet, let set = subdevFamilyPolicy.sets[setName] else {
+                throw NetlinkError(errno: EOPNOTSUPP, message: "a device connection takes aer-answer only; use the netlink socket for command \(request.command)")
+            }
+            let attributes = try validator.validate(request, operation: operation, dump: false)
+            output = try handlers.answerOnConnection(vfio: vfio, holder: holder,
+                                                     Request(operation: operation, attributes: attributes, set: set, credentials: nil))
+        } catch let error as NetlinkError {
+            failure = error
+        } catch {
+            failure = NetlinkError(errno: EINVAL, message: "\(error)")
+        }
+        if failure != nil || message.header.flags.contains(.ack) {
+            registry.reply(ExtendedAck.encode(error: failure, for: message.header).encoded(), connection: connection)
+        }
+        publish(output)
     }
 
     struct Answer {

@@ -5,7 +5,8 @@ import SubdevUAPI
 /// How the model's objects go on the wire: the attributes of replies,
 /// dumps and notifications, in the order the spec lists them.
 enum ObjectEncoding {
-    static func parent(_ parent: Parent, counters: [CounterUsage], deviceCount: Int) -> [UInt8] {
+    static func parent(_ parent: Parent, counters: [CounterUsage], deviceCount: Int,
+                       hotplugStage: SubdevHotplugStage? = nil) -> [UInt8] {
         var out = AttributeEncoder()
         out.put(SubdevParentAttr.busName, parent.bus)
         out.put(SubdevParentAttr.devName, parent.name)
@@ -20,6 +21,8 @@ enum ObjectEncoding {
             }
         }
         out.put(SubdevParentAttr.devCount, UInt32(deviceCount))
+        out.nest(SubdevParentAttr.aerStats) { nest in stats(parent.aerStats, into: &nest) }
+        if let hotplugStage { out.put(SubdevParentAttr.hotplugStage, wire(hotplugStage)) }
         return out.bytes
     }
 
@@ -126,22 +129,40 @@ enum ObjectEncoding {
             }
         }
         if let reason { out.put(SubdevDevAttr.reason, reason) }
+        out.nest(SubdevDevAttr.aerStats) { nest in stats(device.aerStats, into: &nest) }
         return out.bytes
     }
 
-    static func event(sequence: UInt64, device: Subdevice, parent: Parent, holders: [Holder],
-                      counter: UInt32?, deadlineLeft: UInt32?, reason: String?) -> [UInt8] {
+    static func stats(_ stats: AERStats, into out: inout AttributeEncoder) {
+        out.put(SubdevAerStatsAttr.correctable, stats.correctable)
+        out.put(SubdevAerStatsAttr.nonFatal, stats.nonFatal)
+        out.put(SubdevAerStatsAttr.fatal, stats.fatal)
+        out.put(SubdevAerStatsAttr.resets, stats.resets)
+    }
+
+    /// The attributes of an event, in the spec's order.
+    static func event(sequence: UInt64, _ fields: EventFields) -> [UInt8] {
         var out = AttributeEncoder()
         out.put(SubdevEventAttr.seq, sequence)
-        out.put(SubdevEventAttr.busName, parent.bus)
-        out.put(SubdevEventAttr.devName, parent.name)
-        out.put(SubdevEventAttr.index, device.index)
-        if let name = device.name { out.put(SubdevEventAttr.name, name) }
-        out.put(SubdevEventAttr.vfioIndex, device.vfioIndex)
-        if let counter { out.put(SubdevEventAttr.counter, counter) }
-        if let deadlineLeft { out.put(SubdevEventAttr.deadlineMs, deadlineLeft) }
-        for holder in holders { out.put(SubdevEventAttr.holderPid, UInt32(bitPattern: holder.pid)) }
-        if let reason { out.put(SubdevEventAttr.reason, reason) }
+        out.put(SubdevEventAttr.busName, fields.parent.bus)
+        out.put(SubdevEventAttr.devName, fields.parent.name)
+        if let device = fields.device {
+            out.put(SubdevEventAttr.index, device.index)
+            if let name = device.name { out.put(SubdevEventAttr.name, name) }
+            out.put(SubdevEventAttr.vfioIndex, device.vfioIndex)
+        }
+        if let counter = fields.counter { out.put(SubdevEventAttr.counter, counter) }
+        if let deadline = fields.deadlineLeft { out.put(SubdevEventAttr.deadlineMs, deadline) }
+        for holder in fields.holders { out.put(SubdevEventAttr.holderPid, UInt32(bitPattern: holder.pid)) }
+        if let reason = fields.reason { out.put(SubdevEventAttr.reason, reason) }
+        if let severity = fields.severity { out.put(SubdevEventAttr.severity, wire(severity)) }
+        if let channel = fields.channel { out.put(SubdevEventAttr.channelState, wire(channel)) }
+        if let stage = fields.aerStage { out.put(SubdevEventAttr.aerStage, wire(stage)) }
+        if let timeout = fields.timeout { out.put(SubdevEventAttr.timeoutMs, timeout) }
+        if let action = fields.hotplugAction { out.put(SubdevEventAttr.hotplugAction, wire(action)) }
+        if let stage = fields.hotplugStage { out.put(SubdevEventAttr.hotplugStage, wire(stage)) }
+        if let window = fields.window { out.put(SubdevEventAttr.windowMs, window) }
+        if let stats = fields.aerStats { out.nest(SubdevEventAttr.aerStats) { nest in self.stats(stats, into: &nest) } }
         return out.bytes
     }
 

@@ -12,6 +12,8 @@ public struct Parent: Sendable {
     public var spec: ParentSpec
     /// IOVA its subdevices may not map (the MSI window, by default).
     public var reservedIOVA: [IOVARange]
+    /// Errors reported on the parent itself.
+    public var aerStats = AERStats()
 
     public init(bus: String, name: String, iommuGroup: UInt32, plugin: any DevicePlugin,
                 hardware: HardwareConfig, spec: ParentSpec, reservedIOVA: [IOVARange] = [.x86MSIWindow]) {

@@ -34,6 +34,8 @@ public struct Subdevice: Sendable {
     public var node: NodeAccess
     /// The process a process-bound subdevice belongs to.
     public var ownerPID: Int32?
+    /// Errors reported on it, or on its parent while it existed.
+    public var aerStats = AERStats()
 
     /// `parent/index`, such as `pci/0000:6a:01.0/3`.
     public var handle: String { "\(parentHandle)/\(index)" }

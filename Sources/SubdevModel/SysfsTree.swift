@@ -26,6 +26,12 @@ struct SysfsTree {
         }
     }
 
+    /// Removes a parent's directory and bus link (a hotplug removal).
+    func removeParent(_ parent: Parent) {
+        try? FileManager.default.removeItem(atPath: root.join("sys/bus/\(parent.bus)/devices/\(parent.name)"))
+        try? FileManager.default.removeItem(atPath: root.parentDirectory(bus: parent.bus, name: parent.name))
+    }
+
     /// Creates the subdevice's directory, its VFIO device and class link.
     func add(_ device: Subdevice, parent: Parent, registration: Registration) throws {
         let directory = root.deviceDirectory(bus: parent.bus, name: parent.name, index: device.index)

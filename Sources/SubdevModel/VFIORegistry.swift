@@ -10,6 +10,8 @@ enum RegistryEvent: Equatable {
     case held(vfio: UInt32, Holder)
     case released(vfio: UInt32, Holder)
     case ownerExited(vfio: UInt32, pid: Int32)
+    /// A holder sent a message on its device connection (an AER answer).
+    case request(vfio: UInt32, Holder, connection: Int32, NetlinkMessage)
 }
 
 /// Registers subdevices as VFIO devices, as `vfio_register_*_dev` would:
@@ -99,8 +101,20 @@ final class VFIORegistry {
 
     func holders(_ vfio: UInt32) -> [Holder] { nodes.holders(vfio) }
 
-    /// Sends an event to the holders of `vfio` on their device connections.
-    func send(_ message: [UInt8], to vfio: UInt32) { nodes.send(message, to: vfio) }
+    /// A parent appeared (hotplug add): its sysfs directory.
+    func addParent(_ parent: Parent) throws { try sysfs.addParents([parent]) }
+
+    /// A parent went (hotplug removal): its sysfs directory.
+    func removeParent(_ parent: Parent) { sysfs.removeParent(parent) }
+
+    /// Closes the connections of holders `pids` of `vfio`, after they were told.
+    func revoke(_ vfio: UInt32, pids: Set<Int32>) { nodes.disconnect(vfio, pids: pids) }
+
+    /// Answers a holder on its device connection.
+    func reply(_ message: [UInt8], connection: Int32) { nodes.send(message, connection: connection) }
+
+    /// Sends an event to the holders of `vfio` (or those of them in `pids`) on their device connections.
+    func send(_ message: [UInt8], to vfio: UInt32, only pids: Set<Int32>? = nil) { nodes.send(message, to: vfio, only: pids) }
 
     var descriptors: [Int32] { nodes.descriptors + owners.descriptors }
 
@@ -110,6 +124,7 @@ final class VFIORegistry {
             switch event {
             case .held(let vfio, let holder): return .held(vfio: vfio, holder)
             case .released(let vfio, let holder): return .released(vfio: vfio, holder)
+            case .message(let vfio, let holder, let fd, let message): return .request(vfio: vfio, holder, connection: fd, message)
             }
         }
     }

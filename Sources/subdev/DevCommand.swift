@@ -153,24 +153,21 @@ struct DevCommand: AsyncParsableCommand {
                 let target = try await client.device(handle)
                 try await client.deleteDevice(handle, force: force, deadlineMilliseconds: deadline)
                 guard let notifications else { return }
-                try await waitForDeletion(of: target, in: notifications, client: client, seconds: waitSeconds)
+                try await waitForDeletion(of: target, in: notifications, seconds: waitSeconds)
             }
         }
 
         /// Returns once `dev-del-ntf` for `target` arrives; fails after `seconds`.
-        func waitForDeletion(of target: DeviceInfo, in notifications: ConfigNotifications, client: SubdevClient,
+        func waitForDeletion(of target: DeviceInfo, in notifications: ConfigNotifications,
                              seconds: Double?) async throws {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
                     for try await notification in notifications {
                         if case .deleted(let device) = notification, device.handle == target.handle { return true }
-                        // Notifications were lost: ask whether it is still there.
-                        if case .overrun = notification {
-                            do {
-                                _ = try await client.device(target.handle)
-                            } catch let error as NetlinkError where error.errno == ENOENT {
-                                return true
-                            }
+                        // Notifications were lost: the fresh dump says whether it is still there.
+                        if case .resynchronised(let state) = notification,
+                           !state.devices.contains(where: { $0.handle == target.handle }) {
+                            return true
                         }
                     }
                     return false

@@ -7,10 +7,13 @@ struct MonitorCommand: AsyncParsableCommand {
         commandName: "monitor",
         abstract: "Print notifications and events as they arrive, one per line, until interrupted.",
         discussion: """
-        Joins the config group (created, changed, deleted subdevices), the events group \
-        (remove requests, revocations), or both; needs no privilege. Lines read \
-        '[dev,new|change|del] <subdevice>' and '[event,remove-request|revoke] <subdevice> ...' \
-        as devlink monitor prints them; -j prints one JSON object per line.
+        Joins the config group (subdevices created, changed and deleted; parents added and \
+        removed), the events group (remove requests, revocations, AER errors and their \
+        recovery, hotplug requests), or both; needs no privilege. Lines read \
+        '[dev,new|change|del] <subdevice>', '[parent,new|del] <parent>' and \
+        '[event,remove-request|revoke|aer|hotplug] seq N ...' as devlink monitor prints them; \
+        -j prints one JSON object per line. When messages were lost, a resync line follows \
+        and monitoring goes on.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -41,55 +44,99 @@ struct MonitorCommand: AsyncParsableCommand {
     }
 
     static func print(_ notification: ConfigNotification, json: Bool) throws {
-        let (event, device): (String, DeviceInfo?)
+        let output = Output(json: json, pretty: false)
         switch notification {
-        case .created(let d): (event, device) = ("new", d)
-        case .changed(let d): (event, device) = ("change", d)
-        case .deleted(let d): (event, device) = ("del", d)
-        case .overrun: (event, device) = ("overrun", nil)
-        }
-        if json {
-            var object: [String: Any] = ["event": event]
-            if let device { object["dev"] = [Rendering.key(device): Rendering.json(device)] }
-            try Output(json: true, pretty: false).printJSON(object)
-        } else if let device {
-            var lines = Rendering.text(device)
-            lines[0] = "[dev,\(event)] " + lines[0]
-            if let reason = device.reason { lines.append("  reason \(Rendering.quoted(reason))") }
-            Output(json: false, pretty: false).printLines(lines)
-        } else {
-            Output(json: false, pretty: false).printLines(["[dev,overrun] notifications were lost; run 'subdev dev show' to resynchronise"])
+        case .created(let device): try print(device, event: "new", json: json)
+        case .changed(let device): try print(device, event: "change", json: json)
+        case .deleted(let device): try print(device, event: "del", json: json)
+        case .parentAdded(let parent): try print(parent, event: "new", json: json)
+        case .parentRemoved(let parent): try print(parent, event: "del", json: json)
+        case .resynchronised(let state):
+            if json {
+                try output.printJSON(["event": "resync", "parents": state.parents.count, "devs": state.devices.count])
+            } else {
+                output.printLines(["[dev,resync] notifications were lost; dumped again: \(state.parents.count) parents, \(state.devices.count) subdevices"])
+            }
         }
     }
 
-    static func print(_ event: SubdevEvent, json: Bool) throws {
-        let (kind, body): (String, DeviceEvent?)
-        switch event {
-        case .removeRequest(let e): (kind, body) = ("remove-request", e)
-        case .revoke(let e): (kind, body) = ("revoke", e)
-        case .overrun: (kind, body) = ("overrun", nil)
-        }
-        guard let body else {
-            Output(json: json, pretty: false).printLines([json ? "{\"event\":\"overrun\"}" : "[event,overrun] events were lost"])
+    static func print(_ device: DeviceInfo, event: String, json: Bool) throws {
+        if json {
+            try Output(json: true, pretty: false).printJSON(["event": event, "dev": [Rendering.key(device): Rendering.json(device)]])
             return
+        }
+        var lines = Rendering.text(device)
+        lines[0] = "[dev,\(event)] " + lines[0]
+        if let reason = device.reason { lines.append("  reason \(Rendering.quoted(reason))") }
+        Output(json: false, pretty: false).printLines(lines)
+    }
+
+    static func print(_ parent: ParentInfo, event: String, json: Bool) throws {
+        if json {
+            try Output(json: true, pretty: false).printJSON(["event": "parent-" + event, "parent": ["\(parent.handle)": Rendering.json(parent)]])
+            return
+        }
+        var lines = Rendering.text(parent)
+        lines[0] = "[parent,\(event)] " + lines[0]
+        Output(json: false, pretty: false).printLines(lines)
+    }
+
+    static func print(_ event: SubdevEvent, json: Bool) throws {
+        let output = Output(json: json, pretty: false)
+        // Each field once, in the order a line shows them.
+        var fields: [(String, Any)] = []
+        let kind: String
+        switch event {
+        case .removeRequest(let body), .revoke(let body):
+            if case .removeRequest = event { kind = "remove-request" } else { kind = "revoke" }
+            fields = [("seq", body.sequence), ("dev", "\(body.parent)/\(body.index)")]
+            if let name = body.name { fields.append(("name", name)) }
+            if let vfio = body.vfioIndex { fields.append(("vfio", vfio)) }
+            if let counter = body.counter { fields.append(("counter", counter)) }
+            if let deadline = body.deadlineMilliseconds { fields.append(("deadline-ms", deadline)) }
+            fields.append(("holders", body.holderPIDs))
+            if let reason = body.reason { fields.append(("reason", reason)) }
+        case .aer(let body):
+            kind = "aer"
+            fields = [("seq", body.sequence), body.index.map { ("dev", "\(body.parent)/\($0)") } ?? ("parent", "\(body.parent)")]
+            if let name = body.name { fields.append(("name", name)) }
+            if let vfio = body.vfioIndex { fields.append(("vfio", vfio)) }
+            fields += [("stage", body.stage.name), ("severity", body.severity.name), ("channel", body.channelState.name)]
+            if let timeout = body.timeoutMilliseconds { fields.append(("timeout-ms", timeout)) }
+            fields.append(("holders", body.holderPIDs))
+            if let reason = body.reason { fields.append(("reason", reason)) }
+        case .hotplug(let body):
+            kind = "hotplug"
+            fields = [("seq", body.sequence), ("parent", "\(body.parent)"), ("action", body.action.name), ("stage", body.stage.name)]
+            if let window = body.windowMilliseconds { fields.append(("window-ms", window)) }
+            if let reason = body.reason { fields.append(("reason", reason)) }
+        case .resynchronised(let state):
+            kind = "resync"
+            if let missed = state.missedSequences { fields.append(("missed", "\(missed.lowerBound)-\(missed.upperBound)")) }
+            fields += [("parents", state.parents.count), ("devs", state.devices.count)]
         }
         if json {
-            var object: [String: Any] = ["event": kind, "seq": body.sequence, "dev": "\(body.parent)/\(body.index)",
-                                         "holders": body.holderPIDs]
-            if let name = body.name { object["name"] = name }
-            if let vfio = body.vfioIndex { object["vfio"] = vfio }
-            if let counter = body.counter { object["counter"] = counter }
-            if let deadline = body.deadlineMilliseconds { object["deadline-ms"] = deadline }
-            if let reason = body.reason { object["reason"] = reason }
-            try Output(json: true, pretty: false).printJSON(object)
+            var object: [String: Any] = ["event": kind]
+            for (key, value) in fields { object[key] = value }
+            try output.printJSON(object)
             return
         }
-        var line = "[event,\(kind)] seq \(body.sequence) \(body.parent)/\(body.index)"
-        if let name = body.name { line += " name \(name)" }
-        if let counter = body.counter { line += " counter \(counter)" }
-        if let deadline = body.deadlineMilliseconds { line += " deadline-ms \(deadline)" }
-        if !body.holderPIDs.isEmpty { line += " holders " + body.holderPIDs.map(String.init).joined(separator: ",") }
-        if let reason = body.reason { line += " reason \(Rendering.quoted(reason))" }
-        Output(json: false, pretty: false).printLines([line])
+        var line = "[event,\(kind)]"
+        if case .resynchronised = event { line += " events were lost; dumped again:" }
+        for (key, value) in fields {
+            switch value {
+            case let pids as [UInt32]:
+                if !pids.isEmpty { line += " \(key) " + pids.map(String.init).joined(separator: ",") }
+            case let text as String where key == "reason":
+                line += " reason \(Rendering.quoted(text))"
+            case let text as String where key == "dev" || key == "parent":
+                line += " \(text)"
+            case _ where key == "vfio":
+                continue
+            default:
+                line += " \(key) \(value)"
+            }
+        }
+        output.printLines([line])
     }
 }

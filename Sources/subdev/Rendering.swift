@@ -12,14 +12,29 @@ enum Rendering {
         for counter in parent.counters {
             lines.append("  counter \(counter.name) total \(counter.total) reserved \(counter.reserved) free \(counter.total - min(counter.total, counter.reserved))")
         }
+        if let stage = parent.hotplugStage { lines.append("  hotplug \(stage)") }
+        if let stats = parent.aerStats, stats != AERStatsInfo() { lines.append("  " + text(stats)) }
         return lines
     }
 
+    static func text(_ stats: AERStatsInfo) -> String {
+        "aer correctable \(stats.correctable) non-fatal \(stats.nonFatal) fatal \(stats.fatal) resets \(stats.resets)"
+    }
+
+    static func json(_ stats: AERStatsInfo) -> [String: Any] {
+        ["correctable": stats.correctable, "non-fatal": stats.nonFatal, "fatal": stats.fatal, "resets": stats.resets]
+    }
+
     static func json(_ parent: ParentInfo) -> [String: Any] {
-        ["vendor": parent.vendor, "driver": parent.driver, "types": parent.typeNames, "devs": parent.deviceCount,
-         "counters": Dictionary(uniqueKeysWithValues: parent.counters.map {
-             ($0.name, ["total": $0.total, "reserved": $0.reserved] as [String: Any])
-         })]
+        var object: [String: Any] = [
+            "vendor": parent.vendor, "driver": parent.driver, "types": parent.typeNames, "devs": parent.deviceCount,
+            "counters": Dictionary(uniqueKeysWithValues: parent.counters.map {
+                ($0.name, ["total": $0.total, "reserved": $0.reserved] as [String: Any])
+            }),
+        ]
+        if let stats = parent.aerStats { object["aer"] = json(stats) }
+        if let stage = parent.hotplugStage { object["hotplug"] = stage.name }
+        return object
     }
 
     // MARK: types
@@ -104,6 +119,7 @@ enum Rendering {
         if !device.details.isEmpty {
             lines.append("  details " + device.details.map { "\($0.name) \(quoted(display($0.value, kind: $0.kind)))" }.joined(separator: " "))
         }
+        if let stats = device.aerStats, stats != AERStatsInfo() { lines.append("  " + text(stats)) }
         return lines
     }
 
@@ -126,6 +142,7 @@ enum Rendering {
         if let owner = device.ownerPID { object["owner-pid"] = owner }
         object["holders"] = device.holders.map { ["pid": $0.pid, "uid": $0.uid, "gid": $0.gid] }
         if let reason = device.reason { object["reason"] = reason }
+        if let stats = device.aerStats { object["aer"] = json(stats) }
         return object
     }
 

@@ -21,5 +21,5 @@ struct SubdevTool: AsyncParsableCommand {
         -p/--pretty, --port and --transport go before the object or after the \
         verb: subdev -j dev show.
         """,
-        subcommands: [ParentCommand.self, TypeCommand.self, DevCommand.self, MonitorCommand.self])
+        subcommands: [ParentCommand.self, TypeCommand.self, DevCommand.self, MonitorCommand.self, InjectCommand.self])
 }

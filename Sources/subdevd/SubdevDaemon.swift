@@ -42,8 +42,19 @@ struct SubdevDaemon: ParsableCommand {
         "Milliseconds between remove requests to holders of a subdevice being removed.", valueName: "ms"))
     var removeIntervalMs: UInt32 = 1000
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Milliseconds holders have to answer an AER error-detected event, unless the injection gives its own.", valueName: "ms"))
+    var aerTimeoutMs: UInt32 = 3000
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Milliseconds within which a hotplug request can be cancelled, unless the injection gives its own.", valueName: "ms"))
+    var hotplugWindowMs: UInt32 = 5000
+
     func validate() throws {
-        guard removeIntervalMs > 0 else { throw ValidationError("--remove-interval-ms must be at least 1") }
+        for (option, value) in [("--remove-interval-ms", removeIntervalMs), ("--aer-timeout-ms", aerTimeoutMs),
+                                ("--hotplug-window-ms", hotplugWindowMs)] where value == 0 {
+            throw ValidationError("\(option) must be at least 1")
+        }
     }
 
     func run() throws {
@@ -83,6 +94,8 @@ struct SubdevDaemon: ParsableCommand {
             }
             configuration.root = ModelRoot(path: root ?? ModelRoot.defaultPath(port: configuration.port))
             configuration.removeInterval = Double(removeIntervalMs) / 1000
+            configuration.aerTimeoutMilliseconds = aerTimeoutMs
+            configuration.hotplugWindowMilliseconds = hotplugWindowMs
             server = try ModelServer(configuration: configuration, machine: machine)
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
