@@ -77,6 +77,10 @@ public final class MulticastSubscription: Sendable {
                     datagram = try socket.receive()
                 } catch let error as NetlinkError {
                     if error.errno == ENOBUFS {
+                        // What waits in the socket predates the loss: a
+                        // consumer that applied it after resynchronising
+                        // could not repair it, since what followed is lost.
+                        socket.discardQueued()
                         lost = true
                         continue
                     }

@@ -152,6 +152,25 @@ public final class NetlinkSocket: @unchecked Sendable {
         }
     }
 
+    /// Drops every datagram waiting in the receive buffer, without
+    /// blocking: after `ENOBUFS`, what is queued predates the loss, and a
+    /// dump supersedes it.
+    ///
+    /// - Returns: how many datagrams were dropped.
+    @discardableResult
+    public func discardQueued() -> Int {
+        var dropped = 0
+        var byte: UInt8 = 0
+        while true {
+            let count = recv(fileDescriptor, &byte, 1, Int32(MSG_DONTWAIT | MSG_TRUNC))
+            if count >= 0 {
+                dropped += 1
+            } else if errno != EINTR && errno != ENOBUFS {
+                return dropped
+            }
+        }
+    }
+
     /// Joins multicast group `group`.
     public func join(group: UInt32) throws {
         let rc = nl_socket_add_membership(handle, Int32(group))

@@ -43,7 +43,8 @@ final class GeneratedUAPITests: XCTestCase {
     }
 
     func testCommandsAndGroups() {
-        XCTAssertEqual(SubdevCommand.allCases.map(\.rawValue), Array(1...11))
+        XCTAssertEqual(SubdevCommand.allCases.map(\.rawValue), Array(1...18))
+        XCTAssertEqual(SubdevCommand.injectHotplug.name, "inject-hotplug")
         XCTAssertEqual(SubdevCommand.parentGet.rawValue, 1)
         XCTAssertEqual(SubdevCommand.devNew.name, "dev-new")
         XCTAssertEqual(SubdevCommand.devDelNtf.rawValue, 9)
@@ -55,10 +56,10 @@ final class GeneratedUAPITests: XCTestCase {
         let policy = subdevFamilyPolicy
         XCTAssertEqual(policy.name, subdevFamilyName)
         XCTAssertEqual(policy.version, subdevFamilyVersion)
-        XCTAssertEqual(policy.sets.keys.sorted(), ["counter", "dev", "event", "holder", "iova-range", "param", "parent", "type", "vfio"])
+        XCTAssertEqual(policy.sets.keys.sorted(), ["aer-stats", "counter", "dev", "event", "holder", "iova-range", "param", "parent", "type", "vfio"])
 
         let dev = try XCTUnwrap(policy.sets["dev"])
-        XCTAssertEqual(dev.maxType, 19)
+        XCTAssertEqual(dev.maxType, 20)
         let name = try XCTUnwrap(dev.attribute(named: "name"))
         XCTAssertEqual(name.id, SubdevDevAttr.name.rawValue)
         XCTAssertEqual(name.type, .string)
@@ -165,6 +166,12 @@ final class GeneratedUAPITests: XCTestCase {
         XCTAssertEqual(policy.enums["type-class"], SubdevTypeClass.allCases.map(\.name))
         XCTAssertEqual(policy.enums["display"], ["none", "region", "dmabuf"])
         XCTAssertEqual(policy.enums["registration"], ["emulated-iommu", "iommu-group"])
-        XCTAssertEqual(policy.enums.count, 6)
+        XCTAssertEqual(policy.enums["aer-severity"], ["correctable", "non-fatal", "fatal"])
+        XCTAssertEqual(policy.enums["channel-state"], ["normal", "frozen", "perm-failure"])
+        XCTAssertEqual(policy.enums["aer-result"], ["recovered", "need-reset", "disconnect"])
+        XCTAssertEqual(policy.enums["aer-stage"], SubdevAerStage.allCases.map(\.name))
+        XCTAssertEqual(policy.enums["hotplug-action"], ["remove", "add", "surprise-remove"])
+        XCTAssertEqual(policy.enums["hotplug-stage"], SubdevHotplugStage.allCases.map(\.name))
+        XCTAssertEqual(policy.enums.count, 12)
     }
 }

@@ -56,28 +56,69 @@ final class NotificationTests: XCTestCase {
         XCTAssertEqual(b, .created(mine))
     }
 
-    func testOverrunIsReportedSoTheSubscriberCanResynchronise() async throws {
+    func testFullBufferIsReportedAndTheClientResynchronises() async throws {
         let model = try ModelProcess.start()
         defer { model.stop() }
         let client = try await SubdevClient.connect(port: model.port)
-        // Room for 4 unread notifications while 40 pour in.
-        let notifications = try client.configNotifications(bufferLimit: 4)
+        // Room for 4 unread notifications while 40 pour in; the socket
+        // itself has room for all of them.
+        let notifications = try client.configNotifications(receiveBuffer: 1 << 20, bufferLimit: 4)
         defer { notifications.cancel() }
         for _ in 0..<20 {
             let device = try await client.createDevice(parent: dsa, type: "dwq", params: [("wq-size", .int(1))])
             try await client.deleteDevice(device.handle)
         }
-        var sawOverrun = false
-        var count = 0
         var iterator = notifications.makeAsyncIterator()
+        var count = 0
+        var state: Resynchronisation?
         while count < 40, let event = try await next(&iterator, timeout: 1) {
-            if event == .overrun { sawOverrun = true; break }
+            if case .resynchronised(let dumped) = event { state = dumped; break }
             count += 1
         }
-        XCTAssertTrue(sawOverrun, "40 notifications into room for 4 must overrun; got \(count) without one")
-        XCTAssertEqual(count, 4, "the 4 that fitted arrive first, then the overrun")
+        // The 4 that fitted arrive first (one more when the consumer made
+        // room early), then the resynchronisation; never all 40.
+        XCTAssertTrue((4...8).contains(count), "\(count) notifications before the resynchronisation")
+        XCTAssertEqual(state?.devices, [], "the client dumped the state after the loss")
+        let parents = try await client.parents()
+        XCTAssertEqual(state?.parents, parents)
+        try await assertSubscriptionGoesOn(&iterator, client: client)
+    }
+
+    func testSocketOverrunWithASmallReceiveBufferIsToldAndResynchronised() async throws {
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        // Reading starts with iteration: until then notifications wait in
+        // a receive buffer of a few KiB, which 40 of them overrun (ENOBUFS).
+        let notifications = try client.configNotifications(receiveBuffer: 4096)
+        defer { notifications.cancel() }
+        var kept: [DeviceHandle] = []
+        for round in 0..<20 {
+            let device = try await client.createDevice(parent: dsa, type: "dwq", params: [("wq-size", .int(1))])
+            if round % 5 == 0 { kept.append(device.handle) } else { try await client.deleteDevice(device.handle) }
+        }
+        var iterator = notifications.makeAsyncIterator()
+        guard case .resynchronised(let state)? = try await next(&iterator) else {
+            return XCTFail("an overrun socket must be reported first, before what is queued in it")
+        }
+        XCTAssertEqual(state.devices.map(\.handle), kept, "the dump finds exactly the subdevices that stayed")
         let devices = try await client.devices()
-        XCTAssertEqual(devices, [], "a dump resynchronises the subscriber")
+        XCTAssertEqual(state.devices, devices)
+        try await assertSubscriptionGoesOn(&iterator, client: client)
+    }
+
+    /// After a resynchronisation, a later change arrives as usual (after
+    /// whatever the loss left queued, which the state already shows).
+    func assertSubscriptionGoesOn(_ iterator: inout ConfigNotifications.Iterator, client: SubdevClient,
+                                  file: StaticString = #filePath, line: UInt = #line) async throws {
+        let later = try await client.createDevice(parent: dsa, type: "dwq", name: "after-resync", params: [("wq-size", .int(1))])
+        while let notification = try await next(&iterator, timeout: 5) {
+            if case .created(let created) = notification, created.name == "after-resync" {
+                XCTAssertEqual(created, later, file: file, line: line)
+                return
+            }
+        }
+        XCTFail("no notification of the later change", file: file, line: line)
     }
 
     /// The next notification, or a failure after `timeout` seconds.

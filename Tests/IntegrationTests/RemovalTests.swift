@@ -127,7 +127,7 @@ final class RemovalTests: XCTestCase {
                 counters.append(request.counter ?? 0)
                 XCTAssertNotNil(request.deadlineMilliseconds)
             case .revoke(let revoke): revoked = revoke
-            case .overrun: XCTFail("overrun")
+            default: XCTFail("unexpected \(event)")
             }
         }
         // At least the first request; how many follow depends on how
