@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "subdev-codegen", targets: ["subdev-codegen"]),
         .library(name: "Subdev", targets: ["Subdev"]),
         .library(name: "SubdevPlugin", targets: ["SubdevPlugin"]),
+        .library(name: "SubdevVMM", targets: ["SubdevVMM"]),
+        .executable(name: "subdev-vmm-example", targets: ["subdev-vmm-example"]),
         // A vendor plugin built as a shared library of its own, as a vendor
         // ships one; subdevd loads it with --plugin-dir.
         .library(name: "SampleSubdevPlugin", type: .dynamic, targets: ["SampleSubdevPlugin"]),
@@ -48,6 +50,15 @@ let package = Package(
         ),
         // The typed async client library.
         .target(name: "Subdev", dependencies: ["Netlink", "SubdevUAPI"]),
+        // The VMM SDK: hold subdevices through their device nodes, receive
+        // their events, answer them.
+        .target(name: "SubdevVMM", dependencies: ["Subdev", "Netlink", "SubdevUAPI", "CSystemCalls"]),
+        // An example VMM on the SDK, which the tests drive through every event flow.
+        .executableTarget(
+            name: "subdev-vmm-example",
+            dependencies: ["SubdevVMM", "Subdev", "SubdevUAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/ExampleVMM"
+        ),
         .executableTarget(name: "subdevd", dependencies: [
             "SubdevModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -70,7 +81,7 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
         .testTarget(name: "CodegenTests", dependencies: ["SubdevCodegen", "SubdevUAPI", "Netlink"]),
         .testTarget(name: "SubdevModelTests", dependencies: ["SubdevModel", "SubdevPlugin", "SubdevPlugins", "SubdevUAPI", "Netlink"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Subdev", "SubdevModel", "Netlink", "SubdevUAPI"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Subdev", "SubdevVMM", "SubdevModel", "Netlink", "SubdevUAPI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -124,14 +124,14 @@ extension FamilyHandlers {
     }
 
     /// aer-answer on a holder's device connection: the connection names
-    /// the subdevice and the holder.
-    mutating func answerOnConnection(vfio: UInt32, holder: Holder, _ request: Request) throws -> HandlerOutput {
+    /// the subdevice and the holder. The server acknowledges it, then
+    /// calls `tick()`, so the holder reads its ack before the recovery's
+    /// next events.
+    mutating func answerOnConnection(vfio: UInt32, holder: Holder, _ request: Request) throws {
         guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else {
             throw NetlinkError(errno: ENODEV, message: "vfio\(vfio) is gone")
         }
-        var output = try record(position, pid: holder.pid, request)
-        output.append(tick())
-        return output
+        _ = try record(position, pid: holder.pid, request)
     }
 
     private mutating func record(_ position: Int, pid: Int32, _ request: Request) throws -> HandlerOutput {

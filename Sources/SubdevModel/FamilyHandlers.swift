@@ -250,6 +250,12 @@ struct FamilyHandlers {
             output.events.append(emit(.removeRequestNtf, fields, to: [request.vfio]))
         }
         for vfio in recoveries.due() { output.append(concludeRecovery(vfio)) }
+        // A removal whose holders were all revoked (by a recovery) is done.
+        for vfio in removals.pending.keys.sorted() where registry.holders(vfio).isEmpty {
+            guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }),
+                  let removal = removals.finish(vfio) else { continue }
+            output.notifications.append((.devDelNtf, remove(position, reason: "its holders were cut off after \(removal.counter == 1 ? "1 remove request" : "\(removal.counter) remove requests")")))
+        }
         for (parent, request) in hotplugs.due() { output.append(proceed(parent, request)) }
         output.append(settleParents())
         return output

@@ -137,7 +137,6 @@ public final class ModelServer {
     /// error goes back on the connection.
     private func serveConnection(_ message: NetlinkMessage, vfio: UInt32, holder: Holder, connection: Int32) {
         guard message.header.flags.contains(.request) else { return }
-        var output = HandlerOutput()
         var failure: NetlinkError?
         do {
             let request = try GenericMessage(message)
@@ -150,8 +149,8 @@ public final class ModelServer {
                 throw NetlinkError(errno: EOPNOTSUPP, message: "a device connection takes aer-answer only; use the netlink socket for command \(request.command)")
             }
             let attributes = try validator.validate(request, operation: operation, dump: false)
-            output = try handlers.answerOnConnection(vfio: vfio, holder: holder,
-                                                     Request(operation: operation, attributes: attributes, set: set, credentials: nil))
+            try handlers.answerOnConnection(vfio: vfio, holder: holder,
+                                            Request(operation: operation, attributes: attributes, set: set, credentials: nil))
         } catch let error as NetlinkError {
             failure = error
         } catch {
@@ -160,7 +159,7 @@ public final class ModelServer {
         if failure != nil || message.header.flags.contains(.ack) {
             registry.reply(ExtendedAck.encode(error: failure, for: message.header).encoded(), connection: connection)
         }
-        publish(output)
+        publish(handlers.tick())
     }
 
     struct Answer {

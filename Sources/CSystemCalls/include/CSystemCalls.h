@@ -18,6 +18,10 @@ int subdev_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);
  * close-on-exec. */
 int subdev_unix_listen(const char *path, int backlog);
 
+/* A blocking, close-on-exec SOCK_SEQPACKET connection to the Unix socket at
+ * path: how a VMM opens a device node of the model. */
+int subdev_unix_connect(const char *path);
+
 /* accept4(2) of a connection, non-blocking and close-on-exec. */
 int subdev_accept(int listener);
 
