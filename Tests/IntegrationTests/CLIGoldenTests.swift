@@ -130,8 +130,71 @@ final class CLIGoldenTests: XCTestCase {
                                "[dev,del] pci/0000:6a:01.0/0: name watched type dwq state up oper up"])
     }
 
+    /// Starts `subdev monitor` with `arguments` and returns it once it joined.
+    func startMonitor(_ arguments: [String]) throws -> (Process, Pipe) {
+        let monitor = Process()
+        let out = Pipe(), err = Pipe()
+        monitor.executableURL = try ModelProcess.product("subdev")
+        monitor.arguments = ["--port", String(model.port), "monitor"] + arguments
+        monitor.standardOutput = out
+        monitor.standardError = err
+        try monitor.run()
+        addTeardownBlock {
+            monitor.terminate()
+            waitForExit(monitor)
+        }
+        XCTAssertTrue(String(decoding: err.fileHandleForReading.availableData, as: UTF8.self).contains("monitoring"))
+        return (monitor, out)
+    }
+
+    /// Reads `out` until it has `count` lines.
+    func lines(_ out: Pipe, count: Int) -> String {
+        var seen = ""
+        while seen.filter({ $0 == "\n" }).count < count {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        return seen
+    }
+
+    func testInjectedFaultsAsMonitorShowsThem() throws {
+        let (_, text) = try startMonitor(["events"])
+        let (_, json) = try startMonitor(["-j", "events"])
+        for words in [["dev", "add", "pci/0000:6a:01.0", "type", "dwq", "name", "w"],
+                      ["inject", "aer", "w", "severity", "correctable"],
+                      ["inject", "aer", "pci/0000:6a:01.0", "severity", "fatal", "timeout", "500"],
+                      ["inject", "hotplug", "pci/0000:3b:00.0", "remove", "window", "5000"],
+                      ["inject", "hotplug", "pci/0000:3b:00.0", "cancel"],
+                      ["inject", "surprise-remove", "virtual/mtty"]] {
+            let result = try cli(words)
+            XCTAssertEqual(result.status, 0, "\(words): \(result.stderr)")
+        }
+        // correctable; error-detected, reset, resumed; requested, cancelled; surprise-remove done.
+        try assertGolden("monitor-events.txt", lines(text, count: 7))
+        try assertGolden("monitor-events.jsonl", lines(json, count: 7))
+        try assertGolden("dev-show-after-aer.txt", cli(["dev", "show", "w"]).stdout)
+        let parents = try cli(["parent", "show"]).stdout
+        XCTAssertFalse(parents.contains("virtual/mtty"), "the pulled card is gone")
+    }
+
+    func testInjectErrors() throws {
+        for (words, message) in [
+            (["inject", "aer", "pci/0000:6a:01.0", "severity", "bogus"], "Error: severity is correctable, non-fatal or fatal, not bogus\n"),
+            (["inject", "aer", "pci/0000:6a:01.0"], "Error: inject aer needs severity correctable|non-fatal|fatal\n"),
+            (["inject", "hotplug", "pci/0000:6a:01.0", "add"], "Error: parent pci/0000:6a:01.0 is already present\n"),
+            (["inject", "hotplug", "pci/0000:6a:01.0", "unplug"], "Error: hotplug action is remove, add or cancel, not unplug\n"),
+            (["inject", "surprise-remove", "pci/0000:99:00.0"], "Error: no parent pci/0000:99:00.0 is present\n"),
+        ] {
+            let result = try cli(words)
+            XCTAssertEqual(result.status, 1, "\(words)")
+            XCTAssertEqual(result.stderr, message, "\(words)")
+        }
+    }
+
     func testHelp() throws {
         try assertGolden("help.txt", cli(["--help"]).stdout)
         try assertGolden("help-dev-add.txt", cli(["dev", "add", "--help"]).stdout)
+        try assertGolden("help-inject-aer.txt", cli(["inject", "aer", "--help"]).stdout)
     }
 }
