@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The main job on the embedded default machine: builds, starts the kernel
 # model subdevd, walks through parents, types, create, show, change and
-# delete with the subdev CLI, then stops the model.
+# delete with the subdev CLI; then an example VMM holds a subdevice while
+# faults are injected and it is removed, as `subdev monitor` shows; then
+# stops the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 swift build --product subdevd
 swift build --product subdev
+swift build --product subdev-vmm-example
 bin=$(swift build --show-bin-path)
 
 # A port of the demo's own, unless SUBDEV_NL_PORT names one.
@@ -14,7 +17,8 @@ export SUBDEV_NL_PORT=${SUBDEV_NL_PORT:-$(( (0x4B + 1) << 22 | ($$ % 0x300000 + 
 log=$(mktemp)
 "$bin/subdevd" >"$log" 2>&1 &
 model=$!
-trap 'kill $model 2>/dev/null; wait $model 2>/dev/null; rm -f "$log"' EXIT
+vmmlog=$(mktemp)
+trap 'kill $model ${monitor:-} ${vmm:-} 2>/dev/null; wait $model 2>/dev/null; rm -f "$log" "$vmmlog"' EXIT
 for _ in $(seq 100); do
   grep -q "^subdevd ready port=$SUBDEV_NL_PORT$" "$log" && break
   kill -0 $model 2>/dev/null || { cat "$log"; exit 1; }
@@ -39,9 +43,30 @@ run -j -p dev show vm0-wq
 echo
 echo "\$ subdev dev add pci/0000:6a:01.0 type dwq wq-size 300   # fails, changes nothing"
 "$bin/subdev" dev add pci/0000:6a:01.0 type dwq wq-size 300 || echo "(exit status $?)"
+
+echo
+echo "--- events: an example VMM holds vm0-gpu; subdev monitor events prints what the events group carries"
+"$bin/subdev-vmm-example" vm0-gpu --unplug-ms 300 >"$vmmlog" &
+vmm=$!
+for _ in $(seq 100); do grep -q '"ready"' "$vmmlog" && break; sleep 0.1; done
+"$bin/subdev" monitor events &
+monitor=$!
+sleep 0.3
+run inject aer vm0-gpu severity fatal
+sleep 0.3
+run dev show vm0-gpu
+run inject hotplug pci/0000:6a:01.0 remove window 5000
+run inject hotplug pci/0000:6a:01.0 cancel
+run dev del vm0-gpu wait 10
+sleep 0.2
+kill $monitor 2>/dev/null || true
+wait $vmm 2>/dev/null || true
+echo
+echo "--- the example VMM's log (JSON lines)"
+cat "$vmmlog"
+
 run dev del vm0-wq
 run dev del app-slice
-run dev del pci/0000:3b:00.0/0
 run dev show
 run parent show
 echo

@@ -155,7 +155,7 @@ struct JSONLog: Sendable {
         object["ms"] = Self.milliseconds(ContinuousClock.now - start)
         if let device { object["dev"] = "\(device.parent)/\(device.index)" }
         for (key, value) in fields { object[key] = value }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
 
