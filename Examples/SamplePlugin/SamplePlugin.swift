@@ -53,6 +53,16 @@ struct SampleFPGAPlugin: DevicePlugin {
             throw PluginError.invalid("sample-fpga offers no type \(type.name)")
         }
     }
+
+    /// An AER recovery's reset reprograms the region from its bitstream;
+    /// a bitstream whose name ends in .corrupt does not load, so the
+    /// recovery fails and the host removes the subdevice.
+    func reset(_ instance: InstanceState, in parent: ParentState) throws {
+        guard case .string(let bitstream)? = instance.params["bitstream"] else { return }
+        if bitstream.hasSuffix(".corrupt") {
+            throw PluginError.deviceFailed("bitstream \(bitstream) failed its CRC while region \(instance.allocation.placement ?? 0) was reprogrammed")
+        }
+    }
 }
 
 @_cdecl("subdev_plugin_abi_version")

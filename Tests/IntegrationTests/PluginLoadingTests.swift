@@ -2,6 +2,8 @@ import Foundation
 import XCTest
 import Netlink
 import Subdev
+import SubdevUAPI
+import SubdevVMM
 
 /// Plugins shipped as shared libraries: the sample plugin, built as a
 /// product of its own, loaded into subdevd with --plugin-dir; libraries
@@ -121,6 +123,57 @@ final class PluginLoadingTests: XCTestCase {
         XCTAssertEqual(devices.count, 1)
         let accel = try await client.type("accel", of: card)
         XCTAssertEqual(accel.available, 1, "the other slot is still free")
+    }
+
+    func testAResetThePluginCannotDoFailsTheRecoveryAndRemovesTheSubdevice() async throws {
+        let plugins = try directory()
+        try installSamplePlugin(into: plugins)
+        let model = try ModelProcess.start(arguments: ["--plugin-dir", plugins.path, "--hardware", try hardware(in: plugins).path])
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let good = try await client.createDevice(parent: card, type: "accel", params: [("bitstream", .string("aes"))])
+        let bad = try await client.createDevice(parent: card, type: "accel", params: [("bitstream", .string("rsa.corrupt"))])
+        let config = try client.configNotifications()
+        defer { config.cancel() }
+        var notifications = config.makeAsyncIterator()
+        let events = try client.events()
+        defer { events.cancel() }
+        var iterator = events.makeAsyncIterator()
+        let held = try HeldDevice(bad, family: client.family)
+        defer { held.release() }
+        _ = try await nextMessage(&notifications)
+
+        try await client.injectAER(parent: card, severity: .fatal)
+        for await event in held.events {
+            guard case .aer(let detected) = event else { continue }
+            try await held.answer(detected, with: .needReset)
+            break
+        }
+        var stages: [String: [SubdevAerStage]] = [:]
+        var revoke: DeviceEvent?
+        while stages.values.map(\.count).reduce(0, +) < 5 || revoke == nil, let event = try await nextMessage(&iterator) {
+            switch event {
+            case .aer(let e): stages["\(e.index ?? 99)", default: []].append(e.stage)
+            case .revoke(let r): revoke = r
+            default: XCTFail("unexpected \(event)")
+            }
+        }
+        XCTAssertEqual(stages["\(good.index)"], [.errorDetected, .reset, .resumed], "nobody holds the good one; it is reset and resumes")
+        XCTAssertEqual(stages["\(bad.index)"], [.errorDetected, .failed])
+        XCTAssertEqual(revoke?.holderPIDs, [UInt32(getpid())])
+        let message = "plugin sample-fpga could not reset \(card)/\(bad.index): bitstream rsa.corrupt failed its CRC while region 1 was reprogrammed"
+        XCTAssertEqual(revoke?.reason, "AER recovery failed: \(message)")
+        var deleted: DeviceInfo?
+        while deleted == nil, let notification = try await nextMessage(&notifications) {
+            if case .deleted(let device) = notification { deleted = device }
+        }
+        XCTAssertEqual(deleted?.handle, bad.handle)
+        let devices = try await client.devices()
+        XCTAssertEqual(devices.map(\.handle), [good.handle])
+        let counters = try await client.parent(card).counters
+        XCTAssertEqual(counters.first { $0.name == "slots" }?.reserved, 1, "the failed one's region returned")
+        for await _ in held.events {}
+        XCTAssertFalse(held.isHeld, "the holder was cut off, not killed")
     }
 
     func testAPluginOfAnotherABIVersionIsRefused() throws {
