@@ -137,9 +137,11 @@ struct Guest: Sendable {
             log.write("not-answering", device.device, [:])
             return
         }
+        // Logged before the answer goes out: the recovery's next events
+        // may arrive before the acknowledgement is read.
+        log.write("answered", device.device, ["result": aerAnswer.name])
         do {
             try await device.answer(error, with: aerAnswer)
-            log.write("answered", device.device, ["result": aerAnswer.name])
         } catch {
             log.write("answer-refused", device.device, ["message": "\(error)"])
         }
