@@ -151,7 +151,11 @@ struct DevCommand: AsyncParsableCommand {
                 let notifications = wait ? try client.configNotifications() : nil
                 defer { notifications?.cancel() }
                 let target = try await client.device(handle)
-                try await client.deleteDevice(handle, force: force, deadlineMilliseconds: deadline)
+                do {
+                    try await client.deleteDevice(handle, force: force, deadlineMilliseconds: deadline)
+                } catch let error as NetlinkError where error.errno == EBUSY && wait && !force && deadline == nil {
+                    // A removal is already under way: waiting for it is what was asked.
+                }
                 guard let notifications else { return }
                 try await waitForDeletion(of: target, in: notifications, seconds: waitSeconds)
             }
