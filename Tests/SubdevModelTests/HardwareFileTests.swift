@@ -21,6 +21,25 @@ final class HardwareFileTests: XCTestCase {
         XCTAssertEqual(machine.parents.map(\.plugin.driver), ["idxd", "vgpu", "mtty"])
     }
 
+    func testAParentNotPresentIsAnEmptySlotForHotplug() throws {
+        var machine = try load("""
+            parents:
+              - { bus: virtual, name: mtty, driver: mtty }
+              - { bus: virtual, name: spare, driver: mtty, present: false }
+            """)
+        XCTAssertEqual(machine.parents.map(\.handle), ["virtual/mtty"])
+        XCTAssertEqual(machine.slots.map(\.handle), ["virtual/spare"])
+        let added = machine.addParent(slot: 0)
+        XCTAssertEqual(added.handle, "virtual/spare")
+        XCTAssertEqual(machine.parents.map(\.handle), ["virtual/mtty", "virtual/spare"])
+        XCTAssertEqual(machine.removeParent(0).handle, "virtual/mtty")
+        XCTAssertEqual(machine.slots.map(\.handle), ["virtual/mtty"])
+        assertRefused("""
+            parents:
+              - { bus: virtual, name: spare, driver: mtty, present: maybe }
+            """, "line 2: parents[0].present: expected true or false, got 'maybe'")
+    }
+
     func testBadSize() {
         assertRefused("""
             parents:
