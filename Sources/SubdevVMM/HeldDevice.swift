@@ -45,18 +45,18 @@ public final class HeldDevice: Sendable {
 
     /// Opens the device node of `device`, as a VMM opens its VFIO cdev.
     ///
-    /// - Throws: `HeldDeviceError` naming the node: `EACCES` when its owner
+    /// - Throws: `NetlinkError` naming the node: `EACCES` when its owner
     ///   and mode refuse this process, `ENOENT` when it is gone. A
     ///   subdevice that is down accepts and closes at once, so its
     ///   `events` end straight away.
     public init(_ device: DeviceInfo, family: FamilyDescription) throws {
         guard let node = device.vfio?.devNode else {
-            throw HeldDeviceError(errno: ENODEV, message: "\(device.handle) has no VFIO device node")
+            throw NetlinkError(errno: ENODEV, message: "\(device.handle) has no VFIO device node")
         }
         let fd = subdev_unix_connect(node)
         guard fd >= 0 else {
             let code = errno
-            throw HeldDeviceError(errno: code, message: "cannot open \(node) for \(device.handle): \(String(cString: strerror(code)))")
+            throw NetlinkError.system("open \(node) for \(device.handle)", errno: code)
         }
         path = node
         self.device = device
@@ -81,8 +81,8 @@ public final class HeldDevice: Sendable {
     /// the model to accept the answer.
     ///
     /// - Throws: `NetlinkError` with the model's reason (another event's
-    ///   sequence, a second answer, no recovery waiting), or
-    ///   `HeldDeviceError` `ENOTCONN` when the connection is closed.
+    ///   sequence, a second answer, no recovery waiting), or `ENOTCONN`
+    ///   when the connection is closed.
     public func answer(_ event: AEREvent, with result: SubdevAerResult) async throws {
         var attributes = AttributeEncoder()
         attributes.put(SubdevEventAttr.seq, event.sequence)
@@ -90,7 +90,7 @@ public final class HeldDevice: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let failure: (any Error)? = connection.state.withLock { state in
                 guard !state.closed else {
-                    return HeldDeviceError(errno: ENOTCONN, message: "\(path) is no longer held")
+                    return NetlinkError(errno: ENOTCONN, message: "\(path) is no longer held")
                 }
                 let sequence = state.nextSequence
                 state.nextSequence &+= 1
@@ -98,7 +98,7 @@ public final class HeldDevice: Sendable {
                                            flags: [.request, .ack], sequence: sequence, attributes: attributes.bytes).netlinkMessage.encoded()
                 let sent = bytes.withUnsafeBytes { send(state.descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 guard sent == bytes.count else {
-                    return HeldDeviceError(errno: errno, message: "cannot answer on \(path): \(String(cString: strerror(errno)))")
+                    return NetlinkError.system("answer on \(path)", errno: errno)
                 }
                 state.waiting[sequence] = continuation
                 return nil
@@ -156,20 +156,7 @@ public final class HeldDevice: Sendable {
             defer { state.waiting = [:] }
             return Array(state.waiting.values)
         }
-        for waiter in waiting { waiter.resume(throwing: HeldDeviceError(errno: ENOTCONN, message: "the device connection closed")) }
+        for waiter in waiting { waiter.resume(throwing: NetlinkError(errno: ENOTCONN, message: "the device connection closed")) }
         continuation.finish()
     }
-}
-
-/// Opening or using a held device failed.
-public struct HeldDeviceError: Error, Sendable, CustomStringConvertible {
-    public var errno: Int32
-    public var message: String
-
-    public init(errno: Int32, message: String) {
-        self.errno = errno
-        self.message = message
-    }
-
-    public var description: String { message }
 }

@@ -103,19 +103,7 @@ final class CLIGoldenTests: XCTestCase {
     }
 
     func testMonitorPrintsOneLinePerChange() async throws {
-        let monitor = Process()
-        let out = Pipe(), err = Pipe()
-        monitor.executableURL = try ModelProcess.product("subdev")
-        monitor.arguments = ["--port", String(model.port), "monitor", "config"]
-        monitor.standardOutput = out
-        monitor.standardError = err
-        try monitor.run()
-        defer {
-            monitor.terminate()
-            waitForExit(monitor)
-        }
-        // It says so on stderr once it has joined the group.
-        XCTAssertTrue(String(decoding: err.fileHandleForReading.availableData, as: UTF8.self).contains("monitoring config"))
+        let (_, out) = try startMonitor(["config"])
         let change = try cli(["dev", "add", "pci/0000:6a:01.0", "type", "dwq", "name", "watched"])
         XCTAssertEqual(change.status, 0, change.stderr)
         XCTAssertEqual(try cli(["dev", "del", "watched"]).status, 0)
@@ -130,7 +118,8 @@ final class CLIGoldenTests: XCTestCase {
                                "[dev,del] pci/0000:6a:01.0/0: name watched type dwq state up oper up"])
     }
 
-    /// Starts `subdev monitor` with `arguments` and returns it once it joined.
+    /// Starts `subdev monitor` with `arguments` and returns it once it
+    /// joined: it says so on stderr.
     func startMonitor(_ arguments: [String]) throws -> (Process, Pipe) {
         let monitor = Process()
         let out = Pipe(), err = Pipe()
