@@ -15,8 +15,9 @@ struct ExampleVMM: AsyncParsableCommand {
         abstract: "Hold subdevices as a VMM would, and answer remove requests, AER errors and hotplug requests.",
         discussion: """
         Logs JSON lines on stdout: held, ready (all held), remove-request, unplug-started, \
-        released, revoked, aer, paused, answered, restored, resumed, hotplug, gone, exit. \
-        Exits when it holds nothing any more.
+        released, revoked, aer, paused, answered, not-answering, answer-refused, restored, \
+        resumed, hotplug, gone, exit, and error when it cannot start. Exits when it holds \
+        nothing any more.
         """)
 
     @Option(name: .long, help: ArgumentHelp("Netlink port of the model (default: $SUBDEV_NL_PORT, else the model's).", valueName: "id"))

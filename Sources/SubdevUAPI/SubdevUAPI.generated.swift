@@ -357,7 +357,8 @@ public enum SubdevAerStage: UInt32, Sendable, CaseIterable, CustomStringConverti
     /// Recovery finished; the device may be used again (resume).
     case resumed = 3
 
-    /// Recovery failed or the channel failed for good; the subdevice is removed.
+    /// Recovery failed or the channel failed for good; the subdevice is removed (an event on a
+    /// parent without subdevices removes nothing).
     case failed = 4
 
     /// The spec's name of the entry, such as `correctable`.
@@ -1052,8 +1053,10 @@ public enum SubdevCommand: UInt8, Sendable, CaseIterable {
     /// An event, sent to the multicast group `events`.
     case removeRequestNtf = 10
 
-    /// The holders of a subdevice were cut off: a forced removal, or a deadline passed. Their
-    /// device connections are closed.
+    /// Holders of a subdevice were cut off: a forced removal, a removal deadline passed, an AER
+    /// recovery they did not answer or answered disconnect (or that failed), a surprise removal of
+    /// the parent, or the owner of a process-bound subdevice exited. Their device connections are
+    /// closed.
     ///
     /// An event, sent to the multicast group `events`.
     case revokeNtf = 11

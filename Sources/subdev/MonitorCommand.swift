@@ -53,9 +53,9 @@ struct MonitorCommand: AsyncParsableCommand {
         case .parentRemoved(let parent): try print(parent, event: "del", json: json)
         case .resynchronised(let state):
             if json {
-                try output.printJSON(["event": "resync", "parents": state.parents.count, "devs": state.devices.count])
+                try output.printJSON(["event": "resync", "group": "config", "parents": state.parents.count, "devs": state.devices.count])
             } else {
-                output.printLines(["[dev,resync] notifications were lost; dumped again: \(state.parents.count) parents, \(state.devices.count) subdevices"])
+                output.printLines(["[dev,resync] notifications were lost; dumped again: parents \(state.parents.count) devs \(state.devices.count)"])
             }
         }
     }
@@ -112,6 +112,7 @@ struct MonitorCommand: AsyncParsableCommand {
             if let reason = body.reason { fields.append(("reason", reason)) }
         case .resynchronised(let state):
             kind = "resync"
+            fields.append(("group", "events"))
             if let missed = state.missedSequences { fields.append(("missed", "\(missed.lowerBound)-\(missed.upperBound)")) }
             fields += [("parents", state.parents.count), ("devs", state.devices.count)]
         }
@@ -131,7 +132,7 @@ struct MonitorCommand: AsyncParsableCommand {
                 line += " reason \(Rendering.quoted(text))"
             case let text as String where key == "dev" || key == "parent":
                 line += " \(text)"
-            case _ where key == "vfio":
+            case _ where key == "vfio" || key == "group":
                 continue
             default:
                 line += " \(key) \(value)"

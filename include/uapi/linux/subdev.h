@@ -173,7 +173,8 @@ enum subdev_channel_state {
  * @SUBDEV_AER_STAGE_RESUMED: Recovery finished; the device may be used
  *	again (resume).
  * @SUBDEV_AER_STAGE_FAILED: Recovery failed or the channel failed for
- *	good; the subdevice is removed.
+ *	good; the subdevice is removed (an event on a parent without
+ *	subdevices removes nothing).
  */
 enum subdev_aer_stage {
 	SUBDEV_AER_STAGE_CORRECTABLE,
@@ -645,9 +646,11 @@ enum {
  * @SUBDEV_CMD_REMOVE_REQUEST_NTF: A removal waits for the subdevice's
  *	holders: let go of it. Repeated at an interval, with a growing
  *	counter, until they do. (event to SUBDEV_MCGRP_EVENTS)
- * @SUBDEV_CMD_REVOKE_NTF: The holders of a subdevice were cut off: a
- *	forced removal, or a deadline passed. Their device connections are
- *	closed. (event to SUBDEV_MCGRP_EVENTS)
+ * @SUBDEV_CMD_REVOKE_NTF: Holders of a subdevice were cut off: a forced
+ *	removal, a removal deadline passed, an AER recovery they did not
+ *	answer or answered disconnect (or that failed), a surprise removal of
+ *	the parent, or the owner of a process-bound subdevice exited. Their
+ *	device connections are closed. (event to SUBDEV_MCGRP_EVENTS)
  * @SUBDEV_CMD_AER_NTF: A PCI Express error on a subdevice, or on its
  *	parent, and each step of its recovery (aer-stage). Holders answer
  *	error-detected with aer-answer. (event to SUBDEV_MCGRP_EVENTS)
