@@ -86,7 +86,7 @@ final class DeviceNodes {
     /// holder that does not read loses it, as with an eventfd it ignores.
     func send(_ message: [UInt8], to vfio: UInt32, only pids: Set<Int32>? = nil) {
         for (fd, holder) in nodes[vfio]?.connections ?? [:] where pids?.contains(holder.pid) ?? true {
-            _ = message.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+            send(message, connection: fd)
         }
     }
 

@@ -168,8 +168,8 @@ extension FamilyHandlers {
             let reason = silent.isEmpty ? "answered disconnect to the AER error"
                 : "did not answer the AER error within \(recovery.timeoutMilliseconds) ms (\(silent.joined(separator: ", ")))"
             let pids = Set(cut.map(\.pid))
-            output.events.append(emit(.revokeNtf, deviceFields(machine.devices[position], holders: cut, reason: reason), to: []))
-            registry.send(output.events[output.events.count - 1], to: vfio, only: pids)
+            output.events.append(emit(.revokeNtf, deviceFields(machine.devices[position], holders: cut, reason: reason),
+                                      to: [vfio], only: pids))
             registry.revoke(vfio, pids: pids)
             output.notifications.append((.devChangeNtf, encodeDevice(machine.devices[position],
                 reason: "holders \(cut.map { String($0.pid) }.joined(separator: ", ")) revoked: \(reason)")))

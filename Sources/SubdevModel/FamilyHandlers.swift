@@ -274,13 +274,15 @@ struct FamilyHandlers {
     }
 
     /// Numbers an event, encodes it, and sends it to the holders of
-    /// `vfios` on their device connections; returns it for the events group.
-    mutating func emit(_ command: SubdevCommand, _ fields: EventFields?, to vfios: [UInt32]) -> [UInt8] {
+    /// `vfios` (those in `pids`, when given) on their device connections;
+    /// returns it for the events group.
+    mutating func emit(_ command: SubdevCommand, _ fields: EventFields?, to vfios: [UInt32],
+                       only pids: Set<Int32>? = nil) -> [UInt8] {
         guard let fields else { return [] }
         eventSequence += 1
         let message = GenericMessage(family: familyID, command: command.rawValue, version: UInt8(subdevFamilyVersion),
                                      attributes: ObjectEncoding.event(sequence: eventSequence, fields)).netlinkMessage.encoded()
-        for vfio in vfios { registry.send(message, to: vfio) }
+        for vfio in vfios { registry.send(message, to: vfio, only: pids) }
         return message
     }
 

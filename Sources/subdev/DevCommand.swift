@@ -129,10 +129,7 @@ struct DevCommand: AsyncParsableCommand {
                     switch word {
                     case "force": force = true
                     case "deadline":
-                        guard let text = rest.popFirst(), let ms = UInt32(text), ms > 0 else {
-                            throw CLIError("deadline needs a number of milliseconds, at least 1")
-                        }
-                        deadline = ms
+                        deadline = try popMilliseconds(after: word, from: &rest)
                     case "wait":
                         wait = true
                         if let text = rest.first, let seconds = Double(text) {

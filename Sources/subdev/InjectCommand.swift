@@ -55,10 +55,7 @@ struct InjectCommand: AsyncParsableCommand {
                         }
                         channel = parsed
                     case "timeout":
-                        guard let text = rest.popFirst(), let ms = UInt32(text), ms > 0 else {
-                            throw CLIError("timeout needs a number of milliseconds, at least 1")
-                        }
-                        timeout = ms
+                        timeout = try popMilliseconds(after: word, from: &rest)
                     default:
                         throw CLIError("inject aer takes severity, channel and timeout, not \(word)")
                     }
@@ -110,9 +107,7 @@ struct InjectCommand: AsyncParsableCommand {
                     guard word == "window" || word == "deadline" else {
                         throw CLIError("inject hotplug takes window MS and deadline MS, not \(word)")
                     }
-                    guard let text = rest.popFirst(), let ms = UInt32(text), ms > 0 else {
-                        throw CLIError("\(word) needs a number of milliseconds, at least 1")
-                    }
+                    let ms = try popMilliseconds(after: word, from: &rest)
                     if word == "window" { window = ms } else { deadline = ms }
                 }
                 let client = try await global.connect()

@@ -46,3 +46,11 @@ func parseDevice(_ text: String) throws -> DeviceHandle {
     }
     return handle
 }
+
+/// The value after keyword `word` (`deadline 500`): milliseconds, at least 1.
+func popMilliseconds(after word: String, from rest: inout ArraySlice<String>) throws -> UInt32 {
+    guard let text = rest.popFirst(), let ms = UInt32(text), ms > 0 else {
+        throw CLIError("\(word) needs a number of milliseconds, at least 1")
+    }
+    return ms
+}

@@ -23,3 +23,22 @@ final class GroupIteratorBox<Element: Sendable>: @unchecked Sendable {
     init(_ iterator: GroupMessages<Element>.Iterator) { self.iterator = iterator }
     func next() async throws -> Element? { try await iterator.next() }
 }
+
+/// A model with a client subscribed to both groups, for tests that follow
+/// the exact sequence of notifications and events.
+struct SubscribedModel {
+    let model: ModelProcess
+    let client: SubdevClient
+    var config: ConfigNotifications.Iterator
+    var events: SubdevEvents.Iterator
+    let subscriptions: (ConfigNotifications, SubdevEvents)
+
+    static func start(_ arguments: [String]) async throws -> SubscribedModel {
+        let model = try ModelProcess.start(arguments: arguments)
+        let client = try await SubdevClient.connect(port: model.port)
+        let config = try client.configNotifications()
+        let events = try client.events()
+        return SubscribedModel(model: model, client: client, config: config.makeAsyncIterator(),
+                               events: events.makeAsyncIterator(), subscriptions: (config, events))
+    }
+}

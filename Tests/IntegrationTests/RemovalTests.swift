@@ -11,23 +11,12 @@ import Subdev
 final class RemovalTests: XCTestCase {
     let dsa = ParentHandle(bus: "pci", name: "0000:6a:01.0")
 
+    typealias Setup = SubscribedModel
+
     /// A model that repeats remove requests every 100 ms, a client, and
     /// subscriptions to both groups.
-    struct Setup {
-        let model: ModelProcess
-        let client: SubdevClient
-        var config: ConfigNotifications.Iterator
-        var events: SubdevEvents.Iterator
-        let subscriptions: (ConfigNotifications, SubdevEvents)
-    }
-
     func setUpModel() async throws -> Setup {
-        let model = try ModelProcess.start(arguments: ["--remove-interval-ms", "100"])
-        let client = try await SubdevClient.connect(port: model.port)
-        let config = try client.configNotifications()
-        let events = try client.events()
-        return Setup(model: model, client: client, config: config.makeAsyncIterator(),
-                     events: events.makeAsyncIterator(), subscriptions: (config, events))
+        try await SubscribedModel.start(["--remove-interval-ms", "100"])
     }
 
     /// Starts the holder fixture on `device`'s node and waits until the

@@ -11,21 +11,10 @@ import XCTest
 final class VMMFlowTests: XCTestCase {
     let dsa = ParentHandle(bus: "pci", name: "0000:6a:01.0")
 
-    struct Setup {
-        let model: ModelProcess
-        let client: SubdevClient
-        var config: ConfigNotifications.Iterator
-        var events: SubdevEvents.Iterator
-        let subscriptions: (ConfigNotifications, SubdevEvents)
-    }
+    typealias Setup = SubscribedModel
 
-    func setUpModel(_ arguments: [String] = []) async throws -> Setup {
-        let model = try ModelProcess.start(arguments: ["--remove-interval-ms", "100", "--aer-timeout-ms", "1000"] + arguments)
-        let client = try await SubdevClient.connect(port: model.port)
-        let config = try client.configNotifications()
-        let events = try client.events()
-        return Setup(model: model, client: client, config: config.makeAsyncIterator(),
-                     events: events.makeAsyncIterator(), subscriptions: (config, events))
+    func setUpModel() async throws -> Setup {
+        try await SubscribedModel.start(["--remove-interval-ms", "100", "--aer-timeout-ms", "1000"])
     }
 
     /// Creates a dwq named `name` and consumes its dev-new-ntf.
