@@ -60,7 +60,7 @@ let package = Package(
             path: "Examples/ExampleVMM"
         ),
         .executableTarget(name: "subdevd", dependencies: [
-            "SubdevModel",
+            "SubdevModel", "CSystemCalls",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "subdev", dependencies: [

@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -89,4 +92,55 @@ int subdev_termination_fd(void)
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
         return -1;
     return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int subdev_epoll_create(void)
+{
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+int subdev_epoll_add(int epfd, int fd)
+{
+    struct epoll_event event = { .events = EPOLLIN, .data.fd = fd };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+int subdev_epoll_remove(int epfd, int fd)
+{
+    return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+int subdev_epoll_wait(int epfd, int32_t *fds, int max, int timeout_ms)
+{
+    struct epoll_event events[256];
+    if (max > 256)
+        max = 256;
+    int count = epoll_wait(epfd, events, max, timeout_ms);
+    for (int i = 0; i < count; i++)
+        fds[i] = events[i].data.fd;
+    return count;
+}
+
+long subdev_raise_file_limit(void)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return -1;
+    /* fs.nr_open caps what even a privileged process may ask for. */
+    FILE *file = fopen("/proc/sys/fs/nr_open", "r");
+    unsigned long ceiling = 0;
+    if (file) {
+        if (fscanf(file, "%lu", &ceiling) != 1)
+            ceiling = 0;
+        fclose(file);
+    }
+    if (ceiling > limit.rlim_max) {
+        struct rlimit raised = { .rlim_cur = ceiling, .rlim_max = ceiling };
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            return (long)ceiling;
+    }
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return -1;
+    return (long)limit.rlim_cur;
 }

@@ -31,7 +31,6 @@ enum NodeEvent: Equatable {
 final class DeviceNodes {
     private struct Node {
         var listener: Int32
-        var path: String
         var connections: [Int32: Holder] = [:]
         /// False while the subdevice is administratively down: a connection
         /// is accepted and closed at once, as an open of such a device fails.
@@ -39,10 +38,16 @@ final class DeviceNodes {
     }
 
     let root: ModelRoot
+    private let poller: Poller
     private var nodes: [UInt32: Node] = [:]
+    /// The `vfioN` each open descriptor (listener or connection) serves,
+    /// by descriptor number; `unowned` elsewhere.
+    private var owners: [UInt32] = []
+    private static let unowned = UInt32.max
 
-    init(root: ModelRoot) {
+    init(root: ModelRoot, poller: Poller) {
         self.root = root
+        self.poller = poller
     }
 
     deinit {
@@ -56,18 +61,24 @@ final class DeviceNodes {
     /// Creates the node for `vfio`, owned by `uid`:`gid` with `mode`.
     func create(_ vfio: UInt32, uid: UInt32, gid: UInt32, mode: UInt16) throws {
         let path = root.devNode(vfio)
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
         unlink(path)
         let listener = subdev_unix_listen(path, 16)
-        guard listener >= 0 else { throw NetlinkError.system("device node \(path)", errno: errno) }
-        guard chown(path, uid, gid) == 0, chmod(path, mode_t(mode)) == 0 else {
+        guard listener >= 0 else {
             let code = errno
+            throw NetlinkError.system("device node \(path)\(code == EMFILE ? " (the model is out of file descriptors: raise its RLIMIT_NOFILE)" : "")", errno: code)
+        }
+        do {
+            guard chown(path, uid, gid) == 0, chmod(path, mode_t(mode)) == 0 else {
+                throw NetlinkError.system("device node \(path) ownership", errno: errno)
+            }
+            try poller.add(listener)
+        } catch {
             close(listener)
             unlink(path)
-            throw NetlinkError.system("device node \(path) ownership", errno: code)
+            throw error
         }
-        nodes[vfio] = Node(listener: listener, path: path)
+        own(listener, vfio)
+        nodes[vfio] = Node(listener: listener)
     }
 
     func setOpenable(_ vfio: UInt32, _ openable: Bool) {
@@ -77,9 +88,9 @@ final class DeviceNodes {
     /// Removes the node for `vfio`, dropping every holder's connection.
     func remove(_ vfio: UInt32) {
         guard let node = nodes.removeValue(forKey: vfio) else { return }
-        for fd in node.connections.keys { close(fd) }
-        close(node.listener)
-        unlink(node.path)
+        for fd in node.connections.keys { drop(fd) }
+        drop(node.listener)
+        unlink(root.devNode(vfio))
     }
 
     /// Sends one message to every holder of `vfio`, without waiting: a
@@ -99,40 +110,40 @@ final class DeviceNodes {
     func disconnect(_ vfio: UInt32, pids: Set<Int32>) {
         guard let node = nodes[vfio] else { return }
         for (fd, holder) in node.connections where pids.contains(holder.pid) {
-            close(fd)
+            drop(fd)
             nodes[vfio]?.connections[fd] = nil
         }
     }
 
     /// The holders of `vfio`, by pid.
     func holders(_ vfio: UInt32) -> [Holder] {
-        (nodes[vfio]?.connections.values.map { $0 } ?? []).sorted { $0.pid < $1.pid }
+        guard let connections = nodes[vfio]?.connections, !connections.isEmpty else { return [] }
+        return connections.values.sorted { $0.pid < $1.pid }
     }
 
-    /// Descriptors to poll: listeners for new holders, connections for their end.
-    var descriptors: [Int32] {
-        nodes.values.flatMap { [$0.listener] + Array($0.connections.keys) }
+    /// Whether `fd` is a listener or connection of a node.
+    func owns(_ fd: Int32) -> Bool {
+        Int(fd) < owners.count && owners[Int(fd)] != Self.unowned
     }
 
-    /// Handles readiness on `fd`, one of `descriptors`.
+    /// Handles readiness on `fd`, one the node's listeners or connections.
     func handle(_ fd: Int32) -> [NodeEvent] {
-        for (vfio, node) in nodes {
-            if fd == node.listener { return accept(vfio) }
-            if let holder = node.connections[fd] {
-                // A holder sends AER answers; end of file means it let go.
-                var buffer = [UInt8](repeating: 0, count: 65536)
-                let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-                if count < 0 && (errno == EAGAIN || errno == EINTR) { return [] }
-                if count > 0 {
-                    let messages = (try? NetlinkMessage.parse(Array(buffer[0..<count]))) ?? []
-                    return messages.map { .message(vfio: vfio, holder, connection: fd, $0) }
-                }
-                close(fd)
-                nodes[vfio]?.connections[fd] = nil
-                return [.released(vfio: vfio, holder)]
-            }
+        guard owns(fd) else { return [] }
+        let vfio = owners[Int(fd)]
+        guard let node = nodes[vfio] else { return [] }
+        if fd == node.listener { return accept(vfio) }
+        guard let holder = node.connections[fd] else { return [] }
+        // A holder sends AER answers; end of file means it let go.
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+        if count < 0 && (errno == EAGAIN || errno == EINTR) { return [] }
+        if count > 0 {
+            let messages = (try? NetlinkMessage.parse(Array(buffer[0..<count]))) ?? []
+            return messages.map { .message(vfio: vfio, holder, connection: fd, $0) }
         }
-        return []
+        drop(fd)
+        nodes[vfio]?.connections[fd] = nil
+        return [.released(vfio: vfio, holder)]
     }
 
     private func accept(_ vfio: UInt32) -> [NodeEvent] {
@@ -146,14 +157,27 @@ final class DeviceNodes {
                 continue
             }
             var pid: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
-            guard subdev_peer_credentials(fd, &pid, &uid, &gid) == 0 else {
+            guard subdev_peer_credentials(fd, &pid, &uid, &gid) == 0, (try? poller.add(fd)) != nil else {
                 close(fd)
                 continue
             }
+            own(fd, vfio)
             let holder = Holder(pid: pid, uid: uid, gid: gid)
             nodes[vfio]?.connections[fd] = holder
             events.append(.held(vfio: vfio, holder))
         }
         return events
+    }
+
+    private func own(_ fd: Int32, _ vfio: UInt32) {
+        while owners.count <= Int(fd) { owners.append(Self.unowned) }
+        owners[Int(fd)] = vfio
+    }
+
+    /// Stops watching `fd`, forgets it and closes it.
+    private func drop(_ fd: Int32) {
+        poller.remove(fd)
+        if Int(fd) < owners.count { owners[Int(fd)] = Self.unowned }
+        close(fd)
     }
 }

@@ -33,7 +33,7 @@ extension FamilyHandlers {
         let channel = try channelState(request, severity: severity)
         let timeout = try request.attributes.integer(SubdevEventAttr.timeoutMs, as: UInt32.self) ?? aerTimeoutMilliseconds
         if severity != .correctable, let busy = targets.first(where: { recoveries.isRecovering($0) }),
-           let device = machine.devices.first(where: { $0.vfioIndex == busy }) {
+           let device = machine.devices.device(vfio: busy) {
             throw NetlinkError(errno: EBUSY, message: "\(device.handle) is still recovering from an earlier error")
         }
 
@@ -49,7 +49,7 @@ extension FamilyHandlers {
             return output
         }
         for vfio in targets {
-            guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else { continue }
+            guard let position = machine.deviceIndex(vfio: vfio) else { continue }
             machine.countError(device: position, severity)
             output.append(report(position, severity: severity, channel: channel, timeout: timeout))
         }
@@ -128,7 +128,7 @@ extension FamilyHandlers {
     /// calls `tick()`, so the holder reads its ack before the recovery's
     /// next events.
     mutating func answerOnConnection(vfio: UInt32, holder: Holder, _ request: Request) throws {
-        guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else {
+        guard let position = machine.deviceIndex(vfio: vfio) else {
             throw NetlinkError(errno: ENODEV, message: "vfio\(vfio) is gone")
         }
         _ = try record(position, pid: holder.pid, request)
@@ -158,7 +158,7 @@ extension FamilyHandlers {
     /// it; then it resumes, or is removed when the reset fails.
     mutating func concludeRecovery(_ vfio: UInt32) -> HandlerOutput {
         guard let recovery = recoveries.finish(vfio),
-              let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else { return HandlerOutput() }
+              let position = machine.deviceIndex(vfio: vfio) else { return HandlerOutput() }
         var output = HandlerOutput()
         let cut = registry.holders(vfio).filter {
             recovery.asked.contains($0.pid) && (recovery.answers[$0.pid] ?? .disconnect) == .disconnect
@@ -193,7 +193,7 @@ extension FamilyHandlers {
                 output.append(hardRemove(position, reason: "AER recovery failed: \(message)"))
                 return output
             }
-            output.events.append(emit(.aerNtf, fields(.reset, reason: "reset through plugin \(machine.parents.first { $0.handle == machine.devices[position].parentHandle }?.plugin.driver ?? "")"), to: [vfio]))
+            output.events.append(emit(.aerNtf, fields(.reset, reason: "reset through plugin \(machine.parent(ofDevice: position)?.plugin.driver ?? "")"), to: [vfio]))
         }
         let device = machine.devices[position]
         let removing = removals.isRemoving(vfio)

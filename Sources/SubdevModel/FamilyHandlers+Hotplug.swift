@@ -85,8 +85,8 @@ extension FamilyHandlers {
                 return output
             }
             output.events.append(announce(handle, .remove, .proceeding, reason: "removing its subdevices, then the parent"))
-            for vfio in machine.devices.filter({ $0.parentHandle == handle }).map(\.vfioIndex) where !removals.isRemoving(vfio) {
-                guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else { continue }
+            for vfio in machine.devices.devices(of: handle).map(\.vfioIndex) where !removals.isRemoving(vfio) {
+                guard let position = machine.deviceIndex(vfio: vfio) else { continue }
                 output.append(softRemove(position, deadlineMilliseconds: request.deadlineMilliseconds, reason: "hotplug removal of \(handle)"))
             }
         case .add:
@@ -111,8 +111,8 @@ extension FamilyHandlers {
     mutating func settleParents() -> HandlerOutput {
         var output = HandlerOutput()
         for (handle, request) in hotplugs.pending.sorted(by: { $0.key < $1.key }) where request.proceeding && request.action == .remove {
-            guard let position = machine.parents.firstIndex(where: { $0.handle == handle }),
-                  !machine.devices.contains(where: { $0.parentHandle == handle }) else { continue }
+            guard let position = machine.parentIndex(handle: handle),
+                  machine.devices.count(of: handle) == 0 else { continue }
             _ = hotplugs.finish(handle)
             output.append(removeParent(position, action: .remove, reason: "its subdevices are gone; parent \(handle) removed"))
         }
@@ -124,8 +124,8 @@ extension FamilyHandlers {
     private mutating func surpriseRemove(_ position: Int) -> HandlerOutput {
         let handle = machine.parents[position].handle
         var output = HandlerOutput()
-        for vfio in machine.devices.filter({ $0.parentHandle == handle }).map(\.vfioIndex) {
-            guard let device = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else { continue }
+        for vfio in machine.devices.devices(of: handle).map(\.vfioIndex) {
+            guard let device = machine.deviceIndex(vfio: vfio) else { continue }
             output.append(hardRemove(device, reason: "parent \(handle) was surprise-removed"))
         }
         output.append(removeParent(position, action: .surpriseRemove, reason: "the card was pulled without warning"))
@@ -147,7 +147,7 @@ extension FamilyHandlers {
         guard let parent = machine.parents.first(where: { $0.handle == handle }) ?? machine.slots.first(where: { $0.handle == handle }) else {
             return []
         }
-        let vfios = machine.devices.filter { $0.parentHandle == handle }.map(\.vfioIndex)
+        let vfios = machine.devices.devices(of: handle).map(\.vfioIndex)
         return emit(.hotplugNtf, EventFields(parent: parent, reason: reason, hotplugAction: action, hotplugStage: stage, window: window), to: vfios)
     }
 }

@@ -10,6 +10,10 @@ import Glibc
 /// notifications to broadcast on `config`.
 struct HandlerOutput {
     var replies: [[UInt8]] = []
+    /// For a dump: more reply attribute areas after `replies`, made one at
+    /// a time as the answer is sent, so a dump of a million subdevices
+    /// never sits in memory whole. Read before the model changes again.
+    var stream: AnySequence<[UInt8]>?
     var notifications: [(command: SubdevCommand, attributes: [UInt8])] = []
     /// For a dump whose handler failed after validation: the error that
     /// ends it, carried in `NLMSG_DONE` as the kernel does.
@@ -90,7 +94,7 @@ struct FamilyHandlers {
         let parent = machine.parents[position]
         let stage: SubdevHotplugStage? = hotplugs.request(for: parent.handle).map { $0.proceeding ? .proceeding : .requested }
         return ObjectEncoding.parent(parent, counters: machine.counters(of: parent),
-                                     deviceCount: machine.devices.count { $0.parentHandle == parent.handle },
+                                     deviceCount: machine.devices.count(of: parent.handle),
                                      hotplugStage: stage)
     }
 
@@ -124,8 +128,9 @@ struct FamilyHandlers {
     }
 
     private func devDump(_ request: Request) throws -> HandlerOutput {
-        let handles = Set(try filterParents(request, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName).map(\.handle))
-        return HandlerOutput(replies: machine.devices.filter { handles.contains($0.parentHandle) }.map { encodeDevice($0) })
+        let handles = try filterParents(request, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName).map(\.handle)
+        let handlers = self
+        return HandlerOutput(stream: AnySequence(machine.devices.inOrder(of: handles).lazy.map { handlers.encodeDevice($0) }))
     }
 
     private mutating func devNew(_ request: Request) throws -> HandlerOutput {
@@ -238,12 +243,12 @@ struct FamilyHandlers {
         let (requests, expired) = removals.due()
         var output = HandlerOutput()
         for vfio in expired {
-            guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else { continue }
+            guard let position = machine.deviceIndex(vfio: vfio) else { continue }
             let deadline = removals.pending[vfio]?.deadlineMilliseconds ?? 0
             output.append(hardRemove(position, reason: "the removal turned hard after its \(deadline) ms deadline"))
         }
         for request in requests {
-            guard let device = machine.devices.first(where: { $0.vfioIndex == request.vfio }) else { continue }
+            guard let device = machine.devices.device(vfio: request.vfio) else { continue }
             var fields = deviceFields(device, holders: registry.holders(request.vfio))
             fields?.counter = request.counter
             fields?.deadlineLeft = request.deadlineLeftMs
@@ -252,7 +257,7 @@ struct FamilyHandlers {
         for vfio in recoveries.due() { output.append(concludeRecovery(vfio)) }
         // A removal whose holders were all revoked (by a recovery) is done.
         for vfio in removals.pending.keys.sorted() where registry.holders(vfio).isEmpty {
-            guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }),
+            guard let position = machine.deviceIndex(vfio: vfio),
                   let removal = removals.finish(vfio) else { continue }
             output.notifications.append((.devDelNtf, remove(position, reason: "its holders were cut off after \(removal.counter == 1 ? "1 remove request" : "\(removal.counter) remove requests")")))
         }
@@ -269,7 +274,7 @@ struct FamilyHandlers {
 
     /// Event fields for `device`, which has a parent in the machine.
     func deviceFields(_ device: Subdevice, holders: [Holder] = [], reason: String? = nil) -> EventFields? {
-        guard let parent = machine.parents.first(where: { $0.handle == device.parentHandle }) else { return nil }
+        guard let parent = machine.parent(handle: device.parentHandle) else { return nil }
         return EventFields(parent: parent, device: device, holders: holders, reason: reason)
     }
 
@@ -292,7 +297,7 @@ struct FamilyHandlers {
         _ = removals.finish(device.vfioIndex)
         _ = recoveries.finish(device.vfioIndex)
         let last = encodeDevice(device, reason: reason)
-        if let parent = machine.parents.first(where: { $0.handle == device.parentHandle }) {
+        if let parent = machine.parent(handle: device.parentHandle) {
             registry.unregister(device, parent: parent)
         }
         _ = machine.delete(device: position)
@@ -300,7 +305,7 @@ struct FamilyHandlers {
     }
 
     func encodeDevice(_ device: Subdevice, reason: String? = nil) -> [UInt8] {
-        guard let parent = machine.parents.first(where: { $0.handle == device.parentHandle }) else { return [] }
+        guard let parent = machine.parent(handle: device.parentHandle) else { return [] }
         return ObjectEncoding.device(device, parent: parent, root: registry.root,
                                      holders: registry.holders(device.vfioIndex), reason: reason)
     }
@@ -317,10 +322,10 @@ struct FamilyHandlers {
     private mutating func apply(_ event: RegistryEvent) -> HandlerOutput {
         switch event {
         case .held(let vfio, let holder):
-            guard let device = machine.devices.first(where: { $0.vfioIndex == vfio }) else { return HandlerOutput() }
+            guard let device = machine.devices.device(vfio: vfio) else { return HandlerOutput() }
             return HandlerOutput(notifications: [(.devChangeNtf, encodeDevice(device, reason: "process \(holder.pid) opened the device"))])
         case .released(let vfio, let holder):
-            guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else { return HandlerOutput() }
+            guard let position = machine.deviceIndex(vfio: vfio) else { return HandlerOutput() }
             recoveries.forget(vfio, pid: holder.pid)
             var output = HandlerOutput(notifications: [
                 (.devChangeNtf, encodeDevice(machine.devices[position], reason: "holder \(holder.pid) released the device")),
@@ -331,7 +336,7 @@ struct FamilyHandlers {
             }
             return output
         case .ownerExited(let vfio, let pid):
-            guard let position = machine.devices.firstIndex(where: { $0.vfioIndex == vfio }) else { return HandlerOutput() }
+            guard let position = machine.deviceIndex(vfio: vfio) else { return HandlerOutput() }
             // Other holders are cut off, and told, as in any hard removal.
             return hardRemove(position, reason: "owner process \(pid) exited")
         case .request:

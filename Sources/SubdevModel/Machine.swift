@@ -30,12 +30,15 @@ public struct RequestParam: Sendable {
 /// Not thread-safe; the model's server runs every handler on one thread,
 /// as the kernel's `genl_mutex` serialises a family's handlers.
 public struct Machine: Sendable {
-    public private(set) var parents: [Parent]
+    public private(set) var parents: [Parent] {
+        didSet { parentPositions = Self.positions(of: parents) }
+    }
     /// Parents whose slot is empty now: described as not present, or
     /// removed by hotplug. A hotplug add brings one back.
     public private(set) var slots: [Parent]
-    /// Subdevices in parent order, then index order.
-    public private(set) var devices: [Subdevice] = []
+    /// The subdevices; see `DeviceTable` for what a position is.
+    public private(set) var devices = DeviceTable()
+    private var parentPositions: [String: Int]
     private var nextPASID: UInt32 = 1
     /// Largest number of instances `available` finds by planning one after another.
     static let availabilityProbeLimit: UInt32 = 4096
@@ -43,12 +46,21 @@ public struct Machine: Sendable {
     public init(parents: [Parent], slots: [Parent] = []) {
         self.parents = parents
         self.slots = slots
+        parentPositions = Self.positions(of: parents)
+    }
+
+    private static func positions(of parents: [Parent]) -> [String: Int] {
+        Dictionary(parents.enumerated().map { ($1.handle, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     // MARK: lookups
 
     public func parentIndex(bus: String, name: String) -> Int? {
-        parents.firstIndex { $0.bus == bus && $0.name == name }
+        parentPositions["\(bus)/\(name)"]
+    }
+
+    public func parentIndex(handle: String) -> Int? {
+        parentPositions[handle]
     }
 
     public func slotIndex(bus: String, name: String) -> Int? {
@@ -56,29 +68,50 @@ public struct Machine: Sendable {
     }
 
     public func deviceIndex(parent: String, index: UInt32) -> Int? {
-        devices.firstIndex { $0.parentHandle == parent && $0.index == index }
+        devices.position(parent: parent, index: index)
     }
 
     public func deviceIndex(named name: String) -> Int? {
-        devices.firstIndex { $0.name == name }
+        devices.position(named: name)
     }
 
+    public func deviceIndex(vfio: UInt32) -> Int? {
+        devices.position(vfio: vfio)
+    }
+
+    /// Parent `parent`'s subdevices, in index order.
     public func devices(of parent: Parent) -> [Subdevice] {
-        devices.filter { $0.parentHandle == parent.handle }
+        devices.devices(of: parent.handle)
+    }
+
+    /// The parent whose handle is `handle`, if present.
+    public func parent(handle: String) -> Parent? {
+        parentIndex(handle: handle).map { parents[$0] }
+    }
+
+    /// The parent of the subdevice at `position`.
+    public func parent(ofDevice position: Int) -> Parent? {
+        parent(handle: devices[position].parentHandle)
     }
 
     /// The parent as its plugin sees it, without subdevice `excluded`.
     func state(of parent: Parent, excluding excluded: UInt32? = nil) -> ParentState {
-        ParentState(hardware: parent.hardware, spec: parent.spec,
-                    instances: devices(of: parent).filter { $0.index != excluded }.map(\.instanceState))
+        var state = devices.state(of: parent.handle) ?? emptyState(of: parent)
+        if let excluded, let slot = state.instances.firstIndex(where: { $0.index == excluded }) {
+            state.remove(at: slot)
+        }
+        return state
+    }
+
+    private func emptyState(of parent: Parent) -> ParentState {
+        ParentState(hardware: parent.hardware, spec: parent.spec, instances: [])
     }
 
     /// The parent's counters with what is reserved of each.
     public func counters(of parent: Parent) -> [CounterUsage] {
-        let held = devices(of: parent).map(\.allocation.counters)
+        let state = devices.state(of: parent.handle)
         return parent.spec.counters.map { counter in
-            CounterUsage(name: counter.name, total: counter.total,
-                         reserved: held.reduce(0) { $0 + ($1[counter.name] ?? 0) })
+            CounterUsage(name: counter.name, total: counter.total, reserved: state?.reserved(counter.name) ?? 0)
         }
     }
 
@@ -172,22 +205,27 @@ public struct Machine: Sendable {
                                offset: nameOffset.map(UInt32.init))
         }
         let values = try Self.complete(params, for: type)
-        let state = state(of: parent)
-        let plan = Self.withPASID(try Self.plan(parent, type: type) { try parent.plugin.allocate(type: type, params: values, in: state) })
-        try Self.check(plan, on: parent, state: state, for: " for a new \(typeName)")
-        let index = lowestFree(devices(of: parent).map(\.index))
+        let plan = try plan(parent, type: type, params: values)
+        let index = devices.nextIndex(on: parent.handle)
         let device = Subdevice(
             parentHandle: parent.handle, index: index, name: name, typeName: typeName,
             adminState: adminState, operState: adminState == .up ? .up : .down,
             params: type.params.compactMap { schema in values[schema.name].map { (schema.name, $0) } },
-            allocation: plan, vfioIndex: lowestFree(devices.map(\.vfioIndex)),
+            allocation: plan, vfioIndex: devices.nextVFIO,
             pasid: plan.pasid ? takePASID() : nil, node: node, ownerPID: ownerPID)
-        let position = devices.firstIndex { other in
-            let otherParent = parents.firstIndex { $0.handle == other.parentHandle } ?? 0
-            return otherParent > parentPosition || (otherParent == parentPosition && other.index > index)
-        } ?? devices.endIndex
-        devices.insert(device, at: position)
+        let empty = emptyState(of: parent)
+        devices.insert(device, parentState: empty)
         return device
+    }
+
+    /// The plugin's checked plan for a new subdevice of `type` on `parent`.
+    /// The parent's view lives only inside this call, so the table's copy
+    /// stays uniquely referenced and grows in place afterwards.
+    private func plan(_ parent: Parent, type: TypeSpec, params values: [String: ParamValue]) throws -> Allocation {
+        let state = state(of: parent)
+        let plan = Self.withPASID(try Self.plan(parent, type: type) { try parent.plugin.allocate(type: type, params: values, in: state) })
+        try Self.check(plan, on: parent, state: state, for: " for a new \(type.name)")
+        return plan
     }
 
     /// Changes the admin state and mutable parameters of subdevice `position`.
@@ -195,8 +233,7 @@ public struct Machine: Sendable {
     /// - Returns: whether anything changed.
     public mutating func modify(device position: Int, adminState: SubdevAdminState?, params: [RequestParam]) throws -> Bool {
         var device = devices[position]
-        guard let parent = parents.first(where: { $0.handle == device.parentHandle }),
-              let type = parent.type(device.typeName) else {
+        guard let parent = parent(ofDevice: position), let type = parent.type(device.typeName) else {
             throw NetlinkError(errno: ENODEV, message: "subdevice \(device.handle) lost its parent")
         }
         var values = device.instanceState.params
@@ -233,29 +270,30 @@ public struct Machine: Sendable {
                 device.operState = adminState == .up ? .up : .down
             }
         }
-        devices[position] = device
+        devices.update(position, device)
         return true
     }
 
     /// Sets the operational state of subdevice `position` (`removing`, ...).
     public mutating func setOperState(device position: Int, _ state: SubdevOperState) {
-        devices[position].operState = state
+        devices.touch(position) { $0.operState = state }
     }
 
     /// Deletes subdevice `position`; what it held returns to its parent.
     public mutating func delete(device position: Int) -> Subdevice {
-        let device = devices[position]
-        if let parent = parents.first(where: { $0.handle == device.parentHandle }) {
-            parent.plugin.destroy(device.instanceState, in: state(of: parent, excluding: device.index))
+        let parent = parent(ofDevice: position)
+        let device = devices.remove(position)
+        if let parent {
+            parent.plugin.destroy(device.instanceState, in: state(of: parent))
         }
-        return devices.remove(at: position)
+        return device
     }
 
     // MARK: errors and hotplug
 
     /// Counts an error of `severity` on subdevice `position`.
     public mutating func countError(device position: Int, _ severity: SubdevAerSeverity) {
-        devices[position].aerStats.count(severity)
+        devices.touch(position) { $0.aerStats.count(severity) }
     }
 
     /// Counts an error of `severity` reported on parent `position` itself.
@@ -269,7 +307,7 @@ public struct Machine: Sendable {
     /// - Throws: `NetlinkError` with the plugin's reason when the reset fails.
     public mutating func reset(device position: Int) throws {
         let device = devices[position]
-        guard let parent = parents.first(where: { $0.handle == device.parentHandle }) else {
+        guard let parent = parent(ofDevice: position) else {
             throw NetlinkError(errno: ENODEV, message: "subdevice \(device.handle) lost its parent")
         }
         do {
@@ -279,7 +317,7 @@ public struct Machine: Sendable {
         } catch {
             throw NetlinkError(errno: EIO, message: "plugin \(parent.plugin.driver) could not reset \(device.handle): \(error)")
         }
-        devices[position].aerStats.resets += 1
+        devices.touch(position) { $0.aerStats.resets += 1 }
     }
 
     /// Takes parent `position` out of the machine into its slot; it must
@@ -335,17 +373,8 @@ public struct Machine: Sendable {
     }
 
     private mutating func takePASID() -> UInt32 {
-        let used = Set(devices.compactMap(\.pasid))
-        while used.contains(nextPASID) { nextPASID = nextPASID % 0xFFFFF + 1 }
+        while devices.contains(pasid: nextPASID) { nextPASID = nextPASID % 0xFFFFF + 1 }
         defer { nextPASID = nextPASID % 0xFFFFF + 1 }
         return nextPASID
     }
-}
-
-/// The lowest number not in `used`, from 0.
-func lowestFree(_ used: [UInt32]) -> UInt32 {
-    let taken = Set(used)
-    var candidate: UInt32 = 0
-    while taken.contains(candidate) { candidate += 1 }
-    return candidate
 }

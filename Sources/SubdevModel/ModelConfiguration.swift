@@ -38,6 +38,10 @@ public struct ModelConfiguration: Sendable {
     /// Milliseconds within which a hotplug request can be cancelled, when
     /// the request does not say: 5 s, as pciehp's attention button.
     public var hotplugWindowMilliseconds: UInt32 = 5000
+    /// Whether subdevices are mirrored into `ROOT/sys` for tools that walk
+    /// sysfs. About a dozen inodes each: a million subdevices would take
+    /// most of a filesystem's inodes, so a model that large turns it off.
+    public var sysfsMirror = true
 
     public init(port: UInt32 = defaultPort, familyID: UInt16 = defaultFamilyID, groupIDs: [String: UInt32]? = nil,
                 root: ModelRoot? = nil) {

@@ -24,6 +24,7 @@ public final class ModelServer {
     private let controller: ControllerResponder
     private var handlers: FamilyHandlers
     private let registry: VFIORegistry
+    private let poller: Poller
     /// SIGTERM and SIGINT, redirected here before the model says it is ready.
     private let termination: Int32
 
@@ -52,12 +53,17 @@ public final class ModelServer {
         groupIDs = configuration.groupIDs ?? GroupAllocator.allocate(family.multicastGroups)
         validator = PolicyValidator(family: family)
         controller = ControllerResponder(family: family, id: configuration.familyID, groupIDs: groupIDs)
-        registry = try VFIORegistry(root: configuration.root, parents: machine.parents)
+        poller = try Poller()
+        registry = try VFIORegistry(root: configuration.root, parents: machine.parents, poller: poller,
+                                    sysfs: configuration.sysfsMirror)
         handlers = FamilyHandlers(machine: machine, registry: registry, familyID: configuration.familyID,
                                   removeInterval: configuration.removeInterval,
                                   aerTimeoutMilliseconds: configuration.aerTimeoutMilliseconds,
                                   hotplugWindowMilliseconds: configuration.hotplugWindowMilliseconds)
         termination = subdev_termination_fd()
+        for fd in [generic.fileDescriptor, userSock.fileDescriptor, termination] where fd >= 0 {
+            try poller.add(fd)
+        }
     }
 
     /// The machine as it stands.
@@ -71,17 +77,15 @@ public final class ModelServer {
             if termination >= 0 { close(termination) }
         }
         while true {
-            let watched = [generic.fileDescriptor, userSock.fileDescriptor, termination] + registry.descriptors
-            var fds = watched.filter { $0 >= 0 }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            if poll(&fds, nfds_t(fds.count), handlers.nextTick) < 0 { continue }
+            let ready = poller.wait(timeout: handlers.nextTick)
             publish(handlers.tick())
-            for entry in fds where entry.revents != 0 {
-                switch entry.fd {
+            for fd in ready {
+                switch fd {
                 case termination: return
                 case generic.fileDescriptor: serveOne(generic)
                 case userSock.fileDescriptor: serveOne(userSock)
                 default:
-                    for event in registry.handle(entry.fd) {
+                    for event in registry.handle(fd) {
                         if case .request(let vfio, let holder, let connection, let message) = event {
                             serveConnection(message, vfio: vfio, holder: holder, connection: connection)
                         } else {
@@ -163,7 +167,8 @@ public final class ModelServer {
     }
 
     struct Answer {
-        var datagrams: [[UInt8]] = []
+        /// Made as they are sent, for a dump.
+        var datagrams: AnySequence<[UInt8]> = AnySequence([])
         var notifications: [(group: UInt32, bytes: [UInt8])] = []
     }
 
@@ -179,6 +184,7 @@ public final class ModelServer {
         do {
             let request = try GenericMessage(message)
             let replies: [[UInt8]]
+            var stream: AnySequence<[UInt8]>?
             var dumpError: NetlinkError?
             var command = request.command
             var family = header.type
@@ -189,6 +195,7 @@ public final class ModelServer {
             case configuration.familyID:
                 let output = try handleFamilyRequest(request, credentials: credentials, dump: dump)
                 replies = output.replies
+                stream = output.stream
                 dumpError = output.dumpError
                 answer.notifications = encode(output)
             default:
@@ -196,24 +203,29 @@ public final class ModelServer {
                 throw NetlinkError(errno: ENOENT, message: "no generic netlink family with id \(header.type) here; subdev is \(configuration.familyID)")
             }
             let version = header.type == Controller.familyID ? Controller.version : UInt8(subdevFamilyVersion)
-            let messages = replies.map {
+            let message = { (attributes: [UInt8]) in
                 GenericMessage(family: family, command: command, version: version,
                                flags: dump ? [.multi] : [], sequence: header.sequence, port: header.port,
-                               attributes: $0).netlinkMessage
+                               attributes: attributes).netlinkMessage.encoded()
             }
             if dump {
-                answer.datagrams = Self.pack(messages + [ExtendedAck.done(for: header, error: dumpError)])
+                let done = ExtendedAck.done(for: header, error: dumpError).encoded()
+                let all = replies.lazy.map(message)
+                    .chained(with: (stream ?? AnySequence([])).lazy.map(message))
+                    .chained(with: CollectionOfOne(done))
+                answer.datagrams = AnySequence(PackedDatagrams(all, budget: Self.dumpBudget))
             } else {
-                answer.datagrams = messages.map { $0.encoded() }
+                var datagrams = replies.map(message)
                 if header.flags.contains(.ack) {
-                    answer.datagrams.append(ExtendedAck.encode(error: nil, for: header).encoded())
+                    datagrams.append(ExtendedAck.encode(error: nil, for: header).encoded())
                 }
+                answer.datagrams = AnySequence(datagrams)
             }
         } catch let error as NetlinkError {
-            answer.datagrams = [ExtendedAck.encode(error: error, for: header).encoded()]
+            answer.datagrams = AnySequence([ExtendedAck.encode(error: error, for: header).encoded()])
             answer.notifications = []
         } catch {
-            answer.datagrams = [ExtendedAck.encode(error: NetlinkError(errno: EINVAL, message: "\(error)"), for: header).encoded()]
+            answer.datagrams = AnySequence([ExtendedAck.encode(error: NetlinkError(errno: EINVAL, message: "\(error)"), for: header).encoded()])
             answer.notifications = []
         }
         return answer
@@ -249,17 +261,6 @@ public final class ModelServer {
     /// Packs dump messages into datagrams of at most `dumpBudget` bytes each,
     /// as the kernel fills one skb per `recvmsg`.
     static func pack(_ messages: [NetlinkMessage]) -> [[UInt8]] {
-        var datagrams: [[UInt8]] = []
-        var current: [UInt8] = []
-        for message in messages {
-            let encoded = message.encoded()
-            if !current.isEmpty, current.count + encoded.count > dumpBudget {
-                datagrams.append(current)
-                current = []
-            }
-            current.append(contentsOf: encoded)
-        }
-        if !current.isEmpty { datagrams.append(current) }
-        return datagrams
+        Array(PackedDatagrams(messages.lazy.map { $0.encoded() }, budget: dumpBudget))
     }
 }

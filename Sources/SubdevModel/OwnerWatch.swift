@@ -10,7 +10,14 @@ import Glibc
 ///
 /// Used from the model's one thread.
 final class OwnerWatch {
+    private let poller: Poller
     private var pidfds: [UInt32: (fd: Int32, pid: Int32)] = [:]
+    /// The subdevice each pidfd watches for.
+    private var byDescriptor: [Int32: UInt32] = [:]
+
+    init(poller: Poller) {
+        self.poller = poller
+    }
 
     deinit {
         for entry in pidfds.values { close(entry.fd) }
@@ -27,18 +34,26 @@ final class OwnerWatch {
                 ? "the creating process \(pid) is gone, so nothing can own the subdevice"
                 : "cannot watch the creating process \(pid): \(String(cString: strerror(code)))")
         }
+        do {
+            try poller.add(fd)
+        } catch {
+            close(fd)
+            throw error
+        }
         pidfds[vfio] = (fd, pid)
+        byDescriptor[fd] = vfio
     }
 
     func stop(_ vfio: UInt32) {
-        if let entry = pidfds.removeValue(forKey: vfio) { close(entry.fd) }
+        guard let entry = pidfds.removeValue(forKey: vfio) else { return }
+        byDescriptor[entry.fd] = nil
+        poller.remove(entry.fd)
+        close(entry.fd)
     }
-
-    var descriptors: [Int32] { pidfds.values.map(\.fd) }
 
     /// The subdevice whose owner exited, when `fd` is one of its pidfds.
     func exited(_ fd: Int32) -> (vfio: UInt32, pid: Int32)? {
-        guard let (vfio, entry) = pidfds.first(where: { $0.value.fd == fd }) else { return nil }
+        guard let vfio = byDescriptor[fd], let entry = pidfds[vfio] else { return nil }
         stop(vfio)
         return (vfio, entry.pid)
     }

@@ -3,8 +3,11 @@ import SubdevPlugin
 /// A parent (management device) as the host keeps it: where it sits, the
 /// plugin that drives it, and what the plugin said of it.
 public struct Parent: Sendable {
-    public var bus: String
-    public var name: String
+    public let bus: String
+    public let name: String
+    /// `bus/name`, such as `pci/0000:6a:01.0`: stored, so that the
+    /// subdevices that name it share one string.
+    public let handle: String
     public var iommuGroup: UInt32
     public var plugin: any DevicePlugin
     /// Its node of the hardware description, handed to the plugin on every call.
@@ -19,15 +22,13 @@ public struct Parent: Sendable {
                 hardware: HardwareConfig, spec: ParentSpec, reservedIOVA: [IOVARange] = [.x86MSIWindow]) {
         self.bus = bus
         self.name = name
+        handle = "\(bus)/\(name)"
         self.iommuGroup = iommuGroup
         self.plugin = plugin
         self.hardware = hardware
         self.spec = spec
         self.reservedIOVA = reservedIOVA
     }
-
-    /// `bus/name`, such as `pci/0000:6a:01.0`.
-    public var handle: String { "\(bus)/\(name)" }
 
     public func type(_ name: String) -> TypeSpec? { spec.type(name) }
 }

@@ -22,8 +22,9 @@ enum RegistryEvent: Equatable {
 final class VFIORegistry {
     let root: ModelRoot
     private let nodes: DeviceNodes
-    private let owners = OwnerWatch()
-    private let sysfs: SysfsTree
+    private let owners: OwnerWatch
+    /// `nil` when the model was told not to mirror into `ROOT/sys`.
+    private let sysfs: SysfsTree?
 
     /// Claims the root and prepares it: clears what an earlier model left
     /// there, then makes the parents' sysfs directories.
@@ -32,15 +33,16 @@ final class VFIORegistry {
     /// model refuses a root another live model holds, and one that has
     /// `dev/vfio` or `sys` it did not make (such as `/` on a host), so it
     /// never deletes what is not its own.
-    init(root: ModelRoot, parents: [Parent]) throws {
+    init(root: ModelRoot, parents: [Parent], poller: Poller, sysfs mirrored: Bool = true) throws {
         try root.validate()
         self.root = root
-        nodes = DeviceNodes(root: root)
-        sysfs = SysfsTree(root: root)
+        nodes = DeviceNodes(root: root, poller: poller)
+        owners = OwnerWatch(poller: poller)
+        sysfs = mirrored ? SysfsTree(root: root) : nil
         try Self.claim(root)
         Self.clear(root)
         try FileManager.default.createDirectory(atPath: root.join("dev/vfio/devices"), withIntermediateDirectories: true)
-        try sysfs.addParents(parents)
+        try sysfs?.addParents(parents)
     }
 
     static func markerPath(_ root: ModelRoot) -> String { root.join(".subdevd") }
@@ -84,7 +86,7 @@ final class VFIORegistry {
     func register(_ device: Subdevice, parent: Parent, registration: Registration) throws {
         do {
             try nodes.create(device.vfioIndex, uid: device.node.uid, gid: device.node.gid, mode: device.node.mode)
-            try sysfs.add(device, parent: parent, registration: registration)
+            try sysfs?.add(device, parent: parent, registration: registration)
             if let pid = device.ownerPID { try owners.watch(pid, for: device.vfioIndex) }
         } catch {
             unregister(device, parent: parent)
@@ -96,16 +98,16 @@ final class VFIORegistry {
     func unregister(_ device: Subdevice, parent: Parent) {
         owners.stop(device.vfioIndex)
         nodes.remove(device.vfioIndex)
-        sysfs.remove(device, parent: parent)
+        sysfs?.remove(device, parent: parent)
     }
 
     func holders(_ vfio: UInt32) -> [Holder] { nodes.holders(vfio) }
 
     /// A parent appeared (hotplug add): its sysfs directory.
-    func addParent(_ parent: Parent) throws { try sysfs.addParents([parent]) }
+    func addParent(_ parent: Parent) throws { try sysfs?.addParents([parent]) }
 
     /// A parent went (hotplug removal): its sysfs directory.
-    func removeParent(_ parent: Parent) { sysfs.removeParent(parent) }
+    func removeParent(_ parent: Parent) { sysfs?.removeParent(parent) }
 
     /// Closes the connections of holders `pids` of `vfio`, after they were told.
     func revoke(_ vfio: UInt32, pids: Set<Int32>) { nodes.disconnect(vfio, pids: pids) }
@@ -115,8 +117,6 @@ final class VFIORegistry {
 
     /// Sends an event to the holders of `vfio` (or those of them in `pids`) on their device connections.
     func send(_ message: [UInt8], to vfio: UInt32, only pids: Set<Int32>? = nil) { nodes.send(message, to: vfio, only: pids) }
-
-    var descriptors: [Int32] { nodes.descriptors + owners.descriptors }
 
     func handle(_ fd: Int32) -> [RegistryEvent] {
         if let exit = owners.exited(fd) { return [.ownerExited(vfio: exit.vfio, pid: exit.pid)] }

@@ -40,27 +40,101 @@ public struct InstanceState: Sendable, Hashable, Codable {
 
 /// A parent as a plugin sees it when it plans: its hardware description,
 /// what the plugin said of it, and what its subdevices hold now.
+///
+/// `free(_:)` and `placements` answer from running totals kept as
+/// instances come and go, so a plugin's question costs the same with a
+/// million subdevices as with one. `instances` is in no particular order.
 public struct ParentState: Sendable, Hashable, Codable {
     public var hardware: HardwareConfig
     public var spec: ParentSpec
-    public var instances: [InstanceState]
+    /// The subdevices; setting the whole list recounts the totals.
+    public var instances: [InstanceState] {
+        get { storedInstances }
+        set {
+            storedInstances = newValue
+            recount()
+        }
+    }
+    private var storedInstances: [InstanceState]
+    /// Sum of each counter over the instances.
+    private var reserved: [String: UInt64] = [:]
+    /// Placements taken by the subdevices.
+    public private(set) var placements: Set<UInt64> = []
 
     public init(hardware: HardwareConfig, spec: ParentSpec, instances: [InstanceState]) {
         self.hardware = hardware
         self.spec = spec
-        self.instances = instances
+        storedInstances = instances
+        recount()
     }
 
     /// What is left of counter `name`.
     public func free(_ name: String) -> UInt64 {
         let total = spec.counters.first { $0.name == name }?.total ?? 0
-        let used = instances.reduce(UInt64(0)) { $0 + ($1.allocation.counters[name] ?? 0) }
-        return total - Swift.min(total, used)
+        return total - Swift.min(total, reserved[name] ?? 0)
     }
 
-    /// Placements taken by the subdevices.
-    public var placements: Set<UInt64> {
-        Set(instances.compactMap(\.allocation.placement))
+    /// What the instances hold of counter `name`.
+    public func reserved(_ name: String) -> UInt64 { reserved[name] ?? 0 }
+
+    /// Adds an instance, updating the totals in O(1).
+    public mutating func append(_ instance: InstanceState) {
+        storedInstances.append(instance)
+        count(instance.allocation, sign: 1)
+    }
+
+    /// Removes the instance at `position`, updating the totals in O(1); the
+    /// last instance takes its place.
+    @discardableResult
+    public mutating func remove(at position: Int) -> InstanceState {
+        storedInstances.swapAt(position, storedInstances.count - 1)
+        let instance = storedInstances.removeLast()
+        count(instance.allocation, sign: -1)
+        return instance
+    }
+
+    private mutating func recount() {
+        reserved = [:]
+        placements = []
+        for instance in storedInstances { count(instance.allocation, sign: 1) }
+    }
+
+    private mutating func count(_ allocation: Allocation, sign: Int) {
+        for (name, amount) in allocation.counters where amount > 0 {
+            reserved[name, default: 0] = sign > 0 ? reserved[name, default: 0] &+ amount : reserved[name, default: 0] &- amount
+        }
+        if let placement = allocation.placement {
+            if sign > 0 { placements.insert(placement) } else { placements.remove(placement) }
+        }
+    }
+
+    // Only the instances go over the plugin ABI; the totals follow from them.
+    private enum CodingKeys: String, CodingKey {
+        case hardware, spec, instances
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(hardware: try container.decode(HardwareConfig.self, forKey: .hardware),
+                  spec: try container.decode(ParentSpec.self, forKey: .spec),
+                  instances: try container.decode([InstanceState].self, forKey: .instances))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(hardware, forKey: .hardware)
+        try container.encode(spec, forKey: .spec)
+        try container.encode(storedInstances, forKey: .instances)
+    }
+
+    public static func == (left: ParentState, right: ParentState) -> Bool {
+        left.hardware == right.hardware && left.spec == right.spec && left.storedInstances == right.storedInstances
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(hardware)
+        hasher.combine(spec)
+        hasher.combine(storedInstances)
     }
 }
 

@@ -1,3 +1,4 @@
+import CSystemCalls
 import ArgumentParser
 import Foundation
 import SubdevModel
@@ -50,6 +51,10 @@ struct SubdevDaemon: ParsableCommand {
         "Milliseconds within which a hotplug request can be cancelled, unless the injection gives its own.", valueName: "ms"))
     var hotplugWindowMs: UInt32 = 5000
 
+    @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(
+        "Mirror subdevices into ROOT/sys for tools that walk sysfs; about a dozen inodes each, so turn it off for a model of a million subdevices."))
+    var sysfs = true
+
     func validate() throws {
         for (option, value) in [("--remove-interval-ms", removeIntervalMs), ("--aer-timeout-ms", aerTimeoutMs),
                                 ("--hotplug-window-ms", hotplugWindowMs)] where value == 0 {
@@ -96,6 +101,9 @@ struct SubdevDaemon: ParsableCommand {
             configuration.removeInterval = Double(removeIntervalMs) / 1000
             configuration.aerTimeoutMilliseconds = aerTimeoutMs
             configuration.hotplugWindowMilliseconds = hotplugWindowMs
+            configuration.sysfsMirror = sysfs
+            // A device node is a listening socket: one descriptor each.
+            _ = subdev_raise_file_limit()
             server = try ModelServer(configuration: configuration, machine: machine)
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))

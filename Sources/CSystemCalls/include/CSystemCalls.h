@@ -29,4 +29,17 @@ int subdev_accept(int listener);
  * that becomes readable when one arrives. */
 int subdev_termination_fd(void);
 
+/* epoll(7), behind three calls because struct epoll_event is packed on
+ * x86-64, which Swift does not import. Each watches for EPOLLIN only and
+ * carries the descriptor itself as the event's data; the set is close-on-exec. */
+int subdev_epoll_create(void);
+int subdev_epoll_add(int epfd, int fd);
+int subdev_epoll_remove(int epfd, int fd);
+/* Fills fds with up to max ready descriptors; returns how many, or -1. */
+int subdev_epoll_wait(int epfd, int32_t *fds, int max, int timeout_ms);
+
+/* Raises RLIMIT_NOFILE as far as the process may (to fs.nr_open with
+ * CAP_SYS_RESOURCE, else to the hard limit); returns the new soft limit. */
+long subdev_raise_file_limit(void);
+
 #endif

@@ -1,0 +1,197 @@
+import SubdevPlugin
+
+/// The subdevices, kept so that every lookup and change a request makes
+/// costs the same with a million of them as with ten: stored by `vfioN`
+/// (dense, as N is the lowest free number), indexed by parent and index
+/// and by name, with each parent's plugin view and counter totals kept up
+/// to date as subdevices come and go.
+///
+/// A subdevice's *position* is its `vfioIndex`; positions stay valid
+/// until that subdevice is removed.
+public struct DeviceTable: Sendable {
+    /// One parent's subdevices.
+    struct Group: Sendable {
+        /// `vfioN` by subdevice index; `vacant` where there is none.
+        var vfioByIndex: [UInt32] = []
+        var indices = LowestFree()
+        /// What the plugin sees, kept current: instances and their totals.
+        var state: ParentState
+        /// Where each subdevice index sits in `state.instances`.
+        var instancePosition: [UInt32: Int] = [:]
+        var count = 0
+    }
+
+    static let vacant = UInt32.max
+
+    private var byVFIO: [Subdevice?] = []
+    private var vfios = LowestFree()
+    private var groups: [String: Group] = [:]
+    private var names: [String: UInt32] = [:]
+    /// One stored copy of each distinct plan and parameter list.
+    private var shared = SharedValues()
+    /// Subdevices with a PASID, so a new one gets a number none holds.
+    private var pasids: Set<UInt32> = []
+    /// How many subdevices there are.
+    public private(set) var count = 0
+
+    init() {}
+
+    // MARK: lookups
+
+    /// The subdevice at `position`, which a lookup returned.
+    public subscript(position: Int) -> Subdevice {
+        get {
+            guard let device = byVFIO[position] else { preconditionFailure("no subdevice at position \(position)") }
+            return device
+        }
+    }
+
+    /// The subdevice registered as `vfioN`, if any.
+    public func device(vfio: UInt32) -> Subdevice? {
+        Int(vfio) < byVFIO.count ? byVFIO[Int(vfio)] : nil
+    }
+
+    public func position(vfio: UInt32) -> Int? {
+        device(vfio: vfio) == nil ? nil : Int(vfio)
+    }
+
+    public func position(parent: String, index: UInt32) -> Int? {
+        guard let group = groups[parent], Int(index) < group.vfioByIndex.count else { return nil }
+        let vfio = group.vfioByIndex[Int(index)]
+        return vfio == Self.vacant ? nil : Int(vfio)
+    }
+
+    public func position(named name: String) -> Int? {
+        names[name].map(Int.init)
+    }
+
+    public func contains(pasid: UInt32) -> Bool { pasids.contains(pasid) }
+
+    /// How many subdevices parent `handle` has.
+    public func count(of parent: String) -> Int { groups[parent]?.count ?? 0 }
+
+    /// Parent `handle`'s subdevices in index order.
+    public func devices(of parent: String) -> [Subdevice] {
+        guard let group = groups[parent] else { return [] }
+        return group.vfioByIndex.compactMap { $0 == Self.vacant ? nil : byVFIO[Int($0)] }
+    }
+
+    /// The subdevices of `parents`, parent by parent in the order given,
+    /// each parent's in index order; produced one at a time, for dumps.
+    public func inOrder(of parents: [String]) -> some Sequence<Subdevice> {
+        parents.lazy.flatMap { handle in
+            (groups[handle]?.vfioByIndex ?? []).lazy.compactMap { $0 == Self.vacant ? nil : self.byVFIO[Int($0)] }
+        }
+    }
+
+    /// The plugin's view of parent `handle`; `nil` before its first subdevice.
+    func state(of parent: String) -> ParentState? { groups[parent]?.state }
+
+    /// The lowest free index on parent `handle`, which `insert` will give.
+    func nextIndex(on parent: String) -> UInt32 {
+        groups[parent]?.indices.lowest ?? 0
+    }
+
+    /// The lowest free `vfioN`, which `insert` will give.
+    var nextVFIO: UInt32 { vfios.lowest }
+
+    // MARK: changes
+
+    /// Adds `device`, whose index and `vfioIndex` must be `nextIndex` and
+    /// `nextVFIO`; `state` is the parent's view to start from when this is
+    /// its first subdevice.
+    mutating func insert(_ new: Subdevice, parentState state: @autoclosure () -> ParentState) {
+        var device = new
+        let instance = share(&device)
+        let vfio = vfios.take()
+        precondition(vfio == device.vfioIndex, "subdevice inserted as vfio\(device.vfioIndex), but vfio\(vfio) is next")
+        if Int(vfio) == byVFIO.count { byVFIO.append(device) } else { byVFIO[Int(vfio)] = device }
+        var group = groups.removeValue(forKey: device.parentHandle) ?? Group(state: state())
+        let index = group.indices.take()
+        precondition(index == device.index, "subdevice inserted as index \(device.index), but \(index) is next")
+        while group.vfioByIndex.count <= Int(index) { group.vfioByIndex.append(Self.vacant) }
+        group.vfioByIndex[Int(index)] = vfio
+        group.instancePosition[index] = group.state.instances.count
+        group.state.append(instance)
+        group.count += 1
+        groups[device.parentHandle] = group
+        if let name = device.name { names[name] = vfio }
+        if let pasid = device.pasid { pasids.insert(pasid) }
+        count += 1
+    }
+
+    /// Replaces the subdevice at `position` with `device`, the same one changed.
+    mutating func update(_ position: Int, _ changed: Subdevice) {
+        var device = changed
+        let instance = share(&device)
+        let old = self[position]
+        precondition(old.parentHandle == device.parentHandle && old.index == device.index && old.name == device.name,
+                     "update changes only a subdevice's state, params and allocation")
+        byVFIO[position] = device
+        modifyGroup(device.parentHandle) { group in
+            guard let slot = group.instancePosition[device.index] else { return }
+            group.state.remove(at: slot)
+            if slot < group.state.instances.count {
+                group.instancePosition[group.state.instances[slot].index] = slot
+            }
+            group.instancePosition[device.index] = group.state.instances.count
+            group.state.append(instance)
+        }
+    }
+
+    /// Updates only what the plugin never sees (states, counters of errors).
+    mutating func touch(_ position: Int, _ body: (inout Subdevice) -> Void) {
+        guard var device = byVFIO[position] else { return }
+        byVFIO[position] = nil
+        body(&device)
+        byVFIO[position] = device
+    }
+
+    /// Removes the subdevice at `position` and returns it.
+    @discardableResult
+    mutating func remove(_ position: Int) -> Subdevice {
+        let device = self[position]
+        byVFIO[position] = nil
+        vfios.give(device.vfioIndex)
+        // Trailing vacancies go, so an emptied table holds no memory.
+        while let last = byVFIO.last, last == nil { byVFIO.removeLast() }
+        modifyGroup(device.parentHandle) { group in
+            group.vfioByIndex[Int(device.index)] = Self.vacant
+            group.indices.give(device.index)
+            if let slot = group.instancePosition.removeValue(forKey: device.index) {
+                group.state.remove(at: slot)
+                if slot < group.state.instances.count {
+                    group.instancePosition[group.state.instances[slot].index] = slot
+                }
+            }
+            group.count -= 1
+        }
+        if let name = device.name { names[name] = nil }
+        if let pasid = device.pasid { pasids.remove(pasid) }
+        count -= 1
+        return device
+    }
+
+    /// Points `device` at the shared copies of its params and plan, and
+    /// returns its plugin view built from them.
+    private mutating func share(_ device: inout Subdevice) -> InstanceState {
+        let params = shared.params(device.params)
+        device.params = params.list
+        device.allocation = shared.allocation(device.allocation)
+        return InstanceState(index: device.index, type: device.typeName, params: params.dictionary, allocation: device.allocation)
+    }
+
+    /// Runs `body` on a group it owns uniquely, so arrays change in place.
+    private mutating func modifyGroup(_ parent: String, _ body: (inout Group) -> Void) {
+        guard var group = groups.removeValue(forKey: parent) else { return }
+        body(&group)
+        if group.count > 0 { groups[parent] = group }
+    }
+}
+
+extension DeviceTable: Sequence {
+    /// Every subdevice, in `vfioN` order.
+    public func makeIterator() -> some IteratorProtocol<Subdevice> {
+        byVFIO.lazy.compactMap { $0 }.makeIterator()
+    }
+}
