@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "subdevd", targets: ["subdevd"]),
         .executable(name: "subdev", targets: ["subdev"]),
         .executable(name: "subdev-codegen", targets: ["subdev-codegen"]),
+        .executable(name: "subdev-bench", targets: ["subdev-bench"]),
         .library(name: "Subdev", targets: ["Subdev"]),
         .library(name: "SubdevPlugin", targets: ["SubdevPlugin"]),
         .library(name: "SubdevVMM", targets: ["SubdevVMM"]),
@@ -59,6 +60,11 @@ let package = Package(
             dependencies: ["SubdevVMM", "Subdev", "SubdevUAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/ExampleVMM"
         ),
+        // The performance suite: figures beside the floor of the same run.
+        .executableTarget(name: "subdev-bench", dependencies: [
+            "Subdev", "Netlink",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Benchmarks/SubdevBench"),
         .executableTarget(name: "subdevd", dependencies: [
             "SubdevModel", "CSystemCalls",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

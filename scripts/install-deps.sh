@@ -2,7 +2,8 @@
 # Installs what building and testing subdev needs, when it is missing:
 # libnl-3 and libnl-genl-3 with their headers, pkg-config, gcc (the C uAPI
 # header and the plain libnl client are compiled in tests), setpriv
-# (util-linux, to run a client as uid 65534), and python's jsonschema and
+# (util-linux, to run a client as uid 65534), genl (iproute2, the
+# benchmark's reference for a cold start), and python's jsonschema and
 # PyYAML (the spec is validated against the kernel's YNL schema).
 set -euo pipefail
 
@@ -11,6 +12,7 @@ pkg-config --exists libnl-genl-3.0 2>/dev/null || missing+=(libnl-3-dev libnl-ge
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 command -v setpriv >/dev/null || missing+=(util-linux)
+command -v genl >/dev/null || missing+=(iproute2)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
 
 if [ ${#missing[@]} -gt 0 ]; then

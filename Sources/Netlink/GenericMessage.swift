@@ -43,6 +43,20 @@ public struct GenericMessage: Sendable {
         return NetlinkMessage(header: header, payload: payload)
     }
 
+    /// The wire form, written in one buffer: what a sender puts in a datagram.
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(GenericMessage.attributesOffset + attributes.count)
+        out.appendLE(UInt32(GenericMessage.attributesOffset + attributes.count))
+        out.appendLE(header.type)
+        out.appendLE(header.flags.rawValue)
+        out.appendLE(header.sequence)
+        out.appendLE(header.port)
+        out.append(contentsOf: [command, version, 0, 0])
+        out.append(contentsOf: attributes)
+        return out
+    }
+
     /// A decoder over the attributes, with offsets counted from the message start.
     public func decoder() throws -> AttributeDecoder {
         try AttributeDecoder(attributes, baseOffset: GenericMessage.attributesOffset)

@@ -124,14 +124,21 @@ extension Array where Element == UInt8 {
     /// Appends an integer in host (little-endian) byte order, as netlink carries them.
     @inlinable
     mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+        // Byte by byte: for two- and four-byte values this beats appending
+        // a raw buffer, which goes through the general copying path.
+        for shift in stride(from: 0, to: T.bitWidth, by: 8) {
+            append(UInt8(truncatingIfNeeded: value >> shift))
+        }
     }
 
     /// Appends zero bytes up to the next 4-byte boundary.
     @inlinable
     mutating func padToAlignment() {
-        let padding = alignTo4(count) - count
-        if padding > 0 { append(contentsOf: repeatElement(0, count: padding)) }
+        var padding = alignTo4(count) - count
+        while padding > 0 {
+            append(0)
+            padding -= 1
+        }
     }
 
     /// Reads an integer at `offset`; the caller has checked the bounds.

@@ -55,6 +55,77 @@ public final class NetlinkConnection: Sendable {
         return try exchange(message, dump: true)
     }
 
+    /// Sends many `do` requests with up to `window` in flight at once and
+    /// returns each one's outcome, in request order: its replies after the
+    /// peer's ACK, or the error it failed with. Replies are matched by
+    /// sequence number, so the peer may answer in any order.
+    ///
+    /// The window must fit in the socket's receive buffer with the replies
+    /// it brings; 64 requests of a few hundred bytes each fit the default.
+    ///
+    /// - Throws: `NetlinkError` `ETIMEDOUT` when the peer stops answering;
+    ///   errors of single requests are in the results, not thrown.
+    public func pipeline(_ requests: [NetlinkMessage], window: Int = 64) throws -> [Result<[NetlinkMessage], NetlinkError>] {
+        guard !requests.isEmpty else { return [] }
+        return try sequence.withLock { next in
+            let first = next
+            // One sequence number per request, consecutive (wrapping past 0).
+            func number(_ position: Int) -> UInt32 {
+                var value = first &+ UInt32(truncatingIfNeeded: position)
+                if value < first { value &+= 1 }
+                return value
+            }
+            var results = [Result<[NetlinkMessage], NetlinkError>?](repeating: nil, count: requests.count)
+            var replies: [UInt32: [NetlinkMessage]] = [:]
+            var positions: [UInt32: Int] = [:]
+            var sent = 0, finished = 0
+            let width = max(1, window)
+            while finished < requests.count {
+                // Queue the next requests in one datagram each, up to the window.
+                while sent < requests.count, sent - finished < width {
+                    var message = requests[sent]
+                    message.header.flags.formUnion([.request, .ack])
+                    message.header.sequence = number(sent)
+                    message.header.port = socket.localPort
+                    positions[message.header.sequence] = sent
+                    try socket.send(message.encoded(), toPort: peerPort)
+                    sent += 1
+                }
+                let datagram: Datagram
+                do {
+                    datagram = try socket.receive()
+                } catch let error as NetlinkError where error.errno == EAGAIN || error.errno == EWOULDBLOCK {
+                    throw NetlinkError(errno: ETIMEDOUT, message: "no answer from netlink port \(peerPort) on \(socket.netlinkProtocol) with \(sent - finished) requests in flight")
+                }
+                guard datagram.senderPort == peerPort, datagram.groups == 0 else { continue }
+                for message in try NetlinkMessage.parse(datagram.bytes) {
+                    guard let position = positions[message.header.sequence] else { continue }
+                    switch message.header.type {
+                    case MessageType.error:
+                        positions[message.header.sequence] = nil
+                        let collected = replies.removeValue(forKey: message.header.sequence) ?? []
+                        do {
+                            if let error = try ExtendedAck.decode(message) {
+                                results[position] = .failure(error)
+                            } else {
+                                results[position] = .success(collected)
+                            }
+                        } catch let error as NetlinkError {
+                            results[position] = .failure(error)
+                        }
+                        finished += 1
+                    case MessageType.noop, MessageType.done:
+                        continue
+                    default:
+                        replies[message.header.sequence, default: []].append(message)
+                    }
+                }
+            }
+            next = number(requests.count)
+            return results.map { $0 ?? .failure(NetlinkError(errno: EIO, message: "no answer")) }
+        }
+    }
+
     private func exchange(_ request: NetlinkMessage, dump: Bool) throws -> [NetlinkMessage] {
         try sequence.withLock { next in
             var message = request

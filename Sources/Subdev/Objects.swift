@@ -292,3 +292,30 @@ public enum ConfigNotification: Sendable, Hashable {
     /// again, and goes on.
     case resynchronised(Resynchronisation)
 }
+
+/// A subdevice to create, as `SubdevClient.createDevice` takes it: for
+/// batches (`createDevices`).
+public struct NewDevice: Sendable {
+    public var parent: ParentHandle
+    public var type: String
+    public var name: String?
+    /// `up` when `nil`, as the model defaults.
+    public var adminState: SubdevAdminState?
+    /// Values in request order; omitted ones take their defaults.
+    public var params: [(String, ParamValue)]
+    /// Owner, group and mode of the device node; root's, 0600 when `nil`.
+    public var node: NodeAccessInfo?
+    /// Bound to the creating process.
+    public var owned: Bool
+
+    public init(parent: ParentHandle, type: String, name: String? = nil, adminState: SubdevAdminState? = nil,
+                params: [(String, ParamValue)] = [], node: NodeAccessInfo? = nil, owned: Bool = false) {
+        self.parent = parent
+        self.type = type
+        self.name = name
+        self.adminState = adminState
+        self.params = params
+        self.node = node
+        self.owned = owned
+    }
+}

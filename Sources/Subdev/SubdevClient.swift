@@ -169,20 +169,60 @@ public final class SubdevClient: Sendable {
     public func createDevice(parent: ParentHandle, type: String, name: String? = nil,
                              adminState: SubdevAdminState? = nil, params: [(String, ParamValue)] = [],
                              node: NodeAccessInfo? = nil, owned: Bool = false) async throws -> DeviceInfo {
+        let device = NewDevice(parent: parent, type: type, name: name, adminState: adminState, params: params, node: node, owned: owned)
+        return try ObjectDecoding.device(try await single(.devNew, Self.attributes(of: device)))
+    }
+
+    /// Creates many subdevices (`dev-new` each) with up to `window` requests
+    /// in flight, and returns each one's outcome in request order. Each is
+    /// all or nothing on its own; one that fails leaves the others be.
+    ///
+    /// - Throws: `NetlinkError` only when the model stops answering.
+    public func createDevices(_ devices: [NewDevice], window: Int = 64) async throws -> [Result<DeviceInfo, NetlinkError>] {
+        let outcomes = try await pipeline(devices.map { message(.devNew, Self.attributes(of: $0)) }, window: window)
+        return outcomes.map { outcome in
+            outcome.flatMap { replies in
+                do {
+                    guard let reply = replies.first else { throw ProtocolError("dev-new answered without a reply message") }
+                    return .success(try ObjectDecoding.device(try GenericMessage(reply).decoder()))
+                } catch let error as NetlinkError {
+                    return .failure(error)
+                } catch {
+                    return .failure(NetlinkError(errno: EPROTO, message: "\(error)"))
+                }
+            }
+        }
+    }
+
+    /// Deletes many subdevices (`dev-del` each, soft unless `force`) with up
+    /// to `window` requests in flight; each outcome in request order.
+    ///
+    /// - Throws: `NetlinkError` only when the model stops answering.
+    public func deleteDevices(_ handles: [DeviceHandle], force: Bool = false, window: Int = 64) async throws -> [Result<Void, NetlinkError>] {
+        let requests = handles.map { handle in
+            var request = AttributeEncoder()
+            Self.put(handle, into: &request)
+            if force { request.putFlag(SubdevDevAttr.force) }
+            return message(.devDel, request)
+        }
+        return try await pipeline(requests, window: window).map { $0.map { _ in () } }
+    }
+
+    static func attributes(of device: NewDevice) -> AttributeEncoder {
         var request = AttributeEncoder()
-        request.put(SubdevDevAttr.busName, parent.bus)
-        request.put(SubdevDevAttr.devName, parent.name)
-        request.put(SubdevDevAttr.type, type)
-        if let name { request.put(SubdevDevAttr.name, name) }
-        if let adminState { request.put(SubdevDevAttr.adminState, UInt8(adminState.rawValue)) }
-        if let node {
+        request.put(SubdevDevAttr.busName, device.parent.bus)
+        request.put(SubdevDevAttr.devName, device.parent.name)
+        request.put(SubdevDevAttr.type, device.type)
+        if let name = device.name { request.put(SubdevDevAttr.name, name) }
+        if let adminState = device.adminState { request.put(SubdevDevAttr.adminState, UInt8(adminState.rawValue)) }
+        if let node = device.node {
             request.put(SubdevDevAttr.nodeUid, node.uid)
             request.put(SubdevDevAttr.nodeGid, node.gid)
             request.put(SubdevDevAttr.nodeMode, node.mode)
         }
-        if owned { request.putFlag(SubdevDevAttr.owned) }
-        Self.put(params, into: &request)
-        return try ObjectDecoding.device(try await single(.devNew, request))
+        if device.owned { request.putFlag(SubdevDevAttr.owned) }
+        Self.put(device.params, into: &request)
+        return request
     }
 
     /// Changes a subdevice's admin state and mutable parameters (`dev-set`),
@@ -368,6 +408,11 @@ public final class SubdevClient: Sendable {
         let connection = self.connection
         let replies = try await Self.run(on: queue) { try connection.dump(request) }
         return try replies.map { try GenericMessage($0).decoder() }
+    }
+
+    private func pipeline(_ requests: [NetlinkMessage], window: Int) async throws -> [Result<[NetlinkMessage], NetlinkError>] {
+        let connection = self.connection
+        return try await Self.run(on: queue) { try connection.pipeline(requests, window: window) }
     }
 
     /// Runs blocking socket work on `queue` and resumes with its result.

@@ -78,9 +78,35 @@ public struct DeviceTable: Sendable {
 
     /// The subdevices of `parents`, parent by parent in the order given,
     /// each parent's in index order; produced one at a time, for dumps.
-    public func inOrder(of parents: [String]) -> some Sequence<Subdevice> {
-        parents.lazy.flatMap { handle in
-            (groups[handle]?.vfioByIndex ?? []).lazy.compactMap { $0 == Self.vacant ? nil : self.byVFIO[Int($0)] }
+    public func inOrder(of parents: [String]) -> OrderedDevices {
+        OrderedDevices(table: self, parents: parents)
+    }
+
+    /// Subdevices parent by parent, in index order, one at a time.
+    public struct OrderedDevices: IteratorProtocol, Sequence {
+        fileprivate let table: DeviceTable
+        fileprivate let parents: [String]
+        private var parent = -1
+        private var slots: [UInt32] = []
+        private var slot = 0
+
+        fileprivate init(table: DeviceTable, parents: [String]) {
+            self.table = table
+            self.parents = parents
+        }
+
+        public mutating func next() -> Subdevice? {
+            while true {
+                while slot < slots.count {
+                    let vfio = slots[slot]
+                    slot += 1
+                    if vfio != DeviceTable.vacant, let device = table.byVFIO[Int(vfio)] { return device }
+                }
+                parent += 1
+                guard parent < parents.count else { return nil }
+                slots = table.groups[parents[parent]]?.vfioByIndex ?? []
+                slot = 0
+            }
         }
     }
 

@@ -13,7 +13,7 @@ struct HandlerOutput {
     /// For a dump: more reply attribute areas after `replies`, made one at
     /// a time as the answer is sent, so a dump of a million subdevices
     /// never sits in memory whole. Read before the model changes again.
-    var stream: AnySequence<[UInt8]>?
+    var stream: DumpStream?
     var notifications: [(command: SubdevCommand, attributes: [UInt8])] = []
     /// For a dump whose handler failed after validation: the error that
     /// ends it, carried in `NLMSG_DONE` as the kernel does.
@@ -129,8 +129,20 @@ struct FamilyHandlers {
 
     private func devDump(_ request: Request) throws -> HandlerOutput {
         let handles = try filterParents(request, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName).map(\.handle)
-        let handlers = self
-        return HandlerOutput(stream: AnySequence(machine.devices.inOrder(of: handles).lazy.map { handlers.encodeDevice($0) }))
+        let parents = machine, registry = registry
+        var devices = machine.devices.inOrder(of: handles)
+        var context: ParentEncoding?
+        return HandlerOutput(stream: DumpStream {
+            while let device = devices.next() {
+                if context?.parent.handle != device.parentHandle {
+                    context = parents.parent(handle: device.parentHandle).map { ParentEncoding($0, root: registry.root) }
+                }
+                if let context {
+                    return ObjectEncoding.device(device, in: context, holders: registry.holders(device.vfioIndex))
+                }
+            }
+            return nil
+        })
     }
 
     private mutating func devNew(_ request: Request) throws -> HandlerOutput {

@@ -124,7 +124,11 @@ public final class ModelServer {
         guard let datagram = try? socket.receive(), datagram.groups == 0,
               let messages = try? NetlinkMessage.parse(datagram.bytes) else { return }
         for message in messages where message.header.flags.contains(.request) {
-            let answer = respond(to: message, from: datagram.senderPort, credentials: datagram.credentials)
+            // The kernel lets a datagram reach a user-space port over
+            // NETLINK_GENERIC only from a sender with CAP_NET_ADMIN in the
+            // network namespace's user namespace: it checked already.
+            let answer = respond(to: message, from: datagram.senderPort, credentials: datagram.credentials,
+                                 senderIsAdmin: socket === generic)
             // A requester that went away or stopped reading loses its
             // answer, as with the kernel; the model goes on.
             for part in answer.datagrams {
@@ -176,7 +180,11 @@ public final class ModelServer {
     ///
     /// Replies carry the sender's real port in `nlmsg_pid`, as the kernel
     /// takes it from the socket rather than from the request header.
-    func respond(to message: NetlinkMessage, from senderPort: UInt32, credentials: Credentials?) -> Answer {
+    ///
+    /// - Parameter senderIsAdmin: the transport already proved the sender
+    ///   holds `CAP_NET_ADMIN`; otherwise its credentials are looked up.
+    func respond(to message: NetlinkMessage, from senderPort: UInt32, credentials: Credentials?,
+                 senderIsAdmin: Bool = false) -> Answer {
         var header = message.header
         header.port = senderPort
         let dump = header.flags.contains(.dump)
@@ -184,7 +192,7 @@ public final class ModelServer {
         do {
             let request = try GenericMessage(message)
             let replies: [[UInt8]]
-            var stream: AnySequence<[UInt8]>?
+            var stream: DumpStream?
             var dumpError: NetlinkError?
             var command = request.command
             var family = header.type
@@ -193,7 +201,7 @@ public final class ModelServer {
                 replies = try controller.handle(request, dump: dump)
                 command = Controller.Command.newFamily
             case configuration.familyID:
-                let output = try handleFamilyRequest(request, credentials: credentials, dump: dump)
+                let output = try handleFamilyRequest(request, credentials: credentials, senderIsAdmin: senderIsAdmin, dump: dump)
                 replies = output.replies
                 stream = output.stream
                 dumpError = output.dumpError
@@ -206,14 +214,18 @@ public final class ModelServer {
             let message = { (attributes: [UInt8]) in
                 GenericMessage(family: family, command: command, version: version,
                                flags: dump ? [.multi] : [], sequence: header.sequence, port: header.port,
-                               attributes: attributes).netlinkMessage.encoded()
+                               attributes: attributes).encoded()
             }
             if dump {
-                let done = ExtendedAck.done(for: header, error: dumpError).encoded()
-                let all = replies.lazy.map(message)
-                    .chained(with: (stream ?? AnySequence([])).lazy.map(message))
-                    .chained(with: CollectionOfOne(done))
-                answer.datagrams = AnySequence(PackedDatagrams(all, budget: Self.dumpBudget))
+                // Replies made already, then the stream's, then NLMSG_DONE.
+                var done: [UInt8]? = ExtendedAck.done(for: header, error: dumpError).encoded()
+                var made = replies.makeIterator()
+                answer.datagrams = AnySequence(PackedDatagrams(budget: Self.dumpBudget) {
+                    if let reply = made.next() { return message(reply) }
+                    if let reply = stream?.next() { return message(reply) }
+                    defer { done = nil }
+                    return done
+                })
             } else {
                 var datagrams = replies.map(message)
                 if header.flags.contains(.ack) {
@@ -231,7 +243,8 @@ public final class ModelServer {
         return answer
     }
 
-    private func handleFamilyRequest(_ request: GenericMessage, credentials: Credentials?, dump: Bool) throws -> HandlerOutput {
+    private func handleFamilyRequest(_ request: GenericMessage, credentials: Credentials?, senderIsAdmin: Bool,
+                                     dump: Bool) throws -> HandlerOutput {
         guard let operation = subdevFamilyPolicy.operations[request.command],
               let command = SubdevCommand(rawValue: request.command) else {
             throw NetlinkError(errno: EOPNOTSUPP, message: "unknown subdev command \(request.command)")
@@ -242,7 +255,7 @@ public final class ModelServer {
         if (dump ? operation.dumpRequest : operation.doRequest) == nil {
             throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.name) does not support \(dump ? "dump" : "do")")
         }
-        if operation.adminPerm, !Privilege.isAdmin(credentials) {
+        if operation.adminPerm, !senderIsAdmin, !Privilege.isAdmin(credentials) {
             throw NetlinkError(errno: EPERM, message: "\(operation.name) needs CAP_NET_ADMIN")
         }
         let attributes = try validator.validate(request, operation: operation, dump: dump)
@@ -261,6 +274,7 @@ public final class ModelServer {
     /// Packs dump messages into datagrams of at most `dumpBudget` bytes each,
     /// as the kernel fills one skb per `recvmsg`.
     static func pack(_ messages: [NetlinkMessage]) -> [[UInt8]] {
-        Array(PackedDatagrams(messages.lazy.map { $0.encoded() }, budget: dumpBudget))
+        var remaining = messages.makeIterator()
+        return Array(PackedDatagrams(budget: dumpBudget) { remaining.next()?.encoded() })
     }
 }

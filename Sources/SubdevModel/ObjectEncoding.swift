@@ -83,7 +83,14 @@ enum ObjectEncoding {
     }
 
     static func device(_ device: Subdevice, parent: Parent, root: ModelRoot, holders: [Holder], reason: String? = nil) -> [UInt8] {
-        var out = AttributeEncoder()
+        self.device(device, in: ParentEncoding(parent, root: root), holders: holders, reason: reason)
+    }
+
+    /// Encodes `device` with what its parent's subdevices share worked
+    /// out once in `context`: a dump of a million reuses it for each.
+    static func device(_ device: Subdevice, in context: ParentEncoding, holders: [Holder], reason: String? = nil) -> [UInt8] {
+        let parent = context.parent
+        var out = AttributeEncoder(capacity: 512)
         out.put(SubdevDevAttr.busName, parent.bus)
         out.put(SubdevDevAttr.devName, parent.name)
         out.put(SubdevDevAttr.index, device.index)
@@ -91,28 +98,22 @@ enum ObjectEncoding {
         out.put(SubdevDevAttr.type, device.typeName)
         out.put(SubdevDevAttr.adminState, UInt8(device.adminState.rawValue))
         out.put(SubdevDevAttr.operState, UInt8(device.operState.rawValue))
-        let type = parent.type(device.typeName)
+        let type = context.type(device.typeName)
         for (name, setting) in device.params {
             out.nest(SubdevDevAttr.param) { nest in
                 nest.put(SubdevParamAttr.name, name)
-                if let kind = type?.param(name)?.kind { nest.put(SubdevParamAttr.kind, wire(SubdevParamKind(name: kind.rawValue))) }
+                if let kind = type?.kinds[name] { nest.put(SubdevParamAttr.kind, kind) }
                 value(setting, into: &nest)
             }
         }
         out.nest(SubdevDevAttr.vfio) { nest in
             nest.put(SubdevVfioAttr.index, device.vfioIndex)
-            nest.put(SubdevVfioAttr.devNode, root.devNode(device.vfioIndex))
-            nest.put(SubdevVfioAttr.sysfsPath, root.deviceDirectory(bus: parent.bus, name: parent.name, index: device.index))
+            nest.put(SubdevVfioAttr.devNode.rawValue, concatenating: context.nodePrefix, String(device.vfioIndex))
+            nest.put(SubdevVfioAttr.sysfsPath.rawValue, concatenating: context.sysfsPrefix, String(device.index))
             nest.put(SubdevVfioAttr.iommuGroup, parent.iommuGroup)
             if let pasid = device.pasid { nest.put(SubdevVfioAttr.pasid, pasid) }
-            nest.put(SubdevVfioAttr.registration, wire(SubdevRegistration(name: (type?.registration ?? .emulatedIOMMU).rawValue)))
-            for range in parent.reservedIOVA {
-                nest.nest(SubdevVfioAttr.reservedIova) { entry in
-                    entry.put(SubdevIovaRangeAttr.start, range.start)
-                    entry.put(SubdevIovaRangeAttr.end, range.end)
-                    entry.put(SubdevIovaRangeAttr.kind, range.kind)
-                }
-            }
+            nest.put(SubdevVfioAttr.registration, type?.registration ?? wire(SubdevRegistration.emulatedIommu))
+            nest.append(encoded: context.reservedIOVA)
         }
         for detail in device.allocation.details {
             out.nest(SubdevDevAttr.detail) { nest in fact(detail, into: &nest) }

@@ -1,5 +1,8 @@
 import Foundation
 import SubdevPlugin
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A sysfs-style tree below the model's root, so that a tool walking sysfs
 /// finds subdevices as it would find VFIO devices:
@@ -32,24 +35,25 @@ struct SysfsTree {
         try? FileManager.default.removeItem(atPath: root.parentDirectory(bus: parent.bus, name: parent.name))
     }
 
-    /// Creates the subdevice's directory, its VFIO device and class link.
+    /// Creates the subdevice's directory, its VFIO device and class link,
+    /// with one system call per entry: this runs on every `dev-new`.
     func add(_ device: Subdevice, parent: Parent, registration: Registration) throws {
         let directory = root.deviceDirectory(bus: parent.bus, name: parent.name, index: device.index)
-        try? FileManager.default.removeItem(atPath: directory)
-        try makeDirectory(directory)
+        if mkdir(directory, 0o755) != 0 {
+            // Left over from a registration that failed half way: start over.
+            guard errno == EEXIST else { throw ModelRootError("cannot make \(directory): \(String(cString: strerror(errno)))") }
+            remove(device, parent: parent)
+            try makeDirectory(directory)
+        }
         let vfio = "\(directory)/vfio-dev/vfio\(device.vfioIndex)"
+        try makeDirectory("\(directory)/vfio-dev")
         try makeDirectory(vfio)
-        try attribute("\(directory)/uevent", "SUBDEV_TYPE=\(device.typeName)\nSUBDEV_INDEX=\(device.index)\n"
-                      + (device.name.map { "SUBDEV_NAME=\($0)\n" } ?? ""))
-        try attribute("\(directory)/type", "\(device.typeName)\n")
-        try attribute("\(directory)/name", "\(device.name ?? "")\n")
-        try attribute("\(directory)/index", "\(device.index)\n")
-        try attribute("\(directory)/registration", "\(registration.rawValue)\n")
-        try attribute("\(directory)/reserved_regions", Self.reservedRegions(parent.reservedIOVA))
-        if let pasid = device.pasid { try attribute("\(directory)/pasid", "\(pasid)\n") }
+        for (name, contents) in Self.attributes(of: device, parent: parent, registration: registration, root: root) {
+            try attribute("\(directory)/\(name)", contents)
+        }
         if registration == .iommuGroup {
             let group = root.join("sys/kernel/iommu_groups/\(parent.iommuGroup)")
-            try makeDirectory(group)
+            try FileManager.default.createDirectory(atPath: group, withIntermediateDirectories: true)
             try attribute("\(group)/reserved_regions", Self.reservedRegions(parent.reservedIOVA))
             try link("\(directory)/iommu_group", to: group)
         }
@@ -58,10 +62,35 @@ struct SysfsTree {
         try link(root.join("sys/class/vfio-dev/vfio\(device.vfioIndex)"), to: vfio)
     }
 
-    /// Removes what `add` made.
+    /// The subdevice's attribute files and what each holds.
+    static func attributes(of device: Subdevice, parent: Parent, registration: Registration, root: ModelRoot) -> [(String, String)] {
+        var files = [
+            ("uevent", "SUBDEV_TYPE=\(device.typeName)\nSUBDEV_INDEX=\(device.index)\n" + (device.name.map { "SUBDEV_NAME=\($0)\n" } ?? "")),
+            ("type", "\(device.typeName)\n"),
+            ("name", "\(device.name ?? "")\n"),
+            ("index", "\(device.index)\n"),
+            ("registration", "\(registration.rawValue)\n"),
+            ("reserved_regions", reservedRegions(parent.reservedIOVA)),
+        ]
+        if let pasid = device.pasid { files.append(("pasid", "\(pasid)\n")) }
+        return files
+    }
+
+    /// Removes what `add` made, entry by entry.
     func remove(_ device: Subdevice, parent: Parent) {
-        try? FileManager.default.removeItem(atPath: root.join("sys/class/vfio-dev/vfio\(device.vfioIndex)"))
-        try? FileManager.default.removeItem(atPath: root.deviceDirectory(bus: parent.bus, name: parent.name, index: device.index))
+        unlink(root.join("sys/class/vfio-dev/vfio\(device.vfioIndex)"))
+        let directory = root.deviceDirectory(bus: parent.bus, name: parent.name, index: device.index)
+        let vfio = "\(directory)/vfio-dev/vfio\(device.vfioIndex)"
+        for file in ["uevent", "dev_node"] { unlink("\(vfio)/\(file)") }
+        rmdir(vfio)
+        rmdir("\(directory)/vfio-dev")
+        for file in ["uevent", "type", "name", "index", "registration", "reserved_regions", "pasid", "iommu_group"] {
+            unlink("\(directory)/\(file)")
+        }
+        if rmdir(directory) != 0 && errno != ENOENT {
+            // Something else was put there; take it all.
+            try? FileManager.default.removeItem(atPath: directory)
+        }
     }
 
     /// The kernel's reserved_regions format: start, end, kind per line.
@@ -74,24 +103,33 @@ struct SysfsTree {
         return "0x" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits
     }
 
+    /// Makes `path` and any missing directories above it.
     private func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
+    /// A read-only attribute file (0444, as sysfs shows them).
     private func attribute(_ path: String, _ contents: String) throws {
-        try? FileManager.default.removeItem(atPath: path)
-        guard FileManager.default.createFile(atPath: path, contents: Data(contents.utf8), attributes: [.posixPermissions: 0o444]) else {
-            throw ModelRootError("cannot write \(path)")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o444)
+        guard fd >= 0 else { throw ModelRootError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let bytes = Array(contents.utf8)
+        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw ModelRootError("cannot write \(path): \(String(cString: strerror(errno)))")
         }
     }
 
     /// A relative symbolic link at `path` to `target`, as sysfs makes them.
     private func link(_ path: String, to target: String) throws {
-        try makeDirectory((path as NSString).deletingLastPathComponent)
-        try? FileManager.default.removeItem(atPath: path)
-        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: Self.relative(target, from: (path as NSString).deletingLastPathComponent))
+        let directory = (path as NSString).deletingLastPathComponent
+        let destination = Self.relative(target, from: directory)
+        if symlink(destination, path) == 0 { return }
+        if errno == ENOENT { try makeDirectory(directory) } else { unlink(path) }
+        guard symlink(destination, path) == 0 else {
+            throw ModelRootError("cannot link \(path): \(String(cString: strerror(errno)))")
+        }
     }
-
     static func relative(_ target: String, from directory: String) -> String {
         let to = target.split(separator: "/"), from = directory.split(separator: "/")
         var common = 0

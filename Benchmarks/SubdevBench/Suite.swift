@@ -1,0 +1,216 @@
+import Foundation
+import Netlink
+import Subdev
+import SubdevUAPI
+
+/// Sizes of a run: the full suite, or a smoke that only shows every part works.
+struct Sizes: Sendable {
+    var floorSync = 20_000
+    var floorPipelined = 200_000
+    var roundTrips = 5_000
+    var pipelinedCreates = 100_000
+    var scales = [1_000, 100_000, 1_000_000]
+    var probe = 2_000
+    var subscribers = 100
+    var events = 10_000
+    var coldStarts = 20
+    var parents = 1_000
+    var ports = 1_024
+
+    static let smoke = Sizes(floorSync: 2_000, floorPipelined: 20_000, roundTrips: 300, pipelinedCreates: 2_000,
+                             scales: [100, 1_000, 5_000], probe: 200, subscribers: 10, events: 200, coldStarts: 3,
+                             parents: 20, ports: 1_024)
+}
+
+/// The suite: each figure measured against its floor in the same run.
+struct Suite {
+    let sizes: Sizes
+    let binaries: URL
+    let programs: CPrograms
+    let scratch: URL
+    var report: Report
+
+    // MARK: the floor
+
+    mutating func measureFloor() throws {
+        let output = try run(programs.floor, ["--sync", "\(sizes.floorSync)", "--pipelined", "\(sizes.floorPipelined)"])
+        let floor = try JSONDecoder().decode(FloorFigures.self, from: Data(output.utf8))
+        report.floor = floor
+        report.add(Figure("F", "floor: raw netlink round trip, synchronous (median)", value: floor.sync.median_ns / 1000, unit: "µs"))
+        report.add(Figure("F", "floor: raw netlink round trip, synchronous (p99)", value: floor.sync.p99_ns / 1000, unit: "µs"))
+        report.add(Figure("F", "floor: pipelined, per op (window \(floor.pipelined.window))", value: floor.pipelined.per_op_ns / 1000, unit: "µs"))
+    }
+
+    func startModel(port: UInt32, hardware: String? = nil, sysfs: Bool = true) throws -> ModelProcess {
+        try ModelProcess(executable: binaries.appendingPathComponent("subdevd").path, port: port,
+                         root: scratch.appendingPathComponent("root-\(port)").path, hardware: hardware, sysfs: sysfs)
+    }
+
+    // MARK: P1 and P6 on the default machine
+
+    mutating func measureRoundTrips(floor: FloorFigures) async throws {
+        let model = try startModel(port: 0x4B00_1001)
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let parent = ParentHandle(bus: "virtual", name: "mtty")
+        var pairs: [Double] = [], creates: [Double] = [], deletes: [Double] = []
+        for round in 0..<(sizes.roundTrips + sizes.roundTrips / 10) {
+            let start = now()
+            let device = try await client.createDevice(parent: parent, type: "mtty-1")
+            let created = now()
+            try await client.deleteDevice(device.handle)
+            let end = now()
+            guard round >= sizes.roundTrips / 10 else { continue }  // warm-up
+            pairs.append(Double(end - start))
+            creates.append(Double(created - start))
+            deletes.append(Double(end - created))
+        }
+        let pair = Sample(pairs), create = Sample(creates), delete = Sample(deletes)
+        let floorPair = 2 * floor.sync.median_ns
+        report.add(Figure("P1", "dev-new + dev-del through the Swift client (median)", value: pair.median / 1000, unit: "µs",
+                          reference: floorPair / 1000, referenceName: "2 synchronous floor round trips", target: 1.25))
+        report.add(Figure("P1", "dev-new + dev-del (p99)", value: pair.p99 / 1000, unit: "µs",
+                          reference: 2 * floor.sync.p99_ns / 1000, referenceName: "2 floor p99"))
+        report.add(Figure("P1a", "dev-new alone (median)", value: create.median / 1000, unit: "µs",
+                          reference: floor.sync.median_ns / 1000, referenceName: "floor round trip"))
+        report.add(Figure("P1b", "dev-del alone (median)", value: delete.median / 1000, unit: "µs",
+                          reference: floor.sync.median_ns / 1000, referenceName: "floor round trip"))
+        var gets: [Double] = []
+        for _ in 0..<sizes.roundTrips {
+            let start = now()
+            _ = try await client.parent(parent)
+            gets.append(Double(now() - start))
+        }
+        report.add(Figure("P1c", "parent-get, a read (median)", value: Sample(gets).median / 1000, unit: "µs",
+                          reference: floor.sync.median_ns / 1000, referenceName: "floor round trip"))
+
+        // P6: a cold start of the CLI against a few subdevices.
+        _ = try await client.createDevices((0..<8).map { _ in NewDevice(parent: parent, type: "mtty-1") })
+        let cli = binaries.appendingPathComponent("subdev").path
+        let environment = ["SUBDEV_NL_PORT": "\(model.port)"]
+        let ours = try coldStart { _ = try run(cli, ["dev", "show"], environment: environment) }
+        let theirs = try coldStart { _ = try run("/usr/sbin/genl", ["ctrl", "list"]) }
+        report.add(Figure("P6", "`subdev dev show` cold start (median)", value: ours / 1_000_000, unit: "ms",
+                          reference: theirs / 1_000_000, referenceName: "genl ctrl list", target: 2))
+    }
+
+    private func coldStart(_ body: () throws -> Void) throws -> Double {
+        try body()  // warm the page cache
+        var times: [Double] = []
+        for _ in 0..<sizes.coldStarts {
+            let start = now()
+            try body()
+            times.append(Double(now() - start))
+        }
+        return Sample(times).median
+    }
+
+    // MARK: P2, P5, P3 on a machine with room for a million
+
+    mutating func measureScale(floor: FloorFigures) async throws {
+        let hardware = scratch.appendingPathComponent("scale.yaml").path
+        try writeScaleHardware(to: hardware, parents: sizes.parents, ports: sizes.ports)
+        let model = try startModel(port: 0x4B00_1002, hardware: hardware, sysfs: false)
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port, timeout: 60)
+        let parents = (0..<sizes.parents).map { ParentHandle(bus: "virtual", name: "mtty\($0)") }
+        var made = 0
+        func create(_ count: Int) async throws -> [DeviceHandle] {
+            let batch = (0..<count).map { NewDevice(parent: parents[(made + $0) % parents.count], type: "mtty-1") }
+            made += count
+            var handles: [DeviceHandle] = []
+            handles.reserveCapacity(count)
+            for outcome in try await client.createDevices(batch, window: 64) {
+                handles.append(try outcome.get().handle)
+            }
+            return handles
+        }
+        let idle = model.residentBytes
+        report.add(Figure("P5", "subdevd resident memory, no subdevices", value: Double(idle) / 1_048_576, unit: "MiB"))
+
+        // P2: a batch of creations, pipelined.
+        let start = now()
+        let batch = try await create(sizes.pipelinedCreates)
+        let perCreate = Double(now() - start) / Double(batch.count)
+        report.add(Figure("P2", "dev-new pipelined, \(batch.count) subdevices, per op", value: perCreate / 1000, unit: "µs",
+                          reference: floor.pipelined.per_op_ns / 1000, referenceName: "pipelined floor", target: 3))
+        let deleteStart = now()
+        for outcome in try await client.deleteDevices(batch) { try outcome.get() }
+        report.add(Figure("P2a", "dev-del pipelined, per op", value: Double(now() - deleteStart) / Double(batch.count) / 1000, unit: "µs",
+                          reference: floor.pipelined.per_op_ns / 1000, referenceName: "pipelined floor"))
+        made = 0
+
+        // P5: memory and the cost of one more at each size.
+        var present = 0
+        var firstCost: Double?
+        for size in sizes.scales {
+            _ = try await create(size - present)
+            present = size
+            let rss = model.residentBytes
+            let probeStart = now()
+            let probe = try await create(sizes.probe)
+            let cost = Double(now() - probeStart) / Double(sizes.probe)
+            for outcome in try await client.deleteDevices(probe) { try outcome.get() }
+            made -= sizes.probe
+            firstCost = firstCost ?? cost
+            report.add(Figure("P5", "subdevd resident memory at \(size) subdevices", value: Double(rss) / 1_048_576, unit: "MiB",
+                              target: size >= 1_000_000 ? 512 : nil))
+            report.add(Figure("P5", "dev-new per op at \(size) (\(sizes.probe) pipelined)", value: cost / 1000, unit: "µs",
+                              reference: (firstCost ?? cost) / 1000, referenceName: "per op at \(sizes.scales[0])",
+                              target: size == sizes.scales.last ? 1.2 : nil))
+        }
+
+        // P3: a dump of them all, decoded into Swift values, against libnl in C.
+        var swiftTimes: [Double] = [], cTimes: [Double] = []
+        for _ in 0..<3 {
+            let dumpStart = now()
+            let devices = try await client.devices()
+            swiftTimes.append(Double(now() - dumpStart))
+            guard devices.count == present else { throw BenchError("the dump found \(devices.count) subdevices of \(present)") }
+            let output = try run(programs.libnlDump, ["\(model.port)"])
+            let c = try JSONDecoder().decode(DumpFigures.self, from: Data(output.utf8))
+            guard c.count == present else { throw BenchError("libnl-dump found \(c.count) subdevices of \(present)") }
+            cTimes.append(Double(c.elapsed_ns))
+        }
+        let swiftDump = Sample(swiftTimes).median, cDump = Sample(cTimes).median
+        report.add(Figure("P3", "dump of \(present) subdevices into Swift values", value: swiftDump / 1_000_000, unit: "ms",
+                          reference: cDump / 1_000_000, referenceName: "libnl C client, same model", target: 1.5))
+        report.add(Figure("P3a", "dump of \(present), per subdevice", value: swiftDump / Double(present), unit: "ns",
+                          target: present >= 1_000_000 ? 1000 : nil))
+    }
+
+    struct DumpFigures: Codable {
+        var count: Int
+        var elapsed_ns: UInt64
+    }
+
+    // MARK: P4
+
+    mutating func measureDelivery() async throws {
+        let model = try startModel(port: 0x4B00_1003)
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let parent = ParentHandle(bus: "virtual", name: "mtty")
+        let device = try await client.createDevice(parent: parent, type: "mtty-1")
+        guard let group = client.family.multicastGroups[SubdevMulticastGroup.config.rawValue] else {
+            throw BenchError("the family has no config group")
+        }
+        let subscribers = try Subscribers(count: sizes.subscribers, group: group, senderPort: model.port)
+        var latencies: [Double] = []
+        latencies.reserveCapacity(sizes.events * sizes.subscribers)
+        var lost = 0, overruns = 0
+        for event in 0..<sizes.events {
+            let sent = now()
+            try await client.setDevice(device.handle, params: [("baud", .int(event % 2 == 0 ? 19_200 : 9_600))])
+            let outcome = subscribers.collect(one: sent)
+            latencies += outcome.latencies
+            lost += outcome.missing
+            overruns += outcome.overruns
+        }
+        let sample = Sample(latencies)
+        report.add(Figure("P4", "\(sizes.subscribers) subscribers, \(sizes.events) events: delivery p50", value: sample.median / 1000, unit: "µs"))
+        report.add(Figure("P4", "delivery p99 (request sent to notification read)", value: sample.p99 / 1000, unit: "µs", target: 500))
+        report.add(Figure("P4", "events lost (not reported as overrun)", value: Double(lost), unit: "", target: 0))
+        report.add(Figure("P4", "overruns reported", value: Double(overruns), unit: ""))
+    }
+}

@@ -1,0 +1,47 @@
+import Netlink
+import SubdevPlugin
+import SubdevUAPI
+
+/// What every subdevice of one parent encodes alike, worked out once: the
+/// prefixes of its node and sysfs paths, its reserved IOVA nests, and for
+/// each type the wire values of its registration and parameter kinds.
+struct ParentEncoding {
+    struct TypeEncoding {
+        var registration: UInt8
+        var kinds: [String: UInt8]
+    }
+
+    let parent: Parent
+    /// `ROOT/dev/vfio/devices/vfio`, to which N is appended.
+    let nodePrefix: String
+    /// The parent's sysfs directory and `/subdev.`, to which the index is appended.
+    let sysfsPrefix: String
+    /// The `reserved-iova` nests, encoded.
+    let reservedIOVA: [UInt8]
+    private let types: [String: TypeEncoding]
+
+    init(_ parent: Parent, root: ModelRoot) {
+        self.parent = parent
+        nodePrefix = root.join("dev/vfio/devices/vfio")
+        sysfsPrefix = root.parentDirectory(bus: parent.bus, name: parent.name) + "/subdev."
+        var ranges = AttributeEncoder()
+        for range in parent.reservedIOVA {
+            ranges.nest(SubdevVfioAttr.reservedIova) { entry in
+                entry.put(SubdevIovaRangeAttr.start, range.start)
+                entry.put(SubdevIovaRangeAttr.end, range.end)
+                entry.put(SubdevIovaRangeAttr.kind, range.kind)
+            }
+        }
+        reservedIOVA = ranges.bytes
+        var types: [String: TypeEncoding] = [:]
+        for type in parent.spec.types {
+            types[type.name] = TypeEncoding(
+                registration: ObjectEncoding.wire(SubdevRegistration(name: type.registration.rawValue)),
+                kinds: Dictionary(type.params.map { ($0.name, ObjectEncoding.wire(SubdevParamKind(name: $0.kind.rawValue))) },
+                                  uniquingKeysWith: { first, _ in first }))
+        }
+        self.types = types
+    }
+
+    func type(_ name: String) -> TypeEncoding? { types[name] }
+}
