@@ -48,11 +48,11 @@ final class ModelProcess {
     let process = Process()
     let port: UInt32
 
-    init(executable: String, port: UInt32, root: String, hardware: String?, sysfs: Bool) throws {
+    init(executable: String, port: UInt32, root: String, hardware: String?, sysfs: Bool, nodes: Bool) throws {
         self.port = port
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["--port", "\(port)", "--root", root]
-            + (hardware.map { ["--hardware", $0] } ?? []) + (sysfs ? [] : ["--no-sysfs"])
+            + (hardware.map { ["--hardware", $0] } ?? []) + (sysfs ? [] : ["--no-sysfs"]) + (nodes ? [] : ["--no-device-nodes"])
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -72,6 +72,13 @@ final class ModelProcess {
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
               let kilobytes = UInt64(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
         return kilobytes * 1024
+    }
+
+    /// The soft limit on its open files (`Max open files` of /proc/PID/limits).
+    var descriptorLimit: Int? {
+        guard let limits = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8),
+              let line = limits.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") }) else { return nil }
+        return line.split(separator: " ").compactMap { Int($0) }.first
     }
 
     func stop() {

@@ -36,6 +36,13 @@ struct Report: Codable, Sendable {
     var machine: String
     var floor: FloorFigures?
     var figures: [Figure] = []
+    /// What limited a measurement, said once.
+    var notes: [String] = []
+
+    mutating func note(_ text: String) {
+        notes.append(text)
+        print("note: \(text)")
+    }
 
     mutating func add(_ figure: Figure) {
         figures.append(figure)

@@ -16,14 +16,14 @@ struct SubdevBench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write the figures as JSON here.", valueName: "path"))
     var json: String?
 
-    @Option(help: ArgumentHelp("Run only these parts, comma-separated: floor, round-trips, scale, delivery.", valueName: "parts"))
+    @Option(help: ArgumentHelp("Run only these parts, comma-separated: floor, round-trips, delivery, nodes, scale.", valueName: "parts"))
     var only: String?
 
     @Option(help: ArgumentHelp("The repository, for Benchmarks/C and the uAPI header (default: where this was built from).", valueName: "path"))
     var sourceRoot: String?
 
     func run() async throws {
-        let parts = Set((only ?? "floor,round-trips,scale,delivery").split(separator: ",").map(String.init))
+        let parts = Set((only ?? "floor,round-trips,delivery,nodes,scale").split(separator: ",").map(String.init))
         let root = sourceRoot.map { URL(fileURLWithPath: $0) }
             ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
@@ -43,6 +43,7 @@ struct SubdevBench: AsyncParsableCommand {
         guard let floor = suite.report.floor else { throw BenchError("no floor figures") }
         if parts.contains("round-trips") { try await suite.measureRoundTrips(floor: floor) }
         if parts.contains("delivery") { try await suite.measureDelivery() }
+        if parts.contains("nodes") { try await suite.measureNodes(floor: floor) }
         if parts.contains("scale") { try await suite.measureScale(floor: floor) }
         if let json {
             let encoder = JSONEncoder()

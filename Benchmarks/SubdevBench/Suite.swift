@@ -2,6 +2,9 @@ import Foundation
 import Netlink
 import Subdev
 import SubdevUAPI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Sizes of a run: the full suite, or a smoke that only shows every part works.
 struct Sizes: Sendable {
@@ -10,6 +13,8 @@ struct Sizes: Sendable {
     var roundTrips = 5_000
     var pipelinedCreates = 100_000
     var scales = [1_000, 100_000, 1_000_000]
+    /// Sizes measured with device nodes, each a descriptor of the model's.
+    var nodeScales = [1_000, 10_000]
     var probe = 2_000
     var subscribers = 100
     var events = 10_000
@@ -18,7 +23,7 @@ struct Sizes: Sendable {
     var ports = 1_024
 
     static let smoke = Sizes(floorSync: 2_000, floorPipelined: 20_000, roundTrips: 300, pipelinedCreates: 2_000,
-                             scales: [100, 1_000, 5_000], probe: 200, subscribers: 10, events: 200, coldStarts: 3,
+                             scales: [100, 1_000, 5_000], nodeScales: [100, 1_000], probe: 200, subscribers: 10, events: 200, coldStarts: 3,
                              parents: 20, ports: 1_024)
 }
 
@@ -41,9 +46,9 @@ struct Suite {
         report.add(Figure("F", "floor: pipelined, per op (window \(floor.pipelined.window))", value: floor.pipelined.per_op_ns / 1000, unit: "µs"))
     }
 
-    func startModel(port: UInt32, hardware: String? = nil, sysfs: Bool = true) throws -> ModelProcess {
+    func startModel(port: UInt32, hardware: String? = nil, sysfs: Bool = true, nodes: Bool = true) throws -> ModelProcess {
         try ModelProcess(executable: binaries.appendingPathComponent("subdevd").path, port: port,
-                         root: scratch.appendingPathComponent("root-\(port)").path, hardware: hardware, sysfs: sysfs)
+                         root: scratch.appendingPathComponent("root-\(port)").path, hardware: hardware, sysfs: sysfs, nodes: nodes)
     }
 
     // MARK: P1 and P6 on the default machine
@@ -107,58 +112,106 @@ struct Suite {
 
     // MARK: P2, P5, P3 on a machine with room for a million
 
-    mutating func measureScale(floor: FloorFigures) async throws {
+    /// A model of `sizes.parents` mtty cards and a client with a generous timeout.
+    private func scaleModel(port: UInt32, nodes: Bool) async throws -> (ModelProcess, SubdevClient) {
         let hardware = scratch.appendingPathComponent("scale.yaml").path
         try writeScaleHardware(to: hardware, parents: sizes.parents, ports: sizes.ports)
-        let model = try startModel(port: 0x4B00_1002, hardware: hardware, sysfs: false)
-        defer { model.stop() }
-        let client = try await SubdevClient.connect(port: model.port, timeout: 60)
-        let parents = (0..<sizes.parents).map { ParentHandle(bus: "virtual", name: "mtty\($0)") }
+        let model = try startModel(port: port, hardware: hardware, sysfs: false, nodes: nodes)
+        return (model, try await SubdevClient.connect(port: model.port, timeout: 60))
+    }
+
+    /// Creates subdevices of type mtty-1 round-robin over the parents, pipelined.
+    private struct Creator {
+        let client: SubdevClient
+        let parents: [ParentHandle]
         var made = 0
-        func create(_ count: Int) async throws -> [DeviceHandle] {
-            let batch = (0..<count).map { NewDevice(parent: parents[(made + $0) % parents.count], type: "mtty-1") }
-            made += count
+
+        /// In batches of at most 10 000, so the client's memory stays small
+        /// and does not weigh on the figures at a million.
+        mutating func create(_ count: Int) async throws -> [DeviceHandle] {
             var handles: [DeviceHandle] = []
             handles.reserveCapacity(count)
-            for outcome in try await client.createDevices(batch, window: 64) {
-                handles.append(try outcome.get().handle)
+            var left = count
+            while left > 0 {
+                let chunk = min(left, 10_000), start = made
+                let batch = (0..<chunk).map { NewDevice(parent: parents[(start + $0) % parents.count], type: "mtty-1") }
+                made += chunk
+                left -= chunk
+                for outcome in try await client.createDevices(batch, window: 64) { handles.append(try outcome.get().handle) }
             }
             return handles
         }
-        let idle = model.residentBytes
-        report.add(Figure("P5", "subdevd resident memory, no subdevices", value: Double(idle) / 1_048_576, unit: "MiB"))
+
+        mutating func delete(_ handles: [DeviceHandle]) async throws {
+            for outcome in try await client.deleteDevices(handles) { try outcome.get() }
+            made -= handles.count
+        }
+    }
+
+    /// Memory and the cost of one more subdevice at each of `sizes`, on a
+    /// fresh model; returns the model, its client and how many exist.
+    private mutating func grow(_ creator: inout Creator, model: ModelProcess, to scales: [Int], label: String) async throws {
+        var present = 0
+        var firstCost: Double?
+        for size in scales {
+            _ = try await creator.create(size - present)
+            present = size
+            let rss = model.residentBytes
+            let probeStart = now()
+            let probe = try await creator.create(sizes.probe)
+            let cost = Double(now() - probeStart) / Double(sizes.probe)
+            try await creator.delete(probe)
+            firstCost = firstCost ?? cost
+            report.add(Figure("P5", "subdevd resident memory at \(size) \(label)", value: Double(rss) / 1_048_576, unit: "MiB",
+                              target: size >= 1_000_000 ? 512 : nil))
+            report.add(Figure("P5", "dev-new per op at \(size) \(label)", value: cost / 1000, unit: "µs",
+                              reference: (firstCost ?? cost) / 1000, referenceName: "per op at \(scales[0])",
+                              target: size == scales.last && size >= 1_000_000 ? 1.2 : nil))
+        }
+    }
+
+    /// With device nodes, as far as the model's descriptors allow.
+    mutating func measureNodes(floor: FloorFigures) async throws {
+        let (model, client) = try await scaleModel(port: 0x4B00_1004, nodes: true)
+        defer { model.stop() }
+        let room = model.descriptorLimit.map { $0 - 64 } ?? Int.max
+        let scales = sizes.nodeScales.filter { $0 + sizes.probe <= room }
+        if scales.count < sizes.nodeScales.count {
+            report.note("The model may open \(model.descriptorLimit ?? 0) descriptors (RLIMIT_NOFILE, and no CAP_SYS_RESOURCE to raise it), so with device nodes it was measured to \(scales.last ?? 0) subdevices only.")
+        }
+        var creator = Creator(client: client, parents: (0..<sizes.parents).map { ParentHandle(bus: "virtual", name: "mtty\($0)") })
+        report.add(Figure("P5", "subdevd resident memory, no subdevices, with nodes", value: Double(model.residentBytes) / 1_048_576, unit: "MiB"))
+        if let count = scales.last {
+            let start = now()
+            let batch = try await creator.create(count)
+            let perCreate = Double(now() - start) / Double(count)
+            report.add(Figure("P2n", "dev-new pipelined, \(count) subdevices with nodes, per op", value: perCreate / 1000, unit: "µs",
+                              reference: floor.pipelined.per_op_ns / 1000, referenceName: "pipelined floor"))
+            try await creator.delete(batch)
+        }
+        try await grow(&creator, model: model, to: scales, label: "with nodes")
+    }
+
+    /// The control plane alone, without device nodes: to a million.
+    mutating func measureScale(floor: FloorFigures) async throws {
+        let (model, client) = try await scaleModel(port: 0x4B00_1002, nodes: false)
+        defer { model.stop() }
+        var creator = Creator(client: client, parents: (0..<sizes.parents).map { ParentHandle(bus: "virtual", name: "mtty\($0)") })
+        report.add(Figure("P5", "subdevd resident memory, no subdevices, no nodes", value: Double(model.residentBytes) / 1_048_576, unit: "MiB"))
 
         // P2: a batch of creations, pipelined.
         let start = now()
-        let batch = try await create(sizes.pipelinedCreates)
+        let batch = try await creator.create(sizes.pipelinedCreates)
         let perCreate = Double(now() - start) / Double(batch.count)
         report.add(Figure("P2", "dev-new pipelined, \(batch.count) subdevices, per op", value: perCreate / 1000, unit: "µs",
                           reference: floor.pipelined.per_op_ns / 1000, referenceName: "pipelined floor", target: 3))
         let deleteStart = now()
-        for outcome in try await client.deleteDevices(batch) { try outcome.get() }
+        try await creator.delete(batch)
         report.add(Figure("P2a", "dev-del pipelined, per op", value: Double(now() - deleteStart) / Double(batch.count) / 1000, unit: "µs",
                           reference: floor.pipelined.per_op_ns / 1000, referenceName: "pipelined floor"))
-        made = 0
 
-        // P5: memory and the cost of one more at each size.
-        var present = 0
-        var firstCost: Double?
-        for size in sizes.scales {
-            _ = try await create(size - present)
-            present = size
-            let rss = model.residentBytes
-            let probeStart = now()
-            let probe = try await create(sizes.probe)
-            let cost = Double(now() - probeStart) / Double(sizes.probe)
-            for outcome in try await client.deleteDevices(probe) { try outcome.get() }
-            made -= sizes.probe
-            firstCost = firstCost ?? cost
-            report.add(Figure("P5", "subdevd resident memory at \(size) subdevices", value: Double(rss) / 1_048_576, unit: "MiB",
-                              target: size >= 1_000_000 ? 512 : nil))
-            report.add(Figure("P5", "dev-new per op at \(size) (\(sizes.probe) pipelined)", value: cost / 1000, unit: "µs",
-                              reference: (firstCost ?? cost) / 1000, referenceName: "per op at \(sizes.scales[0])",
-                              target: size == sizes.scales.last ? 1.2 : nil))
-        }
+        try await grow(&creator, model: model, to: sizes.scales, label: "no nodes")
+        let present = creator.made
 
         // P3: a dump of them all, decoded into Swift values, against libnl in C.
         var swiftTimes: [Double] = [], cTimes: [Double] = []

@@ -23,6 +23,7 @@ public struct Attribute: Sendable, Hashable {
     /// (`nlmsghdr`), as extended ACKs report it.
     public var offset: Int
 
+    @inlinable
     public init(type: UInt16, nestedFlag: Bool = false, netByteOrderFlag: Bool = false, payload: [UInt8], offset: Int = 0) {
         self.type = type
         self.nestedFlag = nestedFlag
@@ -38,6 +39,12 @@ public struct Attribute: Sendable, Hashable {
         /// Bytes at the end too short to hold an attribute (the kernel's
         /// strict validation rejects them).
         public var leftover: Int
+
+        @inlinable
+        public init(attributes: [Attribute], leftover: Int) {
+            self.attributes = attributes
+            self.leftover = leftover
+        }
     }
 
     /// Parses a run of attributes.
@@ -48,6 +55,7 @@ public struct Attribute: Sendable, Hashable {
     ///     that each attribute's `offset` is what an extack reports.
     /// - Throws: `NetlinkError` (`EINVAL`) when an `nla_len` is below 4 or runs
     ///   past the buffer; its `offset` points at that attribute.
+    @inlinable
     public static func parse<C: RandomAccessCollection>(_ bytes: C, baseOffset: Int = 0) throws -> Parsed
     where C.Element == UInt8, C.Index == Int {
         var attributes: [Attribute] = []
@@ -73,6 +81,7 @@ public struct Attribute: Sendable, Hashable {
     }
 
     /// The attributes nested in this one; offsets stay relative to the message.
+    @inlinable
     public func children() throws -> [Attribute] {
         try Attribute.parse(payload, baseOffset: offset + Attribute.headerSize).attributes
     }

@@ -26,6 +26,10 @@ public final class NetlinkConnection: Sendable {
         self.peerPort = peerPort
         try socket.enableExtendedAcks()
         try socket.setReceiveTimeout(timeout)
+        // Room for a burst of dump parts (32 KiB each) or pipelined replies,
+        // so the peer seldom waits for this side to read. The kernel caps it
+        // at net.core.rmem_max; a smaller buffer still works, only slower.
+        try? socket.setBufferSizes(receive: 4 << 20, send: 0)
     }
 
     /// The protocol of the underlying socket.

@@ -42,6 +42,12 @@ public struct ModelConfiguration: Sendable {
     /// sysfs. About a dozen inodes each: a million subdevices would take
     /// most of a filesystem's inodes, so a model that large turns it off.
     public var sysfsMirror = true
+    /// Whether subdevices get device nodes. Each node is a listening
+    /// socket, one file descriptor, so the model holds at most
+    /// RLIMIT_NOFILE of them; without nodes it measures the control plane
+    /// alone, for scale runs beyond that limit. Nothing can hold such a
+    /// subdevice.
+    public var deviceNodes = true
 
     public init(port: UInt32 = defaultPort, familyID: UInt16 = defaultFamilyID, groupIDs: [String: UInt32]? = nil,
                 root: ModelRoot? = nil) {

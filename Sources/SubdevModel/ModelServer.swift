@@ -55,7 +55,7 @@ public final class ModelServer {
         controller = ControllerResponder(family: family, id: configuration.familyID, groupIDs: groupIDs)
         poller = try Poller()
         registry = try VFIORegistry(root: configuration.root, parents: machine.parents, poller: poller,
-                                    sysfs: configuration.sysfsMirror)
+                                    sysfs: configuration.sysfsMirror, deviceNodes: configuration.deviceNodes)
         handlers = FamilyHandlers(machine: machine, registry: registry, familyID: configuration.familyID,
                                   removeInterval: configuration.removeInterval,
                                   aerTimeoutMilliseconds: configuration.aerTimeoutMilliseconds,

@@ -5,7 +5,8 @@ import SubdevUAPI
 /// What every subdevice of one parent encodes alike, worked out once: the
 /// prefixes of its node and sysfs paths, its reserved IOVA nests, and for
 /// each type the wire values of its registration and parameter kinds.
-struct ParentEncoding {
+/// A class, so that a dump passes it around without copying its fields.
+final class ParentEncoding {
     struct TypeEncoding {
         var registration: UInt8
         var kinds: [String: UInt8]

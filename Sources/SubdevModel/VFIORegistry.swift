@@ -21,7 +21,8 @@ enum RegistryEvent: Equatable {
 /// Used from the model's one thread.
 final class VFIORegistry {
     let root: ModelRoot
-    private let nodes: DeviceNodes
+    /// `nil` when the model was told not to make device nodes.
+    private let nodes: DeviceNodes?
     private let owners: OwnerWatch
     /// `nil` when the model was told not to mirror into `ROOT/sys`.
     private let sysfs: SysfsTree?
@@ -33,10 +34,10 @@ final class VFIORegistry {
     /// model refuses a root another live model holds, and one that has
     /// `dev/vfio` or `sys` it did not make (such as `/` on a host), so it
     /// never deletes what is not its own.
-    init(root: ModelRoot, parents: [Parent], poller: Poller, sysfs mirrored: Bool = true) throws {
+    init(root: ModelRoot, parents: [Parent], poller: Poller, sysfs mirrored: Bool = true, deviceNodes: Bool = true) throws {
         try root.validate()
         self.root = root
-        nodes = DeviceNodes(root: root, poller: poller)
+        nodes = deviceNodes ? DeviceNodes(root: root, poller: poller) : nil
         owners = OwnerWatch(poller: poller)
         sysfs = mirrored ? SysfsTree(root: root) : nil
         try Self.claim(root)
@@ -74,18 +75,18 @@ final class VFIORegistry {
 
     /// Removes every node and the trees, and gives up the root, at shutdown.
     func shutdown() {
-        nodes.removeAll()
+        nodes?.removeAll()
         Self.clear(root)
         unlink(Self.markerPath(root))
         rmdir(root.path)
     }
 
     /// Lets holders open `vfio`, or refuses them, as its admin state says.
-    func setOpenable(_ vfio: UInt32, _ openable: Bool) { nodes.setOpenable(vfio, openable) }
+    func setOpenable(_ vfio: UInt32, _ openable: Bool) { nodes?.setOpenable(vfio, openable) }
 
     func register(_ device: Subdevice, parent: Parent, registration: Registration) throws {
         do {
-            try nodes.create(device.vfioIndex, uid: device.node.uid, gid: device.node.gid, mode: device.node.mode)
+            try nodes?.create(device.vfioIndex, uid: device.node.uid, gid: device.node.gid, mode: device.node.mode)
             try sysfs?.add(device, parent: parent, registration: registration)
             if let pid = device.ownerPID { try owners.watch(pid, for: device.vfioIndex) }
         } catch {
@@ -97,11 +98,11 @@ final class VFIORegistry {
 
     func unregister(_ device: Subdevice, parent: Parent) {
         owners.stop(device.vfioIndex)
-        nodes.remove(device.vfioIndex)
+        nodes?.remove(device.vfioIndex)
         sysfs?.remove(device, parent: parent)
     }
 
-    func holders(_ vfio: UInt32) -> [Holder] { nodes.holders(vfio) }
+    func holders(_ vfio: UInt32) -> [Holder] { nodes?.holders(vfio) ?? [] }
 
     /// A parent appeared (hotplug add): its sysfs directory.
     func addParent(_ parent: Parent) throws { try sysfs?.addParents([parent]) }
@@ -110,17 +111,17 @@ final class VFIORegistry {
     func removeParent(_ parent: Parent) { sysfs?.removeParent(parent) }
 
     /// Closes the connections of holders `pids` of `vfio`, after they were told.
-    func revoke(_ vfio: UInt32, pids: Set<Int32>) { nodes.disconnect(vfio, pids: pids) }
+    func revoke(_ vfio: UInt32, pids: Set<Int32>) { nodes?.disconnect(vfio, pids: pids) }
 
     /// Answers a holder on its device connection.
-    func reply(_ message: [UInt8], connection: Int32) { nodes.send(message, connection: connection) }
+    func reply(_ message: [UInt8], connection: Int32) { nodes?.send(message, connection: connection) }
 
     /// Sends an event to the holders of `vfio` (or those of them in `pids`) on their device connections.
-    func send(_ message: [UInt8], to vfio: UInt32, only pids: Set<Int32>? = nil) { nodes.send(message, to: vfio, only: pids) }
+    func send(_ message: [UInt8], to vfio: UInt32, only pids: Set<Int32>? = nil) { nodes?.send(message, to: vfio, only: pids) }
 
     func handle(_ fd: Int32) -> [RegistryEvent] {
         if let exit = owners.exited(fd) { return [.ownerExited(vfio: exit.vfio, pid: exit.pid)] }
-        return nodes.handle(fd).map { event in
+        return (nodes?.handle(fd) ?? []).map { event in
             switch event {
             case .held(let vfio, let holder): return .held(vfio: vfio, holder)
             case .released(let vfio, let holder): return .released(vfio: vfio, holder)

@@ -55,6 +55,10 @@ struct SubdevDaemon: ParsableCommand {
         "Mirror subdevices into ROOT/sys for tools that walk sysfs; about a dozen inodes each, so turn it off for a model of a million subdevices."))
     var sysfs = true
 
+    @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(
+        "Give each subdevice a device node under ROOT/dev/vfio/devices. A node is a listening socket, so the model holds at most RLIMIT_NOFILE of them (it raises the limit as far as it may); turn nodes off to measure the control plane alone beyond that."))
+    var deviceNodes = true
+
     func validate() throws {
         for (option, value) in [("--remove-interval-ms", removeIntervalMs), ("--aer-timeout-ms", aerTimeoutMs),
                                 ("--hotplug-window-ms", hotplugWindowMs)] where value == 0 {
@@ -78,6 +82,7 @@ struct SubdevDaemon: ParsableCommand {
             configuration.familyID = UInt16(value)
         }
         let server: ModelServer
+        var descriptors = -1
         do {
             var plugins = PluginRegistry.builtIn
             if let pluginDir { try PluginLoader.loadDirectory(pluginDir, into: &plugins) }
@@ -102,8 +107,9 @@ struct SubdevDaemon: ParsableCommand {
             configuration.aerTimeoutMilliseconds = aerTimeoutMs
             configuration.hotplugWindowMilliseconds = hotplugWindowMs
             configuration.sysfsMirror = sysfs
+            configuration.deviceNodes = deviceNodes
             // A device node is a listening socket: one descriptor each.
-            _ = subdev_raise_file_limit()
+            descriptors = subdev_raise_file_limit()
             server = try ModelServer(configuration: configuration, machine: machine)
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
@@ -112,6 +118,9 @@ struct SubdevDaemon: ParsableCommand {
         // SIGTERM and SIGINT end run() through a signalfd, which removes
         // the device nodes and sysfs tree before the process exits.
         let groups = server.groupIDs.sorted { $0.value < $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        if deviceNodes, descriptors > 0 {
+            FileHandle.standardError.write(Data("subdevd: up to \(descriptors) file descriptors: room for about \(max(0, descriptors - 64)) device nodes\n".utf8))
+        }
         FileHandle.standardError.write(Data("subdevd: family subdev id \(configuration.familyID), multicast groups \(groups)\n".utf8))
         FileHandle.standardOutput.write(Data("subdevd ready port=\(configuration.port)\n".utf8))
         server.run()

@@ -1,0 +1,114 @@
+import XCTest
+import Netlink
+import SubdevPlugin
+import SubdevPlugins
+import SubdevUAPI
+@testable import SubdevModel
+
+/// The structures that keep every request's cost flat with a million
+/// subdevices: lowest-free numbering, the device table, running totals.
+final class DeviceTableTests: XCTestCase {
+    func testLowestFreeHandsOutTheLowestNumberNotInUse() {
+        var numbers = LowestFree()
+        XCTAssertEqual((0..<5).map { _ in numbers.take() }, [0, 1, 2, 3, 4])
+        numbers.give(3)
+        numbers.give(1)
+        XCTAssertEqual(numbers.lowest, 1)
+        XCTAssertEqual(numbers.take(), 1)
+        XCTAssertEqual(numbers.take(), 3)
+        XCTAssertEqual(numbers.take(), 5, "nothing below 5 is free")
+    }
+
+    func testLowestFreeAgreesWithAScanOverRandomTakesAndGives() {
+        var numbers = LowestFree()
+        var used = Set<UInt32>()
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            if !used.isEmpty, Bool.random(using: &generator), let victim = used.randomElement(using: &generator) {
+                numbers.give(victim)
+                used.remove(victim)
+            } else {
+                let expected = (0...UInt32(used.count)).first { !used.contains($0) }
+                let taken = numbers.take()
+                XCTAssertEqual(taken, expected)
+                used.insert(taken)
+            }
+        }
+    }
+
+    /// A machine of two mtty cards.
+    func machine(ports: Int = 8) throws -> Machine {
+        let plugin = MttyPlugin()
+        let parents = try ["a", "b"].map { name -> Parent in
+            let hardware = HardwareConfig(.map([.init(key: "ports", value: HardwareConfig(.scalar("\(ports)"), path: "ports"))]), path: "")
+            return Parent(bus: "virtual", name: name, iommuGroup: 0, plugin: plugin, hardware: hardware, spec: try plugin.describe(hardware))
+        }
+        return Machine(parents: parents)
+    }
+
+    @discardableResult
+    func create(_ machine: inout Machine, on parent: Int, name: String? = nil, type: String = "mtty-1") throws -> Subdevice {
+        try machine.create(parent: parent, type: type, name: name, adminState: .up, params: [], typeOffset: nil, nameOffset: nil)
+    }
+
+    func testLookupsOrderAndTotalsFollowCreatesAndDeletes() throws {
+        var machine = try machine()
+        let first = try create(&machine, on: 1, name: "first")
+        try create(&machine, on: 0)
+        try create(&machine, on: 1, type: "mtty-2")
+        XCTAssertEqual([first.index, first.vfioIndex], [0, 0])
+        XCTAssertEqual(machine.devices.count, 3)
+        XCTAssertEqual(machine.devices.inOrder(of: machine.parents.map(\.handle)).map(\.handle),
+                       ["virtual/a/0", "virtual/b/0", "virtual/b/1"], "parent order, then index order")
+        XCTAssertEqual(machine.counters(of: machine.parents[1]).first?.reserved, 3, "mtty-1 and mtty-2 hold 3 ports")
+        XCTAssertEqual(machine.deviceIndex(named: "first"), 0)
+        XCTAssertEqual(machine.deviceIndex(parent: "virtual/b", index: 1), 2)
+
+        _ = machine.delete(device: try XCTUnwrap(machine.deviceIndex(named: "first")))
+        XCTAssertNil(machine.deviceIndex(named: "first"))
+        XCTAssertEqual(machine.counters(of: machine.parents[1]).first?.reserved, 2)
+        let again = try create(&machine, on: 1)
+        XCTAssertEqual([again.index, again.vfioIndex], [0, 0], "the freed index and vfio number are reused first")
+        XCTAssertEqual(machine.devices.devices(of: "virtual/b").map(\.index), [0, 1])
+    }
+
+    func testThePluginSeesTheSameTotalsAsARecountAndCapacityHolds() throws {
+        var machine = try machine(ports: 4)
+        for _ in 0..<4 { try create(&machine, on: 0) }
+        XCTAssertThrowsError(try create(&machine, on: 0)) { error in
+            XCTAssertEqual((error as? NetlinkError)?.errno, ENOSPC)
+        }
+        _ = machine.delete(device: try XCTUnwrap(machine.deviceIndex(parent: "virtual/a", index: 2)))
+        let state = machine.state(of: machine.parents[0])
+        let recount = ParentState(hardware: state.hardware, spec: state.spec, instances: state.instances)
+        XCTAssertEqual(state.free("ports"), recount.free("ports"))
+        XCTAssertEqual(state.free("ports"), 1)
+        XCTAssertEqual(Set(state.instances.map(\.index)), [0, 1, 3])
+        XCTAssertEqual(machine.available(try XCTUnwrap(machine.parents[0].type("mtty-1")), on: machine.parents[0]), 1)
+    }
+
+    func testIdenticalSubdevicesShareTheirParamsAndPlan() throws {
+        var machine = try machine()
+        let one = try create(&machine, on: 0), two = try create(&machine, on: 0)
+        let stored = [one, two].compactMap { machine.devices.device(vfio: $0.vfioIndex) }
+        XCTAssertEqual(stored.count, 2)
+        XCTAssertEqual(storageAddress(stored[0].allocation.counters), storageAddress(stored[1].allocation.counters),
+                       "one stored copy of a plan made twice")
+        XCTAssertNotEqual(storageAddress(one.allocation.counters), storageAddress(two.allocation.counters),
+                          "the plugin made two copies; the table kept one")
+    }
+
+    func testPackedDatagramsKeepMessagesWholeWithinTheBudget() {
+        let messages: [[UInt8]] = [Array(repeating: 1, count: 30), Array(repeating: 2, count: 30), Array(repeating: 3, count: 80)]
+        var remaining = messages.makeIterator()
+        let datagrams = Array(PackedDatagrams(budget: 64) { remaining.next() })
+        XCTAssertEqual(datagrams.map(\.count), [60, 80], "two fit in 64 bytes; the large one travels alone")
+        XCTAssertEqual(datagrams.flatMap { $0 }, messages.flatMap { $0 })
+    }
+}
+
+/// The address of a dictionary's storage object: a `Dictionary` is one
+/// reference to it, so two that share storage have the same address.
+private func storageAddress<Key, Value>(_ dictionary: [Key: Value]) -> UInt {
+    withUnsafeBytes(of: dictionary) { $0.load(as: UInt.self) }
+}
