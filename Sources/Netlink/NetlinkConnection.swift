@@ -95,14 +95,7 @@ public final class NetlinkConnection: Sendable {
                     try socket.send(message.encoded(), toPort: peerPort)
                     sent += 1
                 }
-                let datagram: Datagram
-                do {
-                    datagram = try socket.receive()
-                } catch let error as NetlinkError where error.errno == EAGAIN || error.errno == EWOULDBLOCK {
-                    throw NetlinkError(errno: ETIMEDOUT, message: "no answer from netlink port \(peerPort) on \(socket.netlinkProtocol) with \(sent - finished) requests in flight")
-                }
-                guard datagram.senderPort == peerPort, datagram.groups == 0 else { continue }
-                for message in try NetlinkMessage.parse(datagram.bytes) {
+                for message in try receiveFromPeer(waiting: " with \(sent - finished) requests in flight") {
                     guard let position = positions[message.header.sequence] else { continue }
                     switch message.header.type {
                     case MessageType.error:
@@ -142,20 +135,27 @@ public final class NetlinkConnection: Sendable {
         }
     }
 
+    /// The messages of the next unicast datagram from the peer (others are
+    /// dropped); `ETIMEDOUT` when none comes within the receive timeout.
+    private func receiveFromPeer(waiting context: String = "") throws -> [NetlinkMessage] {
+        while true {
+            let datagram: Datagram
+            do {
+                datagram = try socket.receive()
+            } catch let error as NetlinkError where error.errno == EAGAIN || error.errno == EWOULDBLOCK {
+                throw NetlinkError(errno: ETIMEDOUT, message: "no answer from netlink port \(peerPort) on \(socket.netlinkProtocol)\(context)")
+            }
+            if datagram.senderPort == peerPort, datagram.groups == 0 { return try NetlinkMessage.parse(datagram.bytes) }
+        }
+    }
+
     /// Reads datagrams until the reply to `sequence` is complete, dropping
     /// stale replies to earlier, abandoned requests.
     private func collect(sequence: UInt32, dump: Bool) throws -> [NetlinkMessage] {
         var replies: [NetlinkMessage] = []
         var interrupted = false
         while true {
-            let datagram: Datagram
-            do {
-                datagram = try socket.receive()
-            } catch let error as NetlinkError where error.errno == EAGAIN || error.errno == EWOULDBLOCK {
-                throw NetlinkError(errno: ETIMEDOUT, message: "no answer from netlink port \(peerPort) on \(socket.netlinkProtocol)")
-            }
-            guard datagram.senderPort == peerPort, datagram.groups == 0 else { continue }
-            for message in try NetlinkMessage.parse(datagram.bytes) where message.header.sequence == sequence {
+            for message in try receiveFromPeer() where message.header.sequence == sequence {
                 switch message.header.type {
                 case MessageType.error:
                     if let error = try ExtendedAck.decode(message) { throw error }
