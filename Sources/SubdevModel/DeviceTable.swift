@@ -18,7 +18,23 @@ public struct DeviceTable: Sendable {
         var state: ParentState
         /// Where each subdevice index sits in `state.instances`.
         var instancePosition: [UInt32: Int] = [:]
-        var count = 0
+
+        /// One instance per subdevice, so this is how many there are.
+        var count: Int { state.instances.count }
+
+        mutating func addInstance(_ instance: InstanceState) {
+            instancePosition[instance.index] = state.instances.count
+            state.append(instance)
+        }
+
+        /// Removes subdevice `index`'s instance; the last one moves into its slot.
+        mutating func removeInstance(of index: UInt32) {
+            guard let slot = instancePosition.removeValue(forKey: index) else { return }
+            state.remove(at: slot)
+            if slot < state.instances.count {
+                instancePosition[state.instances[slot].index] = slot
+            }
+        }
     }
 
     static let vacant = UInt32.max
@@ -123,23 +139,21 @@ public struct DeviceTable: Sendable {
 
     // MARK: changes
 
-    /// Adds `device`, whose index and `vfioIndex` must be `nextIndex` and
-    /// `nextVFIO`; `state` is the parent's view to start from when this is
-    /// its first subdevice.
-    mutating func insert(_ new: Subdevice, parentState state: @autoclosure () -> ParentState) {
+    /// Adds `device` of `parent`, whose index and `vfioIndex` must be
+    /// `nextIndex` and `nextVFIO`.
+    mutating func insert(_ new: Subdevice, of parent: Parent) {
         var device = new
         let instance = share(&device)
         let vfio = vfios.take()
         precondition(vfio == device.vfioIndex, "subdevice inserted as vfio\(device.vfioIndex), but vfio\(vfio) is next")
         if Int(vfio) == byVFIO.count { byVFIO.append(device) } else { byVFIO[Int(vfio)] = device }
-        var group = groups.removeValue(forKey: device.parentHandle) ?? Group(state: state())
+        var group = groups.removeValue(forKey: device.parentHandle)
+            ?? Group(state: ParentState(hardware: parent.hardware, spec: parent.spec, instances: []))
         let index = group.indices.take()
         precondition(index == device.index, "subdevice inserted as index \(device.index), but \(index) is next")
         while group.vfioByIndex.count <= Int(index) { group.vfioByIndex.append(Self.vacant) }
         group.vfioByIndex[Int(index)] = vfio
-        group.instancePosition[index] = group.state.instances.count
-        group.state.append(instance)
-        group.count += 1
+        group.addInstance(instance)
         groups[device.parentHandle] = group
         if let name = device.name { names[name] = vfio }
         if let pasid = device.pasid { pasids.insert(pasid) }
@@ -155,13 +169,8 @@ public struct DeviceTable: Sendable {
                      "update changes only a subdevice's state, params and allocation")
         byVFIO[position] = device
         modifyGroup(device.parentHandle) { group in
-            guard let slot = group.instancePosition[device.index] else { return }
-            group.state.remove(at: slot)
-            if slot < group.state.instances.count {
-                group.instancePosition[group.state.instances[slot].index] = slot
-            }
-            group.instancePosition[device.index] = group.state.instances.count
-            group.state.append(instance)
+            group.removeInstance(of: device.index)
+            group.addInstance(instance)
         }
     }
 
@@ -184,13 +193,7 @@ public struct DeviceTable: Sendable {
         modifyGroup(device.parentHandle) { group in
             group.vfioByIndex[Int(device.index)] = Self.vacant
             group.indices.give(device.index)
-            if let slot = group.instancePosition.removeValue(forKey: device.index) {
-                group.state.remove(at: slot)
-                if slot < group.state.instances.count {
-                    group.instancePosition[group.state.instances[slot].index] = slot
-                }
-            }
-            group.count -= 1
+            group.removeInstance(of: device.index)
         }
         if let name = device.name { names[name] = nil }
         if let pasid = device.pasid { pasids.remove(pasid) }
@@ -212,12 +215,5 @@ public struct DeviceTable: Sendable {
         guard var group = groups.removeValue(forKey: parent) else { return }
         body(&group)
         if group.count > 0 { groups[parent] = group }
-    }
-}
-
-extension DeviceTable: Sequence {
-    /// Every subdevice, in `vfioN` order.
-    public func makeIterator() -> some IteratorProtocol<Subdevice> {
-        byVFIO.lazy.compactMap { $0 }.makeIterator()
     }
 }

@@ -34,6 +34,8 @@ struct HandlerOutput {
 struct FamilyHandlers {
     var machine: Machine
     let registry: VFIORegistry
+    /// What each parent's subdevices encode alike, worked out once.
+    let encodings: ParentEncodings
     /// The family id events are sent with.
     let familyID: UInt16
     var removals: Removals
@@ -48,6 +50,7 @@ struct FamilyHandlers {
          aerTimeoutMilliseconds: UInt32 = 3000, hotplugWindowMilliseconds: UInt32 = 5000) {
         self.machine = machine
         self.registry = registry
+        encodings = ParentEncodings(root: registry.root)
         self.familyID = familyID
         removals = Removals(interval: removeInterval)
         self.aerTimeoutMilliseconds = aerTimeoutMilliseconds
@@ -129,20 +132,9 @@ struct FamilyHandlers {
 
     private func devDump(_ request: Request) throws -> HandlerOutput {
         let handles = try filterParents(request, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName).map(\.handle)
-        let parents = machine, registry = registry
+        let handlers = self
         var devices = machine.devices.inOrder(of: handles)
-        var context: ParentEncoding?
-        return HandlerOutput(stream: DumpStream {
-            while let device = devices.next() {
-                if context?.parent.handle != device.parentHandle {
-                    context = parents.parent(handle: device.parentHandle).map { ParentEncoding($0, root: registry.root) }
-                }
-                if let context {
-                    return ObjectEncoding.device(device, in: context, holders: registry.holders(device.vfioIndex))
-                }
-            }
-            return nil
-        })
+        return HandlerOutput(stream: DumpStream { devices.next().map { handlers.encodeDevice($0) } })
     }
 
     private mutating func devNew(_ request: Request) throws -> HandlerOutput {
@@ -318,8 +310,7 @@ struct FamilyHandlers {
 
     func encodeDevice(_ device: Subdevice, reason: String? = nil) -> [UInt8] {
         guard let parent = machine.parent(handle: device.parentHandle) else { return [] }
-        return ObjectEncoding.device(device, parent: parent, root: registry.root,
-                                     holders: registry.holders(device.vfioIndex), reason: reason)
+        return ObjectEncoding.device(device, in: encodings[parent], holders: registry.holders(device.vfioIndex), reason: reason)
     }
 
     // MARK: events from outside requests

@@ -213,8 +213,7 @@ public struct Machine: Sendable {
             params: type.params.compactMap { schema in values[schema.name].map { (schema.name, $0) } },
             allocation: plan, vfioIndex: devices.nextVFIO,
             pasid: plan.pasid ? takePASID() : nil, node: node, ownerPID: ownerPID)
-        let empty = emptyState(of: parent)
-        devices.insert(device, parentState: empty)
+        devices.insert(device, of: parent)
         return device
     }
 

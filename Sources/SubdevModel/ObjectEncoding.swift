@@ -82,10 +82,6 @@ enum ObjectEncoding {
         }
     }
 
-    static func device(_ device: Subdevice, parent: Parent, root: ModelRoot, holders: [Holder], reason: String? = nil) -> [UInt8] {
-        self.device(device, in: ParentEncoding(parent, root: root), holders: holders, reason: reason)
-    }
-
     /// Encodes `device` with what its parent's subdevices share worked
     /// out once in `context`: a dump of a million reuses it for each.
     static func device(_ device: Subdevice, in context: ParentEncoding, holders: [Holder], reason: String? = nil) -> [UInt8] {

@@ -46,3 +46,24 @@ final class ParentEncoding {
 
     func type(_ name: String) -> TypeEncoding? { types[name] }
 }
+
+/// Each parent's `ParentEncoding`, made the first time one of its
+/// subdevices is encoded and kept: parents never change, they only come
+/// and go with hotplug, and a parent that comes back is the same one.
+///
+/// Used from the model's one thread.
+final class ParentEncodings {
+    let root: ModelRoot
+    private var byHandle: [String: ParentEncoding] = [:]
+
+    init(root: ModelRoot) {
+        self.root = root
+    }
+
+    subscript(parent: Parent) -> ParentEncoding {
+        if let known = byHandle[parent.handle] { return known }
+        let made = ParentEncoding(parent, root: root)
+        byHandle[parent.handle] = made
+        return made
+    }
+}

@@ -80,7 +80,7 @@ public struct ParentState: Sendable, Hashable, Codable {
     /// Adds an instance, updating the totals in O(1).
     public mutating func append(_ instance: InstanceState) {
         storedInstances.append(instance)
-        count(instance.allocation, sign: 1)
+        count(instance.allocation, adding: true)
     }
 
     /// Removes the instance at `position`, updating the totals in O(1); the
@@ -89,22 +89,22 @@ public struct ParentState: Sendable, Hashable, Codable {
     public mutating func remove(at position: Int) -> InstanceState {
         storedInstances.swapAt(position, storedInstances.count - 1)
         let instance = storedInstances.removeLast()
-        count(instance.allocation, sign: -1)
+        count(instance.allocation, adding: false)
         return instance
     }
 
     private mutating func recount() {
         reserved = [:]
         placements = []
-        for instance in storedInstances { count(instance.allocation, sign: 1) }
+        for instance in storedInstances { count(instance.allocation, adding: true) }
     }
 
-    private mutating func count(_ allocation: Allocation, sign: Int) {
+    private mutating func count(_ allocation: Allocation, adding: Bool) {
         for (name, amount) in allocation.counters where amount > 0 {
-            reserved[name, default: 0] = sign > 0 ? reserved[name, default: 0] &+ amount : reserved[name, default: 0] &- amount
+            reserved[name, default: 0] = adding ? reserved[name, default: 0] &+ amount : reserved[name, default: 0] &- amount
         }
         if let placement = allocation.placement {
-            if sign > 0 { placements.insert(placement) } else { placements.remove(placement) }
+            if adding { placements.insert(placement) } else { placements.remove(placement) }
         }
     }
 
