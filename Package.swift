@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Subdev", targets: ["Subdev"]),
         .library(name: "SubdevPlugin", targets: ["SubdevPlugin"]),
         .library(name: "SubdevVMM", targets: ["SubdevVMM"]),
+        .library(name: "SubdevDefinitions", targets: ["SubdevDefinitions"]),
         .executable(name: "subdev-vmm-example", targets: ["subdev-vmm-example"]),
         // A vendor plugin built as a shared library of its own, as a vendor
         // ships one; subdevd loads it with --plugin-dir.
@@ -53,6 +54,8 @@ let package = Package(
         .target(name: "Subdev", dependencies: ["Netlink", "SubdevUAPI"]),
         // The VMM SDK: hold subdevices through their device nodes, receive
         // their events, answer them.
+        // Persistent definitions (subdev dev define) and the autostart agent.
+        .target(name: "SubdevDefinitions", dependencies: ["Subdev", "Netlink", "SubdevUAPI"]),
         .target(name: "SubdevVMM", dependencies: ["Subdev", "Netlink", "SubdevUAPI", "CSystemCalls"]),
         // An example VMM on the SDK, which the tests drive through every event flow.
         .executableTarget(
@@ -66,11 +69,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/SubdevBench"),
         .executableTarget(name: "subdevd", dependencies: [
-            "SubdevModel", "CSystemCalls",
+            "SubdevModel", "CSystemCalls", "SubdevDefinitions", "Subdev",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "subdev", dependencies: [
-            "Subdev",
+            "Subdev", "SubdevDefinitions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The generator: spec → Swift uAPI, C uAPI header, uAPI reference.
@@ -87,7 +90,8 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
         .testTarget(name: "CodegenTests", dependencies: ["SubdevCodegen", "SubdevUAPI", "Netlink"]),
         .testTarget(name: "SubdevModelTests", dependencies: ["SubdevModel", "SubdevPlugin", "SubdevPlugins", "SubdevUAPI", "Netlink"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Subdev", "SubdevVMM", "SubdevModel", "Netlink", "SubdevUAPI"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Subdev", "SubdevVMM", "SubdevModel", "SubdevDefinitions", "Netlink", "SubdevUAPI"]),
+        .testTarget(name: "DefinitionsTests", dependencies: ["SubdevDefinitions", "Subdev", "SubdevUAPI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@
 #include "CSystemCalls.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <stdio.h>
 #include <sys/epoll.h>
@@ -143,4 +144,31 @@ long subdev_raise_file_limit(void)
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
         return -1;
     return (long)limit.rlim_cur;
+}
+
+int subdev_notify_send(const char *path, const char *message)
+{
+    struct sockaddr_un addr;
+    size_t length = strlen(path);
+    if (length == 0 || length >= sizeof(addr.sun_path)) {
+        errno = EINVAL;
+        return -1;
+    }
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, path, length);
+    if (path[0] == '@')
+        addr.sun_path[0] = '\0';
+    socklen_t size = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + length + (path[0] == '@' ? 0 : 1));
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    ssize_t sent = sendto(fd, message, strlen(message), MSG_NOSIGNAL, (struct sockaddr *)&addr, size);
+    int saved = errno;
+    close(fd);
+    if (sent < 0) {
+        errno = saved;
+        return -1;
+    }
+    return 0;
 }

@@ -20,14 +20,17 @@ enum ObjectDecoding {
             vendor: try d.string(SubdevParentAttr.vendor) ?? "",
             driver: try d.string(SubdevParentAttr.driver) ?? "",
             typeNames: try d.all(SubdevParentAttr.typeName).map { try $0.string() },
-            counters: try d.nestedAll(SubdevParentAttr.counter).map {
-                CounterInfo(name: try require($0.string(SubdevCounterAttr.name), "counter name", in: "parent"),
-                            total: try $0.integer(SubdevCounterAttr.total) ?? 0,
-                            reserved: try $0.integer(SubdevCounterAttr.reserved) ?? 0)
-            },
+            counters: try d.nestedAll(SubdevParentAttr.counter).map { try counter($0, in: "parent") },
             deviceCount: try d.integer(SubdevParentAttr.devCount) ?? 0,
             aerStats: try d.nested(SubdevParentAttr.aerStats).map(stats),
-            hotplugStage: try enumeration(d, SubdevParentAttr.hotplugStage))
+            hotplugStage: try enumeration(d, SubdevParentAttr.hotplugStage),
+            generation: try d.integer(SubdevParentAttr.generation))
+    }
+
+    static func counter(_ d: AttributeDecoder, in object: String) throws -> CounterInfo {
+        CounterInfo(name: try require(d.string(SubdevCounterAttr.name), "counter name", in: object),
+                    total: try d.integer(SubdevCounterAttr.total) ?? 0,
+                    reserved: try d.integer(SubdevCounterAttr.reserved) ?? 0)
     }
 
     static func stats(_ d: AttributeDecoder) throws -> AERStatsInfo {
@@ -56,7 +59,8 @@ enum ObjectDecoding {
             migratable: d.has(SubdevTypeAttr.migratable),
             migrationCompat: try d.string(SubdevTypeAttr.migrationCompat),
             capabilities: try d.nestedAll(SubdevTypeAttr.capability).map { try fact($0, in: "type") },
-            registration: try d.integer(SubdevTypeAttr.registration, as: UInt8.self).flatMap { SubdevRegistration(rawValue: UInt32($0)) })
+            registration: try d.integer(SubdevTypeAttr.registration, as: UInt8.self).flatMap { SubdevRegistration(rawValue: UInt32($0)) },
+            instanceCost: try d.nestedAll(SubdevTypeAttr.instanceCost).map { try counter($0, in: "type") })
     }
 
     static func param(_ d: AttributeDecoder) throws -> ParamInfo {
@@ -162,6 +166,7 @@ enum ObjectDecoding {
                            uid: try h.integer(SubdevHolderAttr.uid) ?? 0, gid: try h.integer(SubdevHolderAttr.gid) ?? 0)
             },
             reason: try d.string(SubdevDevAttr.reason),
-            aerStats: try d.nested(SubdevDevAttr.aerStats).map(stats))
+            aerStats: try d.nested(SubdevDevAttr.aerStats).map(stats),
+            migrationCompat: try d.string(SubdevDevAttr.migrationCompat))
     }
 }

@@ -32,6 +32,8 @@ public struct ParentInfo: Sendable, Hashable {
     public var aerStats: AERStatsInfo?
     /// Where a hotplug request for it stands, while one is requested or proceeding.
     public var hotplugStage: SubdevHotplugStage?
+    /// Changes whenever its capacity does; never reused while the family runs.
+    public var generation: UInt64?
 }
 
 /// Errors reported on a parent or subdevice, by severity, and recovery resets.
@@ -62,6 +64,19 @@ public struct ParamInfo: Sendable, Hashable {
     public var optional: Bool
     public var doc: String
 
+    public init(name: String, kind: SubdevParamKind, min: UInt64? = nil, max: UInt64? = nil, defaultValue: ParamValue? = nil,
+                choices: [String] = [], mutable: Bool = false, optional: Bool = false, doc: String = "") {
+        self.name = name
+        self.kind = kind
+        self.min = min
+        self.max = max
+        self.defaultValue = defaultValue
+        self.choices = choices
+        self.mutable = mutable
+        self.optional = optional
+        self.doc = doc
+    }
+
     /// Whether values travel in `value-int` (else `value-str`).
     public var isInteger: Bool {
         switch kind {
@@ -89,6 +104,10 @@ public struct TypeInfo: Sendable, Hashable {
     public var capabilities: [FactInfo]
     /// How its subdevices are registered with VFIO.
     public var registration: SubdevRegistration?
+    /// What one more instance with default parameters would reserve from
+    /// each counter (`reserved` is the amount; `total` is 0); empty when
+    /// none can be planned now.
+    public var instanceCost: [CounterInfo] = []
 }
 
 /// A typed fact: a capability of a type, or a detail of a subdevice.
@@ -179,6 +198,8 @@ public struct DeviceInfo: Sendable, Hashable {
     public var reason: String?
     /// Errors reported on it, or on its parent while it existed.
     public var aerStats: AERStatsInfo?
+    /// Its type's migration data, when the type migrates.
+    public var migrationCompat: String?
 
     /// `parent/index`.
     public var handle: DeviceHandle { .index(parent, index) }

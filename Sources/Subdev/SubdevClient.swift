@@ -254,6 +254,34 @@ public final class SubdevClient: Sendable {
         _ = try await execute(.devDel, request)
     }
 
+    /// Whether `source` can migrate to `destination` (`dev-compat`),
+    /// judged by the plugin of the destination's parent (or the source's,
+    /// when the destination's parent is not on this machine). A
+    /// description not yet created is also checked for room.
+    ///
+    /// - Throws: `ENODEV` when neither side's parent is here; `ENOENT` for
+    ///   a live side that does not exist.
+    public func compatibility(from source: MigrationEndpoint, to destination: MigrationEndpoint) async throws -> CompatibilityVerdict {
+        var request = AttributeEncoder()
+        for (attribute, side) in [(SubdevCompatAttr.source, source), (SubdevCompatAttr.destination, destination)] {
+            request.nest(attribute) { nest in
+                switch side {
+                case .live(let handle):
+                    Self.put(handle, into: &nest)
+                case .described(let description):
+                    nest.put(SubdevDevAttr.busName, description.parent.bus)
+                    nest.put(SubdevDevAttr.devName, description.parent.name)
+                    nest.put(SubdevDevAttr.type, description.type)
+                    Self.put(description.params.sorted { $0.key < $1.key }, into: &nest)
+                    if let compat = description.migrationCompat { nest.put(SubdevDevAttr.migrationCompat, compat) }
+                }
+            }
+        }
+        let reply = try await single(.devCompat, request)
+        return CompatibilityVerdict(compatible: try reply.integer(SubdevCompatAttr.compatible, as: UInt8.self) == 1,
+                                    reasons: try reply.all(SubdevCompatAttr.reason).map { try $0.string() })
+    }
+
     // MARK: notifications
 
     /// Subscribes to the `config` group: one notification per created,

@@ -77,6 +77,7 @@ struct FamilyHandlers {
         case (.aerAnswer, false): return try aerAnswer(request)
         case (.injectAer, false): return try injectAER(request)
         case (.injectHotplug, false): return try injectHotplug(request)
+        case (.devCompat, false): return try devCompat(request)
         default:
             throw NetlinkError(errno: EOPNOTSUPP, message: "\(command.name) does not support \(dump ? "dump" : "do")")
         }
@@ -98,7 +99,7 @@ struct FamilyHandlers {
         let stage: SubdevHotplugStage? = hotplugs.request(for: parent.handle).map { $0.proceeding ? .proceeding : .requested }
         return ObjectEncoding.parent(parent, counters: machine.counters(of: parent),
                                      deviceCount: machine.devices.count(of: parent.handle),
-                                     hotplugStage: stage)
+                                     hotplugStage: stage, generation: machine.generation(of: parent))
     }
 
     // MARK: types
@@ -120,7 +121,8 @@ struct FamilyHandlers {
     }
 
     private func encodeType(_ type: TypeSpec, of parent: Parent) -> [UInt8] {
-        ObjectEncoding.type(type, of: parent, available: machine.available(type, on: parent))
+        ObjectEncoding.type(type, of: parent, available: machine.available(type, on: parent),
+                            cost: machine.instanceCost(type, on: parent))
     }
 
     // MARK: subdevices
@@ -399,7 +401,7 @@ struct FamilyHandlers {
     }
 
     /// The param nests of a request, each with a name and one value.
-    private func params(of request: Request) throws -> [RequestParam] {
+    func params(of request: Request) throws -> [RequestParam] {
         try request.attributes.all(SubdevDevAttr.param).map { nest in
             let fields = AttributeDecoder(attributes: try nest.children())
             guard let name = try fields.string(SubdevParamAttr.name) else {

@@ -40,6 +40,11 @@ public struct Machine: Sendable {
     public private(set) var devices = DeviceTable()
     private var parentPositions: [String: Int]
     private var nextPASID: UInt32 = 1
+    /// The machine's capacity clock: ticks on every change of a parent's
+    /// capacity, so a generation number is never reused.
+    private var clock: UInt64 = 1
+    /// Each present parent's generation: the clock when its capacity last changed.
+    private var generations: [String: UInt64] = [:]
     /// Largest number of instances `available` finds by planning one after another.
     static let availabilityProbeLimit: UInt32 = 4096
 
@@ -47,6 +52,18 @@ public struct Machine: Sendable {
         self.parents = parents
         self.slots = slots
         parentPositions = Self.positions(of: parents)
+        for parent in parents { generations[parent.handle] = clock }
+    }
+
+    /// The generation of a present parent's capacity; see `capacityChanged`.
+    public func generation(of parent: Parent) -> UInt64 {
+        generations[parent.handle] ?? 0
+    }
+
+    /// A parent's capacity changed: it takes the next generation.
+    private mutating func capacityChanged(_ handle: String) {
+        clock += 1
+        generations[handle] = clock
     }
 
     private static func positions(of parents: [Parent]) -> [String: Int] {
@@ -137,6 +154,16 @@ public struct Machine: Sendable {
         return count
     }
 
+    /// What one more `type` with default parameters would reserve from
+    /// each of the parent's counters it takes from, in the parent's
+    /// counter order (PASIDs last); empty when none can be planned now.
+    public func instanceCost(_ type: TypeSpec, on parent: Parent) -> [(String, UInt64)] {
+        let cost = Self.defaultCost(type, parent: parent, state: state(of: parent))
+        return counters(of: parent).compactMap { counter in
+            cost[counter.name].flatMap { $0 > 0 ? (counter.name, $0) : nil }
+        }
+    }
+
     static func defaultCost(_ type: TypeSpec, parent: Parent, state: ParentState) -> [String: UInt64] {
         (try? withPASID(parent.plugin.allocate(type: type, params: type.defaults, in: state)).counters) ?? [:]
     }
@@ -214,6 +241,7 @@ public struct Machine: Sendable {
             allocation: plan, vfioIndex: devices.nextVFIO,
             pasid: plan.pasid ? takePASID() : nil, node: node, ownerPID: ownerPID)
         devices.insert(device, of: parent)
+        capacityChanged(parent.handle)
         return device
     }
 
@@ -262,6 +290,7 @@ public struct Machine: Sendable {
             try Self.check(counted, on: parent, state: state, for: " for \(device.handle)")
             device.allocation = counted
             device.params = device.params.map { ($0.name, values[$0.name] ?? $0.value) }
+            capacityChanged(parent.handle)
         }
         if let adminState {
             device.adminState = adminState
@@ -284,6 +313,7 @@ public struct Machine: Sendable {
         let device = devices.remove(position)
         if let parent {
             parent.plugin.destroy(device.instanceState, in: state(of: parent))
+            capacityChanged(parent.handle)
         }
         return device
     }
@@ -323,6 +353,7 @@ public struct Machine: Sendable {
     /// have no subdevices left.
     public mutating func removeParent(_ position: Int) -> Parent {
         var parent = parents.remove(at: position)
+        generations[parent.handle] = nil
         parent.aerStats = AERStats()
         slots.append(parent)
         return parent
@@ -332,6 +363,7 @@ public struct Machine: Sendable {
     public mutating func addParent(slot position: Int) -> Parent {
         let parent = slots.remove(at: position)
         parents.append(parent)
+        capacityChanged(parent.handle)
         return parent
     }
 

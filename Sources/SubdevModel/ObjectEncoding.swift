@@ -6,7 +6,7 @@ import SubdevUAPI
 /// dumps and notifications, in the order the spec lists them.
 enum ObjectEncoding {
     static func parent(_ parent: Parent, counters: [CounterUsage], deviceCount: Int,
-                       hotplugStage: SubdevHotplugStage? = nil) -> [UInt8] {
+                       hotplugStage: SubdevHotplugStage? = nil, generation: UInt64) -> [UInt8] {
         var out = AttributeEncoder()
         out.put(SubdevParentAttr.busName, parent.bus)
         out.put(SubdevParentAttr.devName, parent.name)
@@ -23,10 +23,13 @@ enum ObjectEncoding {
         out.put(SubdevParentAttr.devCount, UInt32(deviceCount))
         out.nest(SubdevParentAttr.aerStats) { nest in stats(parent.aerStats, into: &nest) }
         if let hotplugStage { out.put(SubdevParentAttr.hotplugStage, wire(hotplugStage)) }
+        out.put(SubdevParentAttr.generation, generation)
         return out.bytes
     }
 
-    static func type(_ type: TypeSpec, of parent: Parent, available: UInt32) -> [UInt8] {
+    /// `cost` is what one more instance with default parameters would
+    /// reserve, by counter, in the parent's counter order.
+    static func type(_ type: TypeSpec, of parent: Parent, available: UInt32, cost: [(String, UInt64)]) -> [UInt8] {
         var out = AttributeEncoder()
         out.put(SubdevTypeAttr.busName, parent.bus)
         out.put(SubdevTypeAttr.devName, parent.name)
@@ -47,6 +50,12 @@ enum ObjectEncoding {
             out.nest(SubdevTypeAttr.capability) { nest in self.fact(fact, into: &nest) }
         }
         out.put(SubdevTypeAttr.registration, wire(SubdevRegistration(name: type.registration.rawValue)))
+        for (counter, amount) in cost {
+            out.nest(SubdevTypeAttr.instanceCost) { nest in
+                nest.put(SubdevCounterAttr.name, counter)
+                nest.put(SubdevCounterAttr.reserved, amount)
+            }
+        }
         return out.bytes
     }
 
@@ -127,6 +136,7 @@ enum ObjectEncoding {
         }
         if let reason { out.put(SubdevDevAttr.reason, reason) }
         out.nest(SubdevDevAttr.aerStats) { nest in stats(device.aerStats, into: &nest) }
+        if let compat = type?.migrationCompat { out.put(SubdevDevAttr.migrationCompat, compat) }
         return out.bytes
     }
 

@@ -10,6 +10,8 @@ final class ParentEncoding {
     struct TypeEncoding {
         var registration: UInt8
         var kinds: [String: UInt8]
+        /// The type's migration data, for migratable types.
+        var migrationCompat: String?
     }
 
     let parent: Parent
@@ -39,7 +41,8 @@ final class ParentEncoding {
             types[type.name] = TypeEncoding(
                 registration: ObjectEncoding.wire(SubdevRegistration(name: type.registration.rawValue)),
                 kinds: Dictionary(type.params.map { ($0.name, ObjectEncoding.wire(SubdevParamKind(name: $0.kind.rawValue))) },
-                                  uniquingKeysWith: { first, _ in first }))
+                                  uniquingKeysWith: { first, _ in first }),
+                migrationCompat: type.migration.supported ? type.migration.compatibility : nil)
         }
         self.types = types
     }

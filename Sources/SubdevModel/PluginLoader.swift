@@ -128,6 +128,14 @@ public struct LoadedPlugin: DevicePlugin, @unchecked Sendable {
         _ = try? send(.destroy(instance: instance, parent: parent))
     }
 
+    public func migrationProblems(from source: MigrationSide, to destination: MigrationSide, type: TypeSpec) -> [String] {
+        // A plugin built before this call existed cannot read it.
+        guard case .problems(let problems)? = try? send(.migrationProblems(source: source, destination: destination, type: type)) else {
+            return MigrationRules.standard(from: source, to: destination, type: type)
+        }
+        return problems
+    }
+
     func unexpected(_ call: String) -> PluginError {
         PluginError.deviceFailed("plugin \(path) answered \(call) with the wrong kind of answer")
     }

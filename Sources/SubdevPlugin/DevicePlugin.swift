@@ -41,6 +41,12 @@ public protocol DevicePlugin: Sendable {
 
     /// The instance is going; the host returns what it held.
     func destroy(_ instance: InstanceState, in parent: ParentState)
+
+    /// Why a subdevice like `source` cannot migrate to one like
+    /// `destination`, whose type `type` this plugin supplies; empty when it
+    /// can. One sentence per reason, naming the value at fault. The default
+    /// is `MigrationRules.standard`.
+    func migrationProblems(from source: MigrationSide, to destination: MigrationSide, type: TypeSpec) -> [String]
 }
 
 extension DevicePlugin {
@@ -58,4 +64,8 @@ extension DevicePlugin {
     public func reset(_ instance: InstanceState, in parent: ParentState) throws {}
 
     public func destroy(_ instance: InstanceState, in parent: ParentState) {}
+
+    public func migrationProblems(from source: MigrationSide, to destination: MigrationSide, type: TypeSpec) -> [String] {
+        MigrationRules.standard(from: source, to: destination, type: type)
+    }
 }

@@ -30,6 +30,9 @@ public enum PluginRequest: Sendable, Codable {
     case available(type: TypeSpec, parent: ParentState)
     case reset(instance: InstanceState, parent: ParentState)
     case destroy(instance: InstanceState, parent: ParentState)
+    /// Added within version 1: a plugin built before it answers with an
+    /// error, and the host then applies `MigrationRules.standard`.
+    case migrationProblems(source: MigrationSide, destination: MigrationSide, type: TypeSpec)
 }
 
 /// A plugin's answer.
@@ -38,6 +41,7 @@ public enum PluginResponse: Sendable, Codable {
     case parent(ParentSpec)
     case allocation(Allocation)
     case available(UInt32?)
+    case problems([String])
     case done
     case pluginError(PluginError)
     case configError(ConfigError)
@@ -95,6 +99,8 @@ public enum PluginExport {
             case .destroy(let instance, let parent):
                 plugin.destroy(instance, in: parent)
                 return .done
+            case .migrationProblems(let source, let destination, let type):
+                return .problems(plugin.migrationProblems(from: source, to: destination, type: type))
             }
         } catch let error as PluginError {
             return .pluginError(error)

@@ -162,8 +162,9 @@ public enum Registration: String, Codable, Sendable, CaseIterable {
 /// between source and destination compares.
 public struct Migration: Sendable, Hashable, Codable {
     public var supported: Bool
-    /// An opaque string the vendor defines, such as
-    /// `nvidia-vgpu;series=Q;fb=8GiB;abi=17`. Equal strings migrate.
+    /// A string the vendor defines, such as
+    /// `nvidia-vgpu;series=Q;fb=8GiB;abi=17`. The plugin's
+    /// `migrationProblems` judges it; by default equal strings migrate.
     public var compatibility: String
 
     public init(supported: Bool, compatibility: String = "") {

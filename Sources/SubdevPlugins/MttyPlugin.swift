@@ -12,7 +12,8 @@ import SubdevPlugin
 /// ```
 ///
 /// Types `mtty-1` and `mtty-2` take one and two ports from the shared
-/// `ports` counter; the host does the arithmetic.
+/// `ports` counter; the host does the arithmetic. Like the kernel's sample
+/// since 6.7, they migrate; the host's standard rules judge compatibility.
 public struct MttyPlugin: DevicePlugin {
     public init() {}
 
@@ -39,6 +40,7 @@ public struct MttyPlugin: DevicePlugin {
                 ParamSchema(name: "label", kind: .string, defaultValue: .string(""),
                             doc: "Free text the guest sees as the card's description."),
             ],
+            migration: Migration(supported: true, compatibility: "mtty;ports=\(ports);abi=1"),
             capabilities: [.int("ports", .u8, ports, doc: "Serial ports on the card.")])
     }
 

@@ -98,6 +98,30 @@ public struct VgpuPlugin: DevicePlugin {
             capabilities: capabilities)
     }
 
+    /// A vGPU's state moves between GPUs of the same model and profile, to
+    /// a vGPU manager that speaks the source's ABI or a newer one. Mutable
+    /// parameters (the frame-rate limit) and where the framebuffer sits
+    /// (placement) are not part of the state.
+    public func migrationProblems(from source: MigrationSide, to destination: MigrationSide, type: TypeSpec) -> [String] {
+        var problems = MigrationRules.migratable(source, destination, type: type)
+        guard let from = source.compatibility, let to = destination.compatibility else { return problems }
+        let have = MigrationRules.fields(from), want = MigrationRules.fields(to)
+        guard have[""] == "vgpu" else {
+            return problems + ["the source is not a vGPU: its migration-compat is \(from)"]
+        }
+        for key in ["model", "profile"] where have[key] != want[key] {
+            problems.append("\(key) differs: \(have[key] ?? "none") on the source, \(want[key] ?? "none") on the destination")
+        }
+        if let sourceABI = have["abi"].flatMap(UInt32.init), let destinationABI = want["abi"].flatMap(UInt32.init) {
+            if destinationABI < sourceABI {
+                problems.append("the destination's vGPU manager speaks abi \(destinationABI), older than the source's \(sourceABI), and cannot read its state")
+            }
+        } else {
+            problems.append("abi is missing or not a number in \(have["abi"] == nil ? from : to)")
+        }
+        return problems + MigrationRules.fixedParams(source, destination, type: type, ignoring: ["placement-id"])
+    }
+
     static func size(of type: TypeSpec) throws -> UInt64 {
         guard let bytes = type.capabilities.first(where: { $0.name == "fb-bytes" })?.value.int, bytes > 0 else {
             throw PluginError.invalid("type \(type.name) has no framebuffer size")

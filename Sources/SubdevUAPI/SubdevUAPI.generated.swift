@@ -580,6 +580,12 @@ public enum SubdevParentAttr: UInt16, Sendable, CaseIterable {
     /// Present while a hotplug request for the parent is requested or proceeding.
     case hotplugStage = 9
 
+    /// Changes whenever the parent's capacity does: a subdevice created, re-planned or deleted, the
+    /// parent added. Taken from one clock for the whole machine, so a number is never reused while
+    /// the family runs; a scheduler that read generation N knows its view is stale when it reads
+    /// another.
+    case generation = 10
+
     /// The spec's name of the attribute, such as `bus-name`.
     public var name: String {
         switch self {
@@ -592,6 +598,7 @@ public enum SubdevParentAttr: UInt16, Sendable, CaseIterable {
         case .devCount: return "dev-count"
         case .aerStats: return "aer-stats"
         case .hotplugStage: return "hotplug-stage"
+        case .generation: return "generation"
         }
     }
 }
@@ -693,8 +700,9 @@ public enum SubdevTypeAttr: UInt16, Sendable, CaseIterable {
     /// Present when a subdevice of the type supports live migration.
     case migratable = 10
 
-    /// For a migratable type, the data a compatibility check compares: a string the vendor defines;
-    /// equal strings can migrate to each other.
+    /// For a migratable type, the data a compatibility check compares: a string the vendor defines.
+    /// dev-compat judges it by the plugin's rules; without rules of its own, equal strings are
+    /// compatible.
     case migrationCompat = 11
 
     /// A typed fact about every subdevice of the type (name, kind, value, doc), such as heads or
@@ -703,6 +711,11 @@ public enum SubdevTypeAttr: UInt16, Sendable, CaseIterable {
 
     /// How subdevices of the type are registered with VFIO.
     case registration = 13
+
+    /// What one more subdevice of the type, with every parameter at its default, would reserve from
+    /// a counter (name and reserved); repeated for each counter it takes from. Absent when no such
+    /// subdevice can be planned now.
+    case instanceCost = 14
 
     /// The spec's name of the attribute, such as `bus-name`.
     public var name: String {
@@ -720,6 +733,7 @@ public enum SubdevTypeAttr: UInt16, Sendable, CaseIterable {
         case .migrationCompat: return "migration-compat"
         case .capability: return "capability"
         case .registration: return "registration"
+        case .instanceCost: return "instance-cost"
         }
     }
 }
@@ -976,6 +990,10 @@ public enum SubdevDevAttr: UInt16, Sendable, CaseIterable {
     /// Errors reported on the subdevice, or on its parent while it existed.
     case aerStats = 20
 
+    /// For a subdevice of a migratable type, its type's migration-compat, so that a description
+    /// exported from one host carries what a compatibility check on another compares.
+    case migrationCompat = 21
+
     /// The spec's name of the attribute, such as `bus-name`.
     public var name: String {
         switch self {
@@ -999,6 +1017,37 @@ public enum SubdevDevAttr: UInt16, Sendable, CaseIterable {
         case .holder: return "holder"
         case .reason: return "reason"
         case .aerStats: return "aer-stats"
+        case .migrationCompat: return "migration-compat"
+        }
+    }
+}
+
+/// A migration compatibility check between two subdevice descriptions.
+///
+/// Attribute types of the spec's attribute set `compat`.
+public enum SubdevCompatAttr: UInt16, Sendable, CaseIterable {
+    /// The subdevice whose state would move: a live one, named by bus-name, dev-name and index or
+    /// by name; or a description (bus-name, dev-name, type, param, migration-compat), as exported
+    /// on another host.
+    case source = 1
+
+    /// Where it would move to, named or described as source is. A description not yet created is
+    /// also checked for room on its parent.
+    case destination = 2
+
+    /// 1 when the destination can take the source's state, else 0.
+    case compatible = 3
+
+    /// Why they are not compatible; repeated for each reason, absent when they are.
+    case reason = 4
+
+    /// The spec's name of the attribute, such as `source`.
+    public var name: String {
+        switch self {
+        case .source: return "source"
+        case .destination: return "destination"
+        case .compatible: return "compatible"
+        case .reason: return "reason"
         }
     }
 }
@@ -1097,6 +1146,11 @@ public enum SubdevCommand: UInt8, Sendable, CaseIterable {
     /// offer this operation.
     case injectHotplug = 18
 
+    /// Whether a subdevice can migrate to another: judged by the rules of the destination's plugin
+    /// (the source's when the destination's parent is not here), a yes or no with every reason.
+    /// Reads only.
+    case devCompat = 19
+
     /// The spec's name of the operation, such as `parent-get`.
     public var name: String {
         switch self {
@@ -1118,6 +1172,7 @@ public enum SubdevCommand: UInt8, Sendable, CaseIterable {
         case .aerAnswer: return "aer-answer"
         case .injectAer: return "inject-aer"
         case .injectHotplug: return "inject-hotplug"
+        case .devCompat: return "dev-compat"
         }
     }
 }
@@ -1160,6 +1215,7 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 7, name: "dev-count", type: .u32),
             AttributePolicy(id: 8, name: "aer-stats", type: .nest, nestedSet: "aer-stats"),
             AttributePolicy(id: 9, name: "hotplug-stage", type: .u8, min: 0, max: 3, enumName: "hotplug-stage"),
+            AttributePolicy(id: 10, name: "generation", type: .u64),
         ]),
         AttributeSetPolicy(name: "param", attributes: [
             AttributePolicy(id: 1, name: "name", type: .string, maxLength: 63),
@@ -1189,6 +1245,7 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 11, name: "migration-compat", type: .string, maxLength: 255),
             AttributePolicy(id: 12, name: "capability", type: .nest, nestedSet: "param", multi: true),
             AttributePolicy(id: 13, name: "registration", type: .u8, min: 0, max: 1, enumName: "registration"),
+            AttributePolicy(id: 14, name: "instance-cost", type: .nest, nestedSet: "counter", multi: true),
         ]),
         AttributeSetPolicy(name: "iova-range", attributes: [
             AttributePolicy(id: 1, name: "start", type: .u64),
@@ -1252,6 +1309,13 @@ public let subdevFamilyPolicy = FamilyPolicy(
             AttributePolicy(id: 18, name: "holder", type: .nest, nestedSet: "holder", multi: true),
             AttributePolicy(id: 19, name: "reason", type: .string, maxLength: 255),
             AttributePolicy(id: 20, name: "aer-stats", type: .nest, nestedSet: "aer-stats"),
+            AttributePolicy(id: 21, name: "migration-compat", type: .string, maxLength: 255),
+        ]),
+        AttributeSetPolicy(name: "compat", attributes: [
+            AttributePolicy(id: 1, name: "source", type: .nest, nestedSet: "dev"),
+            AttributePolicy(id: 2, name: "destination", type: .nest, nestedSet: "dev"),
+            AttributePolicy(id: 3, name: "compatible", type: .u8, max: 1),
+            AttributePolicy(id: 4, name: "reason", type: .string, maxLength: 255, multi: true),
         ]),
     ],
     operations: [
@@ -1273,6 +1337,7 @@ public let subdevFamilyPolicy = FamilyPolicy(
         OperationPolicy(command: 16, name: "aer-answer", attributeSet: "event", doRequest: [2, 3, 4, 5, 1, 14], dumpRequest: nil, adminPerm: false),
         OperationPolicy(command: 17, name: "inject-aer", attributeSet: "event", doRequest: [2, 3, 4, 5, 11, 12, 15], dumpRequest: nil, adminPerm: true),
         OperationPolicy(command: 18, name: "inject-hotplug", attributeSet: "event", doRequest: [2, 3, 16, 18, 8, 19], dumpRequest: nil, adminPerm: true),
+        OperationPolicy(command: 19, name: "dev-compat", attributeSet: "compat", doRequest: [1, 2], dumpRequest: nil, adminPerm: false),
     ],
     multicastGroups: ["config", "events"],
     enums: [

@@ -5,8 +5,10 @@ import Subdev
 
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dev", abstract: "Subdevices: create, show, change, delete.",
-        subcommands: [Add.self, Show.self, Set.self, Del.self], defaultSubcommand: Show.self)
+        commandName: "dev", abstract: "Subdevices: create, show, change, delete; define, start and stop; check migration.",
+        subcommands: [Add.self, Show.self, Set.self, Del.self, Define.self, Undefine.self, Start.self, Stop.self,
+                      List.self, Autostart.self, Compat.self],
+        defaultSubcommand: Show.self)
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -32,7 +34,7 @@ struct DevCommand: AsyncParsableCommand {
                 var params: [(String, ParamValue)] = []
                 if !parsed.params.isEmpty {
                     let schema = try await client.type(type, of: parent).params
-                    params = try ParamParsing.parse(parsed.params, schema: schema, type: type)
+                    params = try schema.values(parsing: parsed.params, type: type)
                 }
                 let device = try await client.createDevice(parent: parent, type: type, name: parsed.name,
                                                            adminState: parsed.state, params: params, node: parsed.node)
@@ -92,7 +94,7 @@ struct DevCommand: AsyncParsableCommand {
                 if !parsed.params.isEmpty {
                     let current = try await client.device(handle)
                     let schema = try await client.type(current.type, of: current.parent).params
-                    params = try ParamParsing.parse(parsed.params, schema: schema, type: current.type)
+                    params = try schema.values(parsing: parsed.params, type: current.type)
                 }
                 try await client.setDevice(handle, adminState: parsed.state, params: params)
             }

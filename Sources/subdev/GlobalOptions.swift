@@ -36,7 +36,7 @@ struct GlobalOptions: ParsableArguments {
     var output: Output { Output(json: json, pretty: pretty) }
 
     /// Options that take a value, so their value moves with them.
-    static let valued: Set<String> = ["--port", "--transport"]
+    static let valued: Set<String> = ["--port", "--transport", "--config-dir", "--node", "--driver"]
 
     /// Moves the options that come before the verb (`subdev -j dev show`,
     /// `subdev dev -j show`) to the end, where the parser looks for them.
@@ -46,6 +46,12 @@ struct GlobalOptions: ParsableArguments {
         var words = 0
         var rest = arguments[...]
         while let word = rest.popFirst() {
+            if word == "--" || word == CompletionCommand.configuration.commandName {
+                // What follows is taken as it is.
+                kept.append(word)
+                kept += rest
+                break
+            }
             if words < 2, word.hasPrefix("-"), word != "--help", word != "-h" {
                 moved.append(word)
                 if valued.contains(word), let value = rest.popFirst() { moved.append(value) }

@@ -7,7 +7,9 @@ enum Rendering {
     // MARK: parents
 
     static func text(_ parent: ParentInfo) -> [String] {
-        var lines = ["\(parent.handle): vendor \(quoted(parent.vendor)) driver \(parent.driver) devs \(parent.deviceCount)",
+        var head = "\(parent.handle): vendor \(quoted(parent.vendor)) driver \(parent.driver) devs \(parent.deviceCount)"
+        if let generation = parent.generation { head += " generation \(generation)" }
+        var lines = [head,
                      "  types \(parent.typeNames.joined(separator: " "))"]
         for counter in parent.counters {
             lines.append("  counter \(counter.name) total \(counter.total) reserved \(counter.reserved) free \(counter.total - min(counter.total, counter.reserved))")
@@ -34,6 +36,7 @@ enum Rendering {
         ]
         if let stats = parent.aerStats { object["aer"] = json(stats) }
         if let stage = parent.hotplugStage { object["hotplug"] = stage.name }
+        if let generation = parent.generation { object["generation"] = generation }
         return object
     }
 
@@ -51,6 +54,9 @@ enum Rendering {
             lines.append("  capabilities " + type.capabilities.map { "\($0.name) \(quoted(display($0.value, kind: $0.kind)))" }.joined(separator: " "))
         }
         if let compat = type.migrationCompat { lines.append("  migration-compat \(compat)") }
+        if !type.instanceCost.isEmpty {
+            lines.append("  instance-cost " + type.instanceCost.map { "\($0.name) \($0.reserved)" }.joined(separator: " "))
+        }
         for param in type.params {
             var line = "  param \(param.name) \(param.kind)"
             if param.kind == .enum { line += " choices \(param.choices.joined(separator: ","))" }
@@ -69,6 +75,7 @@ enum Rendering {
                                      "available": type.available, "migratable": type.migratable,
                                      "capabilities": facts(type.capabilities)]
         if let compat = type.migrationCompat { object["migration-compat"] = compat }
+        object["instance-cost"] = Dictionary(type.instanceCost.map { ($0.name, $0.reserved) }, uniquingKeysWith: { $1 })
         if let typeClass = type.typeClass { object["class"] = typeClass.name }
         if let display = type.display { object["display"] = display.name }
         if let registration = type.registration { object["registration"] = registration.name }
@@ -143,6 +150,7 @@ enum Rendering {
         object["holders"] = device.holders.map { ["pid": $0.pid, "uid": $0.uid, "gid": $0.gid] }
         if let reason = device.reason { object["reason"] = reason }
         if let stats = device.aerStats { object["aer"] = json(stats) }
+        if let compat = device.migrationCompat { object["migration-compat"] = compat }
         return object
     }
 

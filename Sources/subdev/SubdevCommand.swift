@@ -1,4 +1,5 @@
 import ArgumentParser
+import Subdev
 
 /// `subdev`: the operator's tool, in iproute2's object-verb style.
 @main
@@ -7,7 +8,9 @@ struct SubdevTool: AsyncParsableCommand {
     /// argument parser wants a subcommand's options after its name, so the
     /// leading ones move behind the command words.
     static func main() async {
-        await main(Array(GlobalOptions.movingLeadingOptions(Array(CommandLine.arguments.dropFirst()))))
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // -V, as iproute2 tools spell --version.
+        await main(arguments == ["-V"] ? ["--version"] : GlobalOptions.movingLeadingOptions(arguments))
     }
 
     static let configuration = CommandConfiguration(
@@ -21,5 +24,7 @@ struct SubdevTool: AsyncParsableCommand {
         -p/--pretty, --port and --transport go before the object or after the \
         verb: subdev -j dev show.
         """,
-        subcommands: [ParentCommand.self, TypeCommand.self, DevCommand.self, MonitorCommand.self, InjectCommand.self])
+        version: SubdevRelease.banner("subdev"),
+        subcommands: [ParentCommand.self, TypeCommand.self, DevCommand.self, MonitorCommand.self, InjectCommand.self,
+                      InventoryCommand.self, AgentCommand.self, CompletionCommand.self])
 }

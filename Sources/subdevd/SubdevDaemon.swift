@@ -1,6 +1,8 @@
 import CSystemCalls
 import ArgumentParser
 import Foundation
+import Subdev
+import SubdevDefinitions
 import SubdevModel
 
 /// `subdevd`: the kernel model. Serves the subdev generic netlink family on
@@ -16,7 +18,14 @@ struct SubdevDaemon: ParsableCommand {
         once it answers requests. With no arguments it serves the embedded default \
         machine: a DSA-like accelerator pci/0000:6a:01.0, a GPU pci/0000:3b:00.0 and a \
         virtual serial card virtual/mtty.
-        """)
+        """,
+        version: SubdevRelease.banner("subdevd"))
+
+    /// -V, as iproute2 tools spell --version.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        main(arguments == ["-V"] ? ["--version"] : arguments)
+    }
 
     @Option(name: .long, help: ArgumentHelp(
         "Netlink port id to bind (decimal or 0x hex). Default: $SUBDEV_NL_PORT, else 0x4B000000.",
@@ -58,6 +67,11 @@ struct SubdevDaemon: ParsableCommand {
     @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(
         "Give each subdevice a device node under ROOT/dev/vfio/devices. A node is a listening socket, so the model holds at most RLIMIT_NOFILE of them (it raises the limit as far as it may); turn nodes off to measure the control plane alone beyond that."))
     var deviceNodes = true
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Run the autostart agent on the definitions in DIR/definitions (as 'subdev dev define' writes them): each autostart definition is created when its parent is present, at start-up and after a hotplug adds it.",
+        valueName: "dir"))
+    var configDir: String?
 
     func validate() throws {
         for (option, value) in [("--remove-interval-ms", removeIntervalMs), ("--aer-timeout-ms", aerTimeoutMs),
@@ -123,6 +137,26 @@ struct SubdevDaemon: ParsableCommand {
         }
         FileHandle.standardError.write(Data("subdevd: family subdev id \(configuration.familyID), multicast groups \(groups)\n".utf8))
         FileHandle.standardOutput.write(Data("subdevd ready port=\(configuration.port)\n".utf8))
+        let readiness = Readiness()
+        readiness.ready(status: "serving family subdev at port \(configuration.port)")
+        if let configDir { startAgent(store: DefinitionStore(configDirectory: configDir), port: configuration.port) }
         server.run()
+        readiness.stopping()
+    }
+
+    /// Runs the autostart agent as a client of this model, over netlink
+    /// like any other, while the main thread serves.
+    func startAgent(store: DefinitionStore, port: UInt32) {
+        let say: @Sendable (String) -> Void = { line in
+            FileHandle.standardError.write(Data("subdevd: autostart: \(line)\n".utf8))
+        }
+        Task.detached {
+            do {
+                let client = try await SubdevClient.connect(port: port)
+                try await Autostarter(client: client, store: store, report: { say("\($0)") }, problem: say).run()
+            } catch {
+                say("stopped: \(error)")
+            }
+        }
     }
 }

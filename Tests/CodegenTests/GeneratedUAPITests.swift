@@ -43,7 +43,7 @@ final class GeneratedUAPITests: XCTestCase {
     }
 
     func testCommandsAndGroups() {
-        XCTAssertEqual(SubdevCommand.allCases.map(\.rawValue), Array(1...18))
+        XCTAssertEqual(SubdevCommand.allCases.map(\.rawValue), Array(1...19))
         XCTAssertEqual(SubdevCommand.injectHotplug.name, "inject-hotplug")
         XCTAssertEqual(SubdevCommand.parentGet.rawValue, 1)
         XCTAssertEqual(SubdevCommand.devNew.name, "dev-new")
@@ -56,10 +56,10 @@ final class GeneratedUAPITests: XCTestCase {
         let policy = subdevFamilyPolicy
         XCTAssertEqual(policy.name, subdevFamilyName)
         XCTAssertEqual(policy.version, subdevFamilyVersion)
-        XCTAssertEqual(policy.sets.keys.sorted(), ["aer-stats", "counter", "dev", "event", "holder", "iova-range", "param", "parent", "type", "vfio"])
+        XCTAssertEqual(policy.sets.keys.sorted(), ["aer-stats", "compat", "counter", "dev", "event", "holder", "iova-range", "param", "parent", "type", "vfio"])
 
         let dev = try XCTUnwrap(policy.sets["dev"])
-        XCTAssertEqual(dev.maxType, 20)
+        XCTAssertEqual(dev.maxType, 21)
         let name = try XCTUnwrap(dev.attribute(named: "name"))
         XCTAssertEqual(name.id, SubdevDevAttr.name.rawValue)
         XCTAssertEqual(name.type, .string)

@@ -42,4 +42,9 @@ int subdev_epoll_wait(int epfd, int32_t *fds, int max, int timeout_ms);
  * CAP_SYS_RESOURCE, else to the hard limit); returns the new soft limit. */
 long subdev_raise_file_limit(void);
 
+/* Sends one datagram to the AF_UNIX socket at path, as sd_notify(3) does to
+ * $NOTIFY_SOCKET: a leading '@' names an abstract socket. Returns 0, or -1
+ * with errno set. */
+int subdev_notify_send(const char *path, const char *message);
+
 #endif

@@ -287,6 +287,11 @@ enum {
  * @SUBDEV_A_PARENT_HOTPLUG_STAGE: [u8, enum subdev_hotplug_stage]
  *	Present while a hotplug request for the parent is requested or
  *	proceeding.
+ * @SUBDEV_A_PARENT_GENERATION: [u64] Changes whenever the parent's
+ *	capacity does: a subdevice created, re-planned or deleted, the parent
+ *	added. Taken from one clock for the whole machine, so a number is
+ *	never reused while the family runs; a scheduler that read generation N
+ *	knows its view is stale when it reads another.
  */
 enum {
 	SUBDEV_A_PARENT_BUS_NAME = 1,
@@ -298,6 +303,7 @@ enum {
 	SUBDEV_A_PARENT_DEV_COUNT,
 	SUBDEV_A_PARENT_AER_STATS,
 	SUBDEV_A_PARENT_HOTPLUG_STAGE,
+	SUBDEV_A_PARENT_GENERATION,
 
 	__SUBDEV_A_PARENT_MAX,
 	SUBDEV_A_PARENT_MAX = (__SUBDEV_A_PARENT_MAX - 1)
@@ -376,13 +382,18 @@ enum {
  *	supports live migration.
  * @SUBDEV_A_TYPE_MIGRATION_COMPAT: [string, max-len 255
  *	(string-value-len)] For a migratable type, the data a compatibility
- *	check compares: a string the vendor defines; equal strings can migrate
- *	to each other.
+ *	check compares: a string the vendor defines. dev-compat judges it by
+ *	the plugin's rules; without rules of its own, equal strings are
+ *	compatible.
  * @SUBDEV_A_TYPE_CAPABILITY: [nest of param, multi-attr] A typed fact
  *	about every subdevice of the type (name, kind, value, doc), such as
  *	heads or max-resolution; repeated for each.
  * @SUBDEV_A_TYPE_REGISTRATION: [u8, enum subdev_registration] How
  *	subdevices of the type are registered with VFIO.
+ * @SUBDEV_A_TYPE_INSTANCE_COST: [nest of counter, multi-attr] What one
+ *	more subdevice of the type, with every parameter at its default, would
+ *	reserve from a counter (name and reserved); repeated for each counter
+ *	it takes from. Absent when no such subdevice can be planned now.
  */
 enum {
 	SUBDEV_A_TYPE_BUS_NAME = 1,
@@ -398,6 +409,7 @@ enum {
 	SUBDEV_A_TYPE_MIGRATION_COMPAT,
 	SUBDEV_A_TYPE_CAPABILITY,
 	SUBDEV_A_TYPE_REGISTRATION,
+	SUBDEV_A_TYPE_INSTANCE_COST,
 
 	__SUBDEV_A_TYPE_MAX,
 	SUBDEV_A_TYPE_MAX = (__SUBDEV_A_TYPE_MAX - 1)
@@ -589,6 +601,10 @@ enum {
  *	request: a holder opened or let go of it, its owner exited.
  * @SUBDEV_A_DEV_AER_STATS: [nest of aer-stats] Errors reported on the
  *	subdevice, or on its parent while it existed.
+ * @SUBDEV_A_DEV_MIGRATION_COMPAT: [string, max-len 255
+ *	(string-value-len)] For a subdevice of a migratable type, its type's
+ *	migration-compat, so that a description exported from one host carries
+ *	what a compatibility check on another compares.
  */
 enum {
 	SUBDEV_A_DEV_BUS_NAME = 1,
@@ -611,9 +627,36 @@ enum {
 	SUBDEV_A_DEV_HOLDER,
 	SUBDEV_A_DEV_REASON,
 	SUBDEV_A_DEV_AER_STATS,
+	SUBDEV_A_DEV_MIGRATION_COMPAT,
 
 	__SUBDEV_A_DEV_MAX,
 	SUBDEV_A_DEV_MAX = (__SUBDEV_A_DEV_MAX - 1)
+};
+
+/*
+ * Attribute set compat: A migration compatibility check between two
+ *	subdevice descriptions.
+ * @SUBDEV_A_COMPAT_SOURCE: [nest of dev] The subdevice whose state would
+ *	move: a live one, named by bus-name, dev-name and index or by name; or
+ *	a description (bus-name, dev-name, type, param, migration-compat), as
+ *	exported on another host.
+ * @SUBDEV_A_COMPAT_DESTINATION: [nest of dev] Where it would move to,
+ *	named or described as source is. A description not yet created is also
+ *	checked for room on its parent.
+ * @SUBDEV_A_COMPAT_COMPATIBLE: [u8, max 1] 1 when the destination can
+ *	take the source's state, else 0.
+ * @SUBDEV_A_COMPAT_REASON: [string, multi-attr, max-len 255
+ *	(string-value-len)] Why they are not compatible; repeated for each
+ *	reason, absent when they are.
+ */
+enum {
+	SUBDEV_A_COMPAT_SOURCE = 1,
+	SUBDEV_A_COMPAT_DESTINATION,
+	SUBDEV_A_COMPAT_COMPATIBLE,
+	SUBDEV_A_COMPAT_REASON,
+
+	__SUBDEV_A_COMPAT_MAX,
+	SUBDEV_A_COMPAT_MAX = (__SUBDEV_A_COMPAT_MAX - 1)
 };
 
 /*
@@ -675,6 +718,10 @@ enum {
  *	card (surprise-remove). deadline-ms bounds the soft removal of its
  *	subdevices. A kernel does not offer this operation. (needs
  *	CAP_NET_ADMIN)
+ * @SUBDEV_CMD_DEV_COMPAT: Whether a subdevice can migrate to another:
+ *	judged by the rules of the destination's plugin (the source's when the
+ *	destination's parent is not here), a yes or no with every reason.
+ *	Reads only.
  */
 enum {
 	SUBDEV_CMD_PARENT_GET = 1,
@@ -695,6 +742,7 @@ enum {
 	SUBDEV_CMD_AER_ANSWER,
 	SUBDEV_CMD_INJECT_AER,
 	SUBDEV_CMD_INJECT_HOTPLUG,
+	SUBDEV_CMD_DEV_COMPAT,
 
 	__SUBDEV_CMD_MAX,
 	SUBDEV_CMD_MAX = (__SUBDEV_CMD_MAX - 1)

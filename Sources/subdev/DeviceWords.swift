@@ -1,45 +1,6 @@
 import Subdev
 import SubdevUAPI
 
-/// Turns `PARAM VALUE` words into typed values, by the schema the family
-/// reported for the type, with errors in the schema's words.
-enum ParamParsing {
-    static func parse(_ words: ArraySlice<String>, schema: [ParamInfo], type: String) throws -> [(String, ParamValue)] {
-        var settings: [(String, ParamValue)] = []
-        var rest = words
-        while let name = rest.popFirst() {
-            guard let param = schema.first(where: { $0.name == name }) else {
-                let known = schema.map(\.name).joined(separator: ", ")
-                throw CLIError("type \(type) has no parameter \(name)\(known.isEmpty ? "" : " (it has: \(known))")")
-            }
-            guard let text = rest.popFirst() else {
-                throw CLIError("parameter \(name) needs a value")
-            }
-            settings.append((name, try value(text, for: param)))
-        }
-        return settings
-    }
-
-    static func value(_ text: String, for param: ParamInfo) throws -> ParamValue {
-        switch param.kind {
-        case .bool:
-            switch text.lowercased() {
-            case "true", "on", "yes", "1": return .int(1)
-            case "false", "off", "no", "0": return .int(0)
-            default: throw CLIError("\(param.name) is a bool: give true or false, not \(text)")
-            }
-        case .u8, .u16, .u32, .u64:
-            let number = text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
-            guard let number else {
-                throw CLIError("\(param.name) is a \(param.kind) and \(text) is not a number")
-            }
-            return .int(number)
-        case .string, .enum:
-            return .string(text)
-        }
-    }
-}
-
 /// Parses the keyword words of `dev add` and `dev set`: `type`, `name`,
 /// `state`, then parameters.
 struct DeviceWords {
@@ -48,6 +9,8 @@ struct DeviceWords {
     var state: SubdevAdminState?
     /// Device node access, when uid, gid or mode is given.
     var node: NodeAccessInfo?
+    /// `autostart on|off`, for definitions.
+    var autostart: Bool?
     /// The `PARAM VALUE` words, in order.
     var params: ArraySlice<String> = []
 
@@ -79,6 +42,8 @@ struct DeviceWords {
                 var access = node ?? NodeAccessInfo()
                 access.mode = bits
                 node = access
+            case "autostart":
+                autostart = try parseSwitch(value, for: word)
             case "state":
                 guard let parsed = SubdevAdminState(name: value) else {
                     throw CLIError("state \(value) is not one of \(SubdevAdminState.allCases.map(\.name).joined(separator: ", "))")
@@ -88,5 +53,14 @@ struct DeviceWords {
             }
         }
         params = others[...]
+    }
+}
+
+/// `on` or `off` (also true/false, yes/no) as a Bool.
+func parseSwitch(_ value: String, for keyword: String) throws -> Bool {
+    switch value.lowercased() {
+    case "on", "true", "yes": return true
+    case "off", "false", "no": return false
+    default: throw CLIError("\(keyword) takes on or off, not \(value)")
     }
 }
