@@ -21,6 +21,9 @@ struct InventoryCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    @Argument(help: ArgumentHelp("One parent, BUS/NAME; all when omitted.", valueName: "parent"))
+    var parent: String?
+
     @Option(name: .long, help: ArgumentHelp("Node name for the slices (default: this host's name).", valueName: "name"))
     var node: String?
 
@@ -30,8 +33,9 @@ struct InventoryCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let client = try await global.connect()
-            let parents = try await client.parents()
-            let types = try await client.types()
+            let only = try parent.map(parseParent)
+            let parents = if let only { [try await client.parent(only)] } else { try await client.parents() }
+            let types = try await client.types(of: only)
             if global.json {
                 let inventory = ResourceSlices(driver: driver, node: node ?? Self.hostName(), parents: parents, types: types)
                 try global.output.printJSON(inventory.list())

@@ -29,11 +29,12 @@ final class ModelProcess {
     }
 
     /// Starts `subdevd --port <random>` and waits for its ready line.
-    static func start(arguments: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> ModelProcess {
+    static func start(arguments: [String] = [], port fixed: UInt32? = nil, environment: [String: String] = [:],
+                      file: StaticString = #filePath, line: UInt = #line) throws -> ModelProcess {
         var lastError = ""
         for _ in 0..<5 {
-            let port = UInt32.random(in: 1...200) << 22 | UInt32.random(in: 0x100000..<0x400000)
-            let model = try ModelProcess(port: port, arguments: arguments)
+            let port = fixed ?? (UInt32.random(in: 1...200) << 22 | UInt32.random(in: 0x100000..<0x400000))
+            let model = try ModelProcess(port: port, arguments: arguments, environment: environment)
             if try model.waitUntilReady() { return model }
             lastError = model.standardError()
         }
@@ -41,11 +42,14 @@ final class ModelProcess {
         throw NSError(domain: "ModelProcess", code: 1)
     }
 
-    private init(port: UInt32, arguments: [String]) throws {
+    private init(port: UInt32, arguments: [String], environment: [String: String]) throws {
         self.port = port
         root = FileManager.default.temporaryDirectory.appendingPathComponent("subdev-\(port)").path
         process.executableURL = try Self.product("subdevd")
         process.arguments = ["--port", String(port), "--root", root] + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
