@@ -3,8 +3,10 @@
 # libnl-3 and libnl-genl-3 with their headers, pkg-config, gcc (the C uAPI
 # header and the plain libnl client are compiled in tests), setpriv
 # (util-linux, to run a client as uid 65534), genl (iproute2, the
-# benchmark's reference for a cold start), and python's jsonschema and
-# PyYAML (the spec is validated against the kernel's YNL schema).
+# benchmark's reference for a cold start), man and groff (the man pages are
+# rendered in tests), and python's jsonschema and PyYAML (the spec is
+# validated against the kernel's YNL schema). Then installs the man pages
+# and the bash completion (scripts/install-docs.sh).
 set -euo pipefail
 
 missing=()
@@ -14,6 +16,8 @@ command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 command -v setpriv >/dev/null || missing+=(util-linux)
 command -v genl >/dev/null || missing+=(iproute2)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
+command -v man >/dev/null || missing+=(man-db)
+command -v groff >/dev/null || missing+=(groff-base)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -31,3 +35,5 @@ if ! python3 -c 'import jsonschema, yaml' 2>/dev/null; then
 fi
 
 command -v swift >/dev/null || { echo "install-deps: swift is not on PATH (Swift 6 toolchain needed)" >&2; exit 1; }
+
+bash "$(dirname "$0")/install-docs.sh"
