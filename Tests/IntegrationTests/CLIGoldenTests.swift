@@ -167,6 +167,40 @@ final class CLIGoldenTests: XCTestCase {
         XCTAssertFalse(parents.contains("virtual/mtty"), "the pulled card is gone")
     }
 
+    /// The JSON shapes beyond the walk-through: definitions, compat,
+    /// inventory, the agent's lines and config notifications.
+    func testJSONShapesOfTheOperatorCommands() throws {
+        let config = try temporaryDirectory(for: self)
+        func run(_ arguments: [String]) throws -> CommandResult {
+            let result = try subdev(arguments, model: model, configDir: config)
+            XCTAssertTrue(result.status == 0 || result.status == 2, "\(arguments): \(result.stderr)")
+            return result
+        }
+        let (_, notifications) = try startMonitor(["-j", "config"])
+        _ = try run(["dev", "define", "virtual/mtty", "type", "mtty-1", "name", "console", "autostart", "on", "label", "serial console", "parity", "even"])
+        _ = try run(["dev", "define", "pci/0000:6a:01.0", "type", "dwq", "name", "too-big", "autostart", "on", "wq-size", "96",
+                     "node-uid", "107", "node-gid", "107", "node-mode", "0660"])
+        _ = try run(["dev", "add", "pci/0000:6a:01.0", "type", "dwq", "name", "first", "wq-size", "64"])
+        let agent = Process()
+        let agentOut = Pipe()
+        agent.executableURL = try ModelProcess.product("subdev")
+        agent.arguments = ["--port", String(model.port), "--config-dir", config, "-j", "agent"]
+        agent.standardOutput = agentOut
+        try agent.run()
+        addTeardownBlock {
+            agent.terminate()
+            waitForExit(agent)
+        }
+        try assertGolden("agent.jsonl", lines(agentOut, count: 2))
+        _ = try run(["dev", "set", "console", "baud", "115200"])
+        _ = try run(["dev", "del", "first"])
+        try assertGolden("monitor-config.jsonl", lines(notifications, count: 4).replacingOccurrences(of: model.root, with: "$ROOT"))
+        try assertGolden("dev-list-defined.json", run(["-j", "-p", "dev", "list", "--defined"]).stdout)
+        _ = try run(["dev", "add", "virtual/mtty", "type", "mtty-2", "name", "other", "label", "modem"])
+        try assertGolden("compat.json", run(["-j", "-p", "dev", "compat", "console", "other"]).stdout)
+        try assertGolden("inventory.json", run(["-j", "-p", "inventory", "virtual/mtty", "--node", "node-1"]).stdout)
+    }
+
     func testInjectErrors() throws {
         for (words, message) in [
             (["inject", "aer", "pci/0000:6a:01.0", "severity", "bogus"], "Error: severity is correctable, non-fatal or fatal, not bogus\n"),
