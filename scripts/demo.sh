@@ -3,7 +3,8 @@
 # model subdevd, walks through parents, types, create, show, change and
 # delete with the subdev CLI; then an example VMM holds a subdevice while
 # faults are injected and it is removed, as `subdev monitor` shows; then
-# stops the model.
+# definitions, autostart across a restart, the inventory and a migration
+# check; then stops the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -69,5 +70,31 @@ run dev del vm0-wq
 run dev del app-slice
 run dev show
 run parent show
+
+# Definitions that outlive the model, the inventory, a migration check.
+export SUBDEV_CONFIG_DIR=$(mktemp -d)
+run dev define virtual/mtty type mtty-1 name console autostart on label com1
+run dev define pci/0000:6a:01.0 type dwq name vm1-wq wq-size 16
+run dev start vm1-wq
+run dev list --defined
+run inventory pci/0000:6a:01.0
+echo
+echo "--- subdevd restarted with --config-dir: its agent starts the autostart definitions"
+kill $model
+wait $model 2>/dev/null || true
+"$bin/subdevd" --config-dir "$SUBDEV_CONFIG_DIR" >"$log" 2>&1 &
+model=$!
+for _ in $(seq 100); do
+  grep -q "autostart: console" "$log" && break
+  sleep 0.1
+done
+grep "autostart" "$log"
+run dev list --defined
+"$bin/subdev" -j dev show console >"$SUBDEV_CONFIG_DIR/console.json"
+run dev add virtual/mtty type mtty-1 name same label com1
+run dev add virtual/mtty type mtty-2 name modem label com2
+run dev compat "$SUBDEV_CONFIG_DIR/console.json" same
+run dev compat console modem || true
+rm -rf "$SUBDEV_CONFIG_DIR"
 echo
 echo "demo: done; stopping subdevd"

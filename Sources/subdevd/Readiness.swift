@@ -18,7 +18,7 @@ struct Readiness {
 
     /// The daemon is shutting down.
     func stopping() {
-        send("STOPPING=1\nSTATUS=removing device nodes and the sysfs tree")
+        send("STOPPING=1\nSTATUS=shutting down: device nodes and the sysfs tree removed")
     }
 
     private func send(_ message: String) {
