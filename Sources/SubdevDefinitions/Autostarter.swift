@@ -40,6 +40,9 @@ public actor Autostarter {
     private var appearances: [String: Int] = [:]
     /// The last attempt for each definition name.
     private var tried: [String: Attempt] = [:]
+    /// Parameter schemas by `PARENT TYPE`, asked once per pass: a
+    /// `type-get` also works out the type's room, which is not free.
+    private var schemas: [String: [ParamInfo]] = [:]
 
     /// - Parameters:
     ///   - report: called with each attempt's outcome.
@@ -80,6 +83,7 @@ public actor Autostarter {
     /// - Throws: only when the family cannot be asked what is present.
     @discardableResult
     public func pass(only: ParentHandle? = nil) async throws -> [Outcome] {
+        schemas = [:]
         let (definitions, problems) = store.all()
         problems.forEach(problem)
         let present = Set(try await client.parents().map(\.handle.description))
@@ -102,20 +106,34 @@ public actor Autostarter {
 
     private func start(_ definition: DeviceDefinition) async -> Outcome {
         do {
-            return .started(name: definition.name, device: try await Self.start(definition, with: client))
+            let key = "\(definition.parent) \(definition.type)"
+            var schema = schemas[key]
+            if schema == nil, !definition.params.isEmpty, let parent = ParentHandle(parsing: definition.parent) {
+                schema = try await client.type(definition.type, of: parent).params
+                schemas[key] = schema
+            }
+            return .started(name: definition.name, device: try await Self.start(definition, with: client, schema: schema))
         } catch {
             return .failed(name: definition.name, parent: definition.parent, reason: "\(error)")
         }
     }
 
     /// Creates the subdevice `definition` describes: its type's schema
-    /// reads the parameter values, then one `dev-new`.
-    public static func start(_ definition: DeviceDefinition, with client: SubdevClient) async throws -> DeviceInfo {
+    /// (`schema`, else asked for) reads the parameter values, then one `dev-new`.
+    public static func start(_ definition: DeviceDefinition, with client: SubdevClient,
+                             schema known: [ParamInfo]? = nil) async throws -> DeviceInfo {
         try definition.validate()
         guard let parent = ParentHandle(parsing: definition.parent) else {
             throw DefinitionError("parent \(definition.parent) of \(definition.name) is not BUS/NAME")
         }
-        let schema = definition.params.isEmpty ? [] : try await client.type(definition.type, of: parent).params
+        let schema: [ParamInfo]
+        if definition.params.isEmpty {
+            schema = []
+        } else if let known {
+            schema = known
+        } else {
+            schema = try await client.type(definition.type, of: parent).params
+        }
         let device = try definition.newDevice(schema: schema)
         return try await client.createDevice(parent: device.parent, type: device.type, name: device.name,
                                              adminState: device.adminState, params: device.params, node: device.node)
