@@ -65,7 +65,8 @@ extension DevCommand {
                     guard params[name] == nil else { throw CLIError("parameter \(name) is given twice") }
                     params[name] = .text(value)
                 }
-                FileHandle.standardError.write(Data("Note: \(parent) is not present (\(error.message ?? "no such parent")); its type will check the parameters when the definition starts\n".utf8))
+                let why = error.errno == ENODEV ? "\(parent) is not present" : "the family does not answer (\(error.message ?? "errno \(error.errno)"))"
+                FileHandle.standardError.write(Data("Note: \(why); its type will check the parameters when the definition starts\n".utf8))
                 return params
             }
             for (name, value) in try schema.values(parsing: words, type: type) {
