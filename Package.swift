@@ -63,6 +63,11 @@ let package = Package(
             dependencies: ["SubdevVMM", "Subdev", "SubdevUAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/ExampleVMM"
         ),
+        // The model's request path under libFuzzer (-DFUZZING -sanitize=fuzzer);
+        // built plainly, it replays a corpus (Docs/reliability.md).
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .executableTarget(name: "subdev-fuzz", dependencies: ["SubdevModel", "Netlink", "SubdevUAPI", "CFuzzDriver"],
+                          path: "Fuzz/ModelRequests"),
         // The performance suite: figures beside the floor of the same run.
         .executableTarget(name: "subdev-bench", dependencies: [
             "Subdev", "Netlink",

@@ -121,19 +121,29 @@ public final class ModelServer {
 
     /// Receives one datagram on `socket` and answers every request in it.
     func serveOne(_ socket: NetlinkSocket) {
-        guard let datagram = try? socket.receive(), datagram.groups == 0,
-              let messages = try? NetlinkMessage.parse(datagram.bytes) else { return }
-        for message in messages where message.header.flags.contains(.request) {
-            // The kernel lets a datagram reach a user-space port over
-            // NETLINK_GENERIC only from a sender with CAP_NET_ADMIN in the
-            // network namespace's user namespace: it checked already.
-            let answer = respond(to: message, from: datagram.senderPort, credentials: datagram.credentials,
-                                 senderIsAdmin: socket === generic)
+        guard let datagram = try? socket.receive(), datagram.groups == 0 else { return }
+        // The kernel lets a datagram reach a user-space port over
+        // NETLINK_GENERIC only from a sender with CAP_NET_ADMIN in the
+        // network namespace's user namespace: it checked already.
+        answer(datagram.bytes, from: datagram.senderPort, credentials: datagram.credentials,
+               senderIsAdmin: socket === generic) { part in
             // A requester that went away or stopped reading loses its
             // answer, as with the kernel; the model goes on.
-            for part in answer.datagrams {
-                try? socket.send(part, toPort: datagram.senderPort)
-            }
+            try? socket.send(part, toPort: datagram.senderPort)
+        }
+    }
+
+    /// Answers every request in `datagram` as if it came from
+    /// `senderPort`: `reply` gets each datagram of the answers, in order;
+    /// notifications go to their groups. What `serveOne` does after
+    /// receiving, and what a fuzzer drives without a socket in between.
+    /// A datagram that does not parse is dropped, as the kernel drops it.
+    public func answer(_ datagram: [UInt8], from senderPort: UInt32, credentials: Credentials?,
+                       senderIsAdmin: Bool, reply: ([UInt8]) -> Void) {
+        guard let messages = try? NetlinkMessage.parse(datagram) else { return }
+        for message in messages where message.header.flags.contains(.request) {
+            let answer = respond(to: message, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin)
+            for part in answer.datagrams { reply(part) }
             for notification in answer.notifications {
                 try? generic.send(notification.bytes, toGroup: notification.group)
             }

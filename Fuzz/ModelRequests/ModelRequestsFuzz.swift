@@ -1,0 +1,124 @@
+// The model's request path under libFuzzer: each input is one datagram,
+// answered as subdevd answers one from a privileged sender (decode, policy
+// validation, dispatch, handlers), against one live in-process model whose
+// state carries over from input to input. It fails, by trapping, when an
+// answer is not well-formed netlink, or when a request goes unanswered.
+//
+// Built normally, it replays files (a corpus) given as arguments; built
+// with -sanitize=fuzzer -DFUZZING (Docs/reliability.md) it is a libFuzzer
+// binary.
+
+import CFuzzDriver
+import Foundation
+import Netlink
+import SubdevModel
+import SubdevUAPI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum ModelRequestsFuzz {
+    /// The sender every input comes from.
+    static let senderPort: UInt32 = 0x7FFE_0001
+
+    /// One model for the run, made at the first input. libFuzzer calls
+    /// from one thread.
+    nonisolated(unsafe) static var model: ModelServer?
+
+    static func server() -> ModelServer {
+        if let model { return model }
+        var configuration = ModelConfiguration()
+        // A port of the process's own; the model never waits on it here.
+        configuration.port = 0x4B40_0000 | (UInt32(getpid()) & 0xFFFFF)
+        configuration.root = ModelRoot(path: NSTemporaryDirectory() + "subdev-fuzz-\(getpid())")
+        configuration.sysfsMirror = false
+        configuration.deviceNodes = false
+        do {
+            let machine = try HardwareFile.load(try HardwareFile.embeddedDefault(), plugins: PluginRegistry.builtIn)
+            let made = try ModelServer(configuration: configuration, machine: machine)
+            model = made
+            return made
+        } catch {
+            FileHandle.standardError.write(Data("subdev-fuzz: cannot start the model: \(error)\n".utf8))
+            exit(2)
+        }
+    }
+
+    /// Answers `bytes` and checks the answer.
+    static func run(_ bytes: [UInt8]) {
+        var answers: [[UInt8]] = []
+        server().answer(bytes, from: senderPort, credentials: Credentials(pid: getpid(), uid: 0, gid: 0),
+                        senderIsAdmin: true) { answers.append($0) }
+        let requests = (try? NetlinkMessage.parse(bytes))?.filter { $0.header.flags.contains(.request) } ?? []
+        var ends = 0
+        for datagram in answers {
+            guard let messages = try? NetlinkMessage.parse(datagram) else {
+                fatalError("the model sent a datagram that is not netlink: \(datagram.prefix(64))")
+            }
+            for message in messages {
+                guard message.header.port == senderPort else { fatalError("an answer to port \(message.header.port)") }
+                // An error (or ack) ends a do; NLMSG_DONE ends a dump.
+                if message.header.type == MessageType.error || message.header.type == MessageType.done { ends += 1 }
+            }
+        }
+        // A do without NLM_F_ACK that succeeds ends with its reply, not an ack.
+        let quietDos = requests.filter { !$0.header.flags.contains(.ack) && !$0.header.flags.contains(.dump) }.count
+        if ends + quietDos < requests.count {
+            fatalError("\(requests.count) requests, \(ends) ends: a request went unanswered")
+        }
+    }
+}
+
+/// One input, as libFuzzer hands it over.
+func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    ModelRequestsFuzz.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    return 0
+}
+
+@main
+struct FuzzMain {
+    static func main() {
+        #if FUZZING
+        // libFuzzer's driver: its flags (-max_total_time=...) and corpus directories.
+        let status = subdev_fuzz_run_driver(CommandLine.argc, CommandLine.unsafeArgv) { fuzzOneInput($0, $1) }
+        exit(status)
+        #else
+        ReplayCorpus.main()
+        #endif
+    }
+}
+
+enum ReplayCorpus {
+    /// Runs every file named, or every file in every directory named;
+    /// `--write-seeds DIR` writes the seed corpus instead.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "--write-seeds", arguments.count == 2 {
+            for (name, bytes) in Seeds.all {
+                guard FileManager.default.createFile(atPath: "\(arguments[1])/\(name)", contents: Data(bytes)) else {
+                    FileHandle.standardError.write(Data("subdev-fuzz: cannot write \(arguments[1])/\(name)\n".utf8))
+                    exit(1)
+                }
+            }
+            print("subdev-fuzz: wrote \(Seeds.all.count) seeds to \(arguments[1])")
+            return
+        }
+        var count = 0
+        for argument in CommandLine.arguments.dropFirst() {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) else {
+                FileHandle.standardError.write(Data("subdev-fuzz: \(argument) does not exist\n".utf8))
+                exit(1)
+            }
+            let files = isDirectory.boolValue
+                ? ((try? FileManager.default.contentsOfDirectory(atPath: argument)) ?? []).sorted().map { "\(argument)/\($0)" }
+                : [argument]
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file) else { continue }
+                ModelRequestsFuzz.run(Array(data))
+                count += 1
+            }
+        }
+        print("subdev-fuzz: replayed \(count) inputs, all answered")
+    }
+}
