@@ -79,7 +79,11 @@ public final class ModelServer {
         while true {
             let ready = poller.wait(timeout: handlers.nextTick)
             publish(handlers.tick())
-            for fd in ready {
+            // Device nodes first: in a kernel, open() and close() take
+            // effect before they return, so a connection made before a
+            // request was sent must count when the request is handled.
+            let sockets: Set<Int32> = [termination, generic.fileDescriptor, userSock.fileDescriptor]
+            for fd in ready.filter({ !sockets.contains($0) }) + ready.filter({ sockets.contains($0) }) {
                 switch fd {
                 case termination: return
                 case generic.fileDescriptor: serveOne(generic)
