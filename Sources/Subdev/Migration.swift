@@ -23,13 +23,6 @@ public struct DeviceDescription: Sendable, Hashable {
         self.params = params
         self.migrationCompat = migrationCompat
     }
-
-    /// The description of a live subdevice, as it would be exported.
-    public init(_ device: DeviceInfo) {
-        self.init(parent: device.parent, type: device.type,
-                  params: Dictionary(device.params.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
-                  migrationCompat: device.migrationCompat)
-    }
 }
 
 /// The answer of a compatibility check.

@@ -74,7 +74,7 @@ extension FamilyHandlers {
             let position = try locateDevice(inner)
             let device = machine.devices[position]
             let parent = machine.parent(ofDevice: position)
-            let compat = parent?.type(device.typeName).flatMap { $0.migration.supported ? $0.migration.compatibility : nil }
+            let compat = parent?.type(device.typeName)?.migration.offered
             return CompatSide(side: MigrationSide(parent: device.parentHandle, type: device.typeName,
                                                   params: device.instanceState.params, compatibility: compat),
                               parent: parent, live: true)
@@ -95,7 +95,7 @@ extension FamilyHandlers {
             for schema in type.params where params[schema.name] == nil {
                 if let value = schema.defaultValue { params[schema.name] = value }
             }
-            if compat == nil, type.migration.supported { compat = type.migration.compatibility }
+            compat = compat ?? type.migration.offered
         }
         return CompatSide(side: MigrationSide(parent: "\(bus)/\(name)", type: typeName, params: params, compatibility: compat),
                           parent: parent, live: false)

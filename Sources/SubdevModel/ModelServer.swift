@@ -82,23 +82,28 @@ public final class ModelServer {
             // Device nodes first: in a kernel, open() and close() take
             // effect before they return, so a connection made before a
             // request was sent must count when the request is handled.
-            let sockets: Set<Int32> = [termination, generic.fileDescriptor, userSock.fileDescriptor]
-            for fd in ready.filter({ !sockets.contains($0) }) + ready.filter({ sockets.contains($0) }) {
-                switch fd {
-                case termination: return
-                case generic.fileDescriptor: serveOne(generic)
-                case userSock.fileDescriptor: serveOne(userSock)
-                default:
-                    for event in registry.handle(fd) {
-                        if case .request(let vfio, let holder, let connection, let message) = event {
-                            serveConnection(message, vfio: vfio, holder: holder, connection: connection)
-                        } else {
-                            publish(handlers.handle(event))
-                        }
+            for fd in ready where !isServerSocket(fd) {
+                for event in registry.handle(fd) {
+                    if case .request(let vfio, let holder, let connection, let message) = event {
+                        serveConnection(message, vfio: vfio, holder: holder, connection: connection)
+                    } else {
+                        publish(handlers.handle(event))
                     }
                 }
             }
+            for fd in ready where isServerSocket(fd) {
+                switch fd {
+                case termination: return
+                case generic.fileDescriptor: serveOne(generic)
+                default: serveOne(userSock)
+                }
+            }
         }
+    }
+
+    /// Whether `fd` is one of the server's own: the signalfd or a netlink socket.
+    private func isServerSocket(_ fd: Int32) -> Bool {
+        fd == termination || fd == generic.fileDescriptor || fd == userSock.fileDescriptor
     }
 
     /// Sends notifications on `config` and events on `events`.

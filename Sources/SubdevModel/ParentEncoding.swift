@@ -42,7 +42,7 @@ final class ParentEncoding {
                 registration: ObjectEncoding.wire(SubdevRegistration(name: type.registration.rawValue)),
                 kinds: Dictionary(type.params.map { ($0.name, ObjectEncoding.wire(SubdevParamKind(name: $0.kind.rawValue))) },
                                   uniquingKeysWith: { first, _ in first }),
-                migrationCompat: type.migration.supported ? type.migration.compatibility : nil)
+                migrationCompat: type.migration.offered)
         }
         self.types = types
     }

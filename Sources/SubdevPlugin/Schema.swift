@@ -173,6 +173,10 @@ public struct Migration: Sendable, Hashable, Codable {
     }
 
     public static let unsupported = Migration(supported: false)
+
+    /// `compatibility` when the type migrates, else `nil`: what a
+    /// subdevice of the type carries as its `migration-compat`.
+    public var offered: String? { supported ? compatibility : nil }
 }
 
 /// A type of subdevice a parent offers.

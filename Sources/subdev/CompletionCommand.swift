@@ -31,7 +31,6 @@ struct Completer {
         "monitor": ["config", "events", "all"], "inject": ["aer", "hotplug", "surprise-remove"],
     ]
     static let globalFlags = ["-j", "--json", "-p", "--pretty", "--port", "--transport", "-h", "--help"]
-    static let valued: Set<String> = ["--port", "--transport", "--config-dir", "--node", "--driver"]
 
     /// Command words (options and their values taken out).
     var words: [String] = []
@@ -44,7 +43,7 @@ struct Completer {
         current = all.last ?? ""
         var rest = all.dropLast()[...]
         while let word = rest.popFirst() {
-            if Self.valued.contains(word) {
+            if GlobalOptions.valued.contains(word) {
                 let value = rest.popFirst()
                 if word == "--port" { port = value }
                 if word == "--config-dir" { configDir = value }
