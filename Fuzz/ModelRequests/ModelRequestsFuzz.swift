@@ -21,11 +21,24 @@ enum ModelRequestsFuzz {
     /// The sender every input comes from.
     static let senderPort: UInt32 = 0x7FFE_0001
 
-    /// One model for the run, made at the first input. libFuzzer calls
-    /// from one thread.
+    /// How many inputs one model answers before a fresh one replaces it.
+    /// State carries over between inputs, so that a create reaches the
+    /// handlers of an existing subdevice, but not for ever: a model full of
+    /// subdevices makes every dump, and so every input, slower.
+    static let inputsPerModel = 20_000
+
+    /// The model of the current stretch of inputs, made at its first
+    /// input. libFuzzer calls from one thread.
     nonisolated(unsafe) static var model: ModelServer?
+    nonisolated(unsafe) static var answered = 0
 
     static func server() -> ModelServer {
+        if answered == inputsPerModel {
+            // The old model's sockets close before the new one binds the port.
+            model = nil
+            answered = 0
+        }
+        answered += 1
         if let model { return model }
         var configuration = ModelConfiguration()
         // A port of the process's own; the model never waits on it here.
@@ -49,7 +62,10 @@ enum ModelRequestsFuzz {
         var answers: [[UInt8]] = []
         server().answer(bytes, from: senderPort, credentials: Credentials(pid: getpid(), uid: 0, gid: 0),
                         senderIsAdmin: true) { answers.append($0) }
-        let requests = (try? NetlinkMessage.parse(bytes))?.filter { $0.header.flags.contains(.request) } ?? []
+        // Requests of the family's range; control types are skipped, as the kernel skips them.
+        let requests = NetlinkMessage.leadingMessages(of: bytes).filter {
+            $0.header.flags.contains(.request) && $0.header.type >= MessageType.minType
+        }
         var ends = 0
         for datagram in answers {
             guard let messages = try? NetlinkMessage.parse(datagram) else {

@@ -96,12 +96,30 @@ public struct NetlinkMessage: Sendable, Hashable {
     /// - Throws: `ProtocolError` when a length field runs past the datagram
     ///   or is shorter than a header.
     public static func parse(_ datagram: [UInt8]) throws -> [NetlinkMessage] {
+        let framed = frame(datagram)
+        if let bad = framed.bad {
+            throw ProtocolError("message at offset \(bad.offset) has length \(bad.length), datagram has \(datagram.count - bad.offset) bytes left")
+        }
+        return framed.messages
+    }
+
+    /// The messages of `datagram` up to the first whose length field is
+    /// shorter than a header or runs past the datagram, as the kernel's
+    /// `netlink_rcv_skb` reads a datagram: it answers the messages before
+    /// a bad one and drops the rest without a word, since a message it
+    /// cannot frame has no header it could trust to answer.
+    public static func leadingMessages(of datagram: [UInt8]) -> [NetlinkMessage] {
+        frame(datagram).messages
+    }
+
+    /// Splits a datagram at its length fields, stopping at the first bad one.
+    private static func frame(_ datagram: [UInt8]) -> (messages: [NetlinkMessage], bad: (offset: Int, length: Int)?) {
         var messages: [NetlinkMessage] = []
         var offset = 0
         while datagram.count - offset >= MessageHeader.size {
             let length = Int(datagram.loadLE(UInt32.self, at: offset))
             guard length >= MessageHeader.size, length <= datagram.count - offset else {
-                throw ProtocolError("message at offset \(offset) has length \(length), datagram has \(datagram.count - offset) bytes left")
+                return (messages, (offset, length))
             }
             let header = MessageHeader(
                 length: UInt32(length),
@@ -112,7 +130,7 @@ public struct NetlinkMessage: Sendable, Hashable {
             messages.append(NetlinkMessage(header: header, payload: Array(datagram[(offset + MessageHeader.size)..<(offset + length)])))
             offset += alignTo4(length)
         }
-        return messages
+        return (messages, nil)
     }
 }
 

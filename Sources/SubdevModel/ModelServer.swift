@@ -66,16 +66,17 @@ public final class ModelServer {
         }
     }
 
+    deinit {
+        if termination >= 0 { close(termination) }
+    }
+
     /// The machine as it stands.
     public var machine: Machine { handlers.machine }
 
     /// Serves requests, device nodes and owner exits until SIGTERM or
     /// SIGINT, then removes its device nodes and sysfs tree and returns.
     public func run() {
-        defer {
-            registry.shutdown()
-            if termination >= 0 { close(termination) }
-        }
+        defer { registry.shutdown() }
         while true {
             let ready = poller.wait(timeout: handlers.nextTick)
             publish(handlers.tick())
@@ -146,11 +147,22 @@ public final class ModelServer {
     /// `senderPort`: `reply` gets each datagram of the answers, in order;
     /// notifications go to their groups. What `serveOne` does after
     /// receiving, and what a fuzzer drives without a socket in between.
-    /// A datagram that does not parse is dropped, as the kernel drops it.
+    /// Messages from the first whose length is wrong on are dropped, as
+    /// the kernel drops them.
     public func answer(_ datagram: [UInt8], from senderPort: UInt32, credentials: Credentials?,
                        senderIsAdmin: Bool, reply: ([UInt8]) -> Void) {
-        guard let messages = try? NetlinkMessage.parse(datagram) else { return }
-        for message in messages where message.header.flags.contains(.request) {
+        for message in NetlinkMessage.leadingMessages(of: datagram) {
+            // As netlink_rcv_skb: only requests reach the family, control
+            // types (below NLMSG_MIN_TYPE) are skipped, and either is
+            // acknowledged when it asks.
+            guard message.header.flags.contains(.request), message.header.type >= MessageType.minType else {
+                if message.header.flags.contains(.ack) {
+                    var header = message.header
+                    header.port = senderPort
+                    reply(ExtendedAck.encode(error: nil, for: header).encoded())
+                }
+                continue
+            }
             let answer = respond(to: message, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin)
             for part in answer.datagrams { reply(part) }
             for notification in answer.notifications {
