@@ -68,6 +68,12 @@ let package = Package(
         .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
         .executableTarget(name: "subdev-fuzz", dependencies: ["SubdevModel", "Netlink", "SubdevUAPI", "CFuzzDriver"],
                           path: "Fuzz/ModelRequests"),
+        // A client process of the reliability tests: random operations from
+        // a seed, with a log of what was acknowledged (Docs/reliability.md).
+        .executableTarget(name: "subdev-stress", dependencies: [
+            "Subdev", "SubdevVMM", "Netlink", "SubdevUAPI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Tools/subdev-stress"),
         // The performance suite: figures beside the floor of the same run.
         .executableTarget(name: "subdev-bench", dependencies: [
             "Subdev", "Netlink",
