@@ -68,6 +68,10 @@ let package = Package(
         .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
         .executableTarget(name: "subdev-fuzz", dependencies: ["SubdevModel", "Netlink", "SubdevUAPI", "CFuzzDriver"],
                           path: "Fuzz/ModelRequests"),
+        // The client's reply and event decoding under libFuzzer, over a real
+        // socket to a fake family that answers with the fuzzer's bytes.
+        .executableTarget(name: "subdev-fuzz-client", dependencies: ["Subdev", "SubdevModel", "Netlink", "SubdevUAPI", "CFuzzDriver"],
+                          path: "Fuzz/ClientReplies"),
         // A client process of the reliability tests: random operations from
         // a seed, with a log of what was acknowledged (Docs/reliability.md).
         .executableTarget(name: "subdev-stress", dependencies: [

@@ -24,7 +24,9 @@ public enum ExtendedAck {
         guard payload.count >= 4 else { throw ProtocolError("NLMSG_ERROR of \(payload.count) bytes") }
         let code = payload.loadLE(Int32.self, at: 0)
         if code == 0 { return nil }
-        var error = NetlinkError(errno: code < 0 ? -code : code)
+        // Negative by convention; the magnitude, clamped, since -Int32.min
+        // does not fit (found by fuzzing the client).
+        var error = NetlinkError(errno: Int32(clamping: code.magnitude))
         guard message.header.flags.contains(.ackTLVs) else { return error }
         // The TLVs follow the echoed request: its header alone when capped,
         // or header plus payload otherwise.

@@ -71,7 +71,8 @@ public struct GroupMessages<Element: Sendable>: AsyncSequence, Sendable {
                           let element = try decode(command, try generic.decoder()) else { continue }
                     if let number = sequence(element) {
                         defer { last = number }
-                        if let last, number > last + 1 {
+                        // No `last + 1`: a peer may send UInt64.max.
+                        if let last, number > last, number - last > 1 {
                             // Dump after the later event, so the state includes what it did.
                             held = element
                             return try await resynchronise((last + 1)...(number - 1))

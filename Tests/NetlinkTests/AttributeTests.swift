@@ -45,4 +45,15 @@ final class AttributeTests: XCTestCase {
         XCTAssertEqual(try ExtendedAck.decode(message), sent)
         XCTAssertNil(try ExtendedAck.decode(ExtendedAck.encode(error: nil, for: request)))
     }
+
+    /// Found by fuzzing the client: an error code of Int32.min, whose
+    /// negation does not fit, trapped the decoder.
+    func testExtendedAckWithTheMostNegativeCodeDecodes() throws {
+        var payload: [UInt8] = []
+        withUnsafeBytes(of: Int32.min.littleEndian) { payload += $0 }
+        payload += [UInt8](repeating: 0, count: 16)
+        let message = NetlinkMessage(header: MessageHeader(length: UInt32(16 + payload.count), type: MessageType.error, flags: [],
+                                                           sequence: 1, port: 0), payload: payload)
+        XCTAssertEqual(try ExtendedAck.decode(message)?.errno, Int32.max)
+    }
 }

@@ -1,0 +1,106 @@
+import CFuzzDriver
+import Foundation
+import Netlink
+import SubdevUAPI
+
+/// One input, as libFuzzer hands it over.
+func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    ClientRepliesFuzz.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    return 0
+}
+
+@main
+struct FuzzMain {
+    static func main() {
+        #if FUZZING
+        let status = subdev_fuzz_run_driver(CommandLine.argc, CommandLine.unsafeArgv) { fuzzOneInput($0, $1) }
+        exit(status)
+        #else
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "--write-seeds", arguments.count == 2 {
+            ClientSeeds.write(to: arguments[1])
+        } else {
+            replay(arguments)
+        }
+        #endif
+    }
+
+    /// Runs every file named, or every file in every directory named.
+    static func replay(_ arguments: [String]) {
+        var count = 0
+        for argument in arguments {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) else {
+                FileHandle.standardError.write(Data("subdev-fuzz-client: \(argument) does not exist\n".utf8))
+                exit(1)
+            }
+            let files = isDirectory.boolValue
+                ? ((try? FileManager.default.contentsOfDirectory(atPath: argument)) ?? []).sorted().map { "\(argument)/\($0)" }
+                : [argument]
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file) else { continue }
+                ClientRepliesFuzz.run(Array(data))
+                count += 1
+            }
+        }
+        print("subdev-fuzz-client: replayed \(count) inputs, the client survived them all")
+    }
+}
+
+/// The seed corpus: for each call, what a live model answers it with
+/// (recorded through the fake family), and a notification and events for
+/// the groups.
+enum ClientSeeds {
+    static func write(to directory: String) {
+        let session = ClientRepliesFuzz.current()
+        let family = session.family
+        let client = session.client
+        var seeds: [(String, [UInt8])] = []
+        // Reads first, then changes, so that each finds what it names.
+        let order: [ClientRepliesFuzz.Call] = [.create, .createMany, .parents, .parent, .types, .type, .devices, .device,
+                                               .set, .compat, .inject, .delete, .deleteMany]
+        for call in order {
+            family.answer(with: [], mode: .forwardToModel)
+            wait { _ = try? await ClientRepliesFuzz.request(call, client) }
+            let answer = family.recorded.reduce([], +)
+            seeds.append(("\(call)", [UInt8(call.rawValue), FakeFamily.Mode.matchRequest.rawValue] + answer))
+            if call == .create, let created = try? NetlinkMessage.parse(answer).first, var reply = try? GenericMessage(created) {
+                reply.command = SubdevCommand.devNewNtf.rawValue
+                seeds.append(("config-dev-new-ntf", [UInt8(ClientRepliesFuzz.Call.configGroup.rawValue), 0] + reply.encoded()))
+            }
+        }
+        let events = ClientRepliesFuzz.Call.eventsGroup.rawValue
+        seeds.append(("events-aer-ntf", [UInt8(events), 0] + aerEvent(sequence: 2, familyID: client.family.id)))
+        // The largest sequence number, then the sentinel's: once a trap in
+        // the subscription's gap check (last + 1), found by reading the code
+        // the fuzzer runs.
+        seeds.append(("events-last-sequence", [UInt8(events), 0] + aerEvent(sequence: .max, familyID: client.family.id)))
+        seeds.append(("device-connection-aer-ntf", [UInt8(ClientRepliesFuzz.Call.deviceConnection.rawValue), 0]
+                      + aerEvent(sequence: 2, familyID: client.family.id)))
+        for (name, bytes) in seeds {
+            guard FileManager.default.createFile(atPath: "\(directory)/\(name)", contents: Data(bytes)) else {
+                FileHandle.standardError.write(Data("subdev-fuzz-client: cannot write \(directory)/\(name)\n".utf8))
+                exit(1)
+            }
+        }
+        print("subdev-fuzz-client: wrote \(seeds.count) seeds to \(directory)")
+    }
+
+    /// An AER error-detected event on the subdevice "w".
+    static func aerEvent(sequence: UInt64, familyID: UInt16) -> [UInt8] {
+        var aer = AttributeEncoder()
+        aer.put(SubdevEventAttr.seq, sequence)
+        aer.put(SubdevEventAttr.busName, "pci")
+        aer.put(SubdevEventAttr.devName, "0000:6a:01.0")
+        aer.put(SubdevEventAttr.index, UInt32(0))
+        aer.put(SubdevEventAttr.name, "w")
+        aer.put(SubdevEventAttr.vfioIndex, UInt32(0))
+        aer.put(SubdevEventAttr.severity, UInt8(SubdevAerSeverity.nonFatal.rawValue))
+        aer.put(SubdevEventAttr.channelState, UInt8(SubdevChannelState.normal.rawValue))
+        aer.put(SubdevEventAttr.aerStage, UInt8(SubdevAerStage.errorDetected.rawValue))
+        aer.put(SubdevEventAttr.timeoutMs, UInt32(500))
+        aer.put(SubdevEventAttr.holderPid, UInt32(1))
+        return GenericMessage(family: familyID, command: SubdevCommand.aerNtf.rawValue,
+                              version: UInt8(subdevFamilyVersion), attributes: aer.bytes).encoded()
+    }
+}
