@@ -1,4 +1,5 @@
 import CFuzzDriver
+import FuzzSupport
 import Foundation
 import Netlink
 import SubdevUAPI
@@ -16,34 +17,9 @@ struct FuzzMain {
         let status = subdev_fuzz_run_driver(CommandLine.argc, CommandLine.unsafeArgv) { fuzzOneInput($0, $1) }
         exit(status)
         #else
-        let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "--write-seeds", arguments.count == 2 {
-            ClientSeeds.write(to: arguments[1])
-        } else {
-            replay(arguments)
-        }
+        CorpusFiles.main(tool: "subdev-fuzz-client", arguments: Array(CommandLine.arguments.dropFirst()),
+                         replayed: "the client survived them all", run: ClientRepliesFuzz.run, seeds: ClientSeeds.all)
         #endif
-    }
-
-    /// Runs every file named, or every file in every directory named.
-    static func replay(_ arguments: [String]) {
-        var count = 0
-        for argument in arguments {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) else {
-                FileHandle.standardError.write(Data("subdev-fuzz-client: \(argument) does not exist\n".utf8))
-                exit(1)
-            }
-            let files = isDirectory.boolValue
-                ? ((try? FileManager.default.contentsOfDirectory(atPath: argument)) ?? []).sorted().map { "\(argument)/\($0)" }
-                : [argument]
-            for file in files {
-                guard let data = FileManager.default.contents(atPath: file) else { continue }
-                ClientRepliesFuzz.run(Array(data))
-                count += 1
-            }
-        }
-        print("subdev-fuzz-client: replayed \(count) inputs, the client survived them all")
     }
 }
 
@@ -51,7 +27,7 @@ struct FuzzMain {
 /// (recorded through the fake family), and a notification and events for
 /// the groups.
 enum ClientSeeds {
-    static func write(to directory: String) {
+    static func all() -> [(name: String, bytes: [UInt8])] {
         let session = ClientRepliesFuzz.current()
         let family = session.family
         let client = session.client
@@ -77,13 +53,7 @@ enum ClientSeeds {
         seeds.append(("events-last-sequence", [UInt8(events), 0] + aerEvent(sequence: .max, familyID: client.family.id)))
         seeds.append(("device-connection-aer-ntf", [UInt8(ClientRepliesFuzz.Call.deviceConnection.rawValue), 0]
                       + aerEvent(sequence: 2, familyID: client.family.id)))
-        for (name, bytes) in seeds {
-            guard FileManager.default.createFile(atPath: "\(directory)/\(name)", contents: Data(bytes)) else {
-                FileHandle.standardError.write(Data("subdev-fuzz-client: cannot write \(directory)/\(name)\n".utf8))
-                exit(1)
-            }
-        }
-        print("subdev-fuzz-client: wrote \(seeds.count) seeds to \(directory)")
+        return seeds
     }
 
     /// An AER error-detected event on the subdevice "w".

@@ -9,6 +9,7 @@
 // binary.
 
 import CFuzzDriver
+import FuzzSupport
 import Foundation
 import Netlink
 import SubdevModel
@@ -99,42 +100,8 @@ struct FuzzMain {
         let status = subdev_fuzz_run_driver(CommandLine.argc, CommandLine.unsafeArgv) { fuzzOneInput($0, $1) }
         exit(status)
         #else
-        ReplayCorpus.main()
+        CorpusFiles.main(tool: "subdev-fuzz", arguments: Array(CommandLine.arguments.dropFirst()), replayed: "all answered",
+                         run: ModelRequestsFuzz.run, seeds: { Seeds.all })
         #endif
-    }
-}
-
-enum ReplayCorpus {
-    /// Runs every file named, or every file in every directory named;
-    /// `--write-seeds DIR` writes the seed corpus instead.
-    static func main() {
-        let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "--write-seeds", arguments.count == 2 {
-            for (name, bytes) in Seeds.all {
-                guard FileManager.default.createFile(atPath: "\(arguments[1])/\(name)", contents: Data(bytes)) else {
-                    FileHandle.standardError.write(Data("subdev-fuzz: cannot write \(arguments[1])/\(name)\n".utf8))
-                    exit(1)
-                }
-            }
-            print("subdev-fuzz: wrote \(Seeds.all.count) seeds to \(arguments[1])")
-            return
-        }
-        var count = 0
-        for argument in CommandLine.arguments.dropFirst() {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) else {
-                FileHandle.standardError.write(Data("subdev-fuzz: \(argument) does not exist\n".utf8))
-                exit(1)
-            }
-            let files = isDirectory.boolValue
-                ? ((try? FileManager.default.contentsOfDirectory(atPath: argument)) ?? []).sorted().map { "\(argument)/\($0)" }
-                : [argument]
-            for file in files {
-                guard let data = FileManager.default.contents(atPath: file) else { continue }
-                ModelRequestsFuzz.run(Array(data))
-                count += 1
-            }
-        }
-        print("subdev-fuzz: replayed \(count) inputs, all answered")
     }
 }

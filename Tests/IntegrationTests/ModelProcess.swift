@@ -118,3 +118,21 @@ func waitForExit(_ process: Process) {
     let deadline = Date().addingTimeInterval(10)
     while process.isRunning, Date() < deadline { usleep(5_000) }
 }
+
+/// Starts `executable` and waits for its first line of output.
+func startWaitingForLine(_ executable: String, _ arguments: [String], stdin: Pipe? = nil) throws -> (Process, String) {
+    let process = Process()
+    let out = Pipe()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.standardOutput = out
+    if let stdin { process.standardInput = stdin }
+    try process.run()
+    var line = ""
+    while !line.contains("\n") {
+        let chunk = out.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        line += String(decoding: chunk, as: UTF8.self)
+    }
+    return (process, line.trimmingCharacters(in: .newlines))
+}

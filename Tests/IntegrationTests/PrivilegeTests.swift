@@ -158,23 +158,10 @@ final class PrivilegeTests: XCTestCase {
 
     /// Starts a program, returns its first line of output, and kills it.
     func firstLine(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        let out = Pipe()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = out
-        try process.run()
-        defer {
-            kill(process.processIdentifier, SIGKILL)
-            waitForExit(process)
-        }
-        var line = ""
-        while !line.contains("\n") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += String(decoding: chunk, as: UTF8.self)
-        }
-        return line.trimmingCharacters(in: .newlines)
+        let (process, line) = try startWaitingForLine(executable, arguments)
+        kill(process.processIdentifier, SIGKILL)
+        waitForExit(process)
+        return line
     }
 
     func snapshot(_ client: SubdevClient) async throws -> String {
