@@ -61,4 +61,17 @@ public struct GenericMessage: Sendable {
     public func decoder() throws -> AttributeDecoder {
         try AttributeDecoder(attributes, baseOffset: GenericMessage.attributesOffset)
     }
+
+    /// A decoder over the attributes of `message` where they lie, without
+    /// copying them out as `GenericMessage(message).decoder()` does: for
+    /// dumps, whose messages are decoded once and dropped.
+    ///
+    /// - Throws: `ProtocolError` when the payload is shorter than a
+    ///   `genlmsghdr`; `NetlinkError` for attributes that overrun.
+    public static func attributes(of message: NetlinkMessage) throws -> AttributeDecoder {
+        guard message.payload.count >= headerSize else {
+            throw ProtocolError("generic netlink message of \(message.payload.count) bytes has no genlmsghdr")
+        }
+        return try AttributeDecoder(message.payload[headerSize...], baseOffset: attributesOffset)
+    }
 }

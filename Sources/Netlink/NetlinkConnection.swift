@@ -46,7 +46,9 @@ public final class NetlinkConnection: Sendable {
     public func execute(_ request: NetlinkMessage) throws -> [NetlinkMessage] {
         var message = request
         message.header.flags.formUnion([.request, .ack])
-        return try exchange(message, dump: false)
+        var replies: [NetlinkMessage] = []
+        try exchange(message) { replies.append($0) }
+        return replies
     }
 
     /// Sends a dump request and returns every message up to `NLMSG_DONE`.
@@ -54,9 +56,28 @@ public final class NetlinkConnection: Sendable {
     /// - Throws: `DumpInterruptedError` with the partial result when a part
     ///   carried `NLM_F_DUMP_INTR`; `NetlinkError` when the dump failed.
     public func dump(_ request: NetlinkMessage) throws -> [NetlinkMessage] {
+        var replies: [NetlinkMessage] = []
+        do {
+            try dump(request) { replies.append($0) }
+        } catch is DumpInterruptedError {
+            throw DumpInterruptedError(partial: replies)
+        }
+        return replies
+    }
+
+    /// Sends a dump request and hands each message to `body` as it
+    /// arrives, up to `NLMSG_DONE`, so that decoding keeps pace with the
+    /// peer instead of waiting for the whole dump. `body` runs on the
+    /// calling thread, with the connection's other requests held off.
+    ///
+    /// - Throws: what `body` throws (the rest of the dump is then read and
+    ///   dropped); `DumpInterruptedError`, without the messages `body` had
+    ///   already, when a part carried `NLM_F_DUMP_INTR`; `NetlinkError` when
+    ///   the dump failed.
+    public func dump(_ request: NetlinkMessage, each body: (NetlinkMessage) throws -> Void) throws {
         var message = request
         message.header.flags.formUnion([.request, .dump])
-        return try exchange(message, dump: true)
+        try exchange(message, deliver: body)
     }
 
     /// Sends many `do` requests with up to `window` in flight at once and
@@ -123,7 +144,8 @@ public final class NetlinkConnection: Sendable {
         }
     }
 
-    private func exchange(_ request: NetlinkMessage, dump: Bool) throws -> [NetlinkMessage] {
+    /// Sends `request` and hands each reply to `deliver` until its end.
+    private func exchange(_ request: NetlinkMessage, deliver: (NetlinkMessage) throws -> Void) throws {
         try sequence.withLock { next in
             var message = request
             message.header.sequence = next
@@ -131,7 +153,7 @@ public final class NetlinkConnection: Sendable {
             next = next &+ 1
             if next == 0 { next = 1 }
             try socket.send(message.encoded(), toPort: peerPort)
-            return try collect(sequence: message.header.sequence, dump: dump)
+            try collect(sequence: message.header.sequence, deliver: deliver)
         }
     }
 
@@ -149,26 +171,32 @@ public final class NetlinkConnection: Sendable {
         }
     }
 
-    /// Reads datagrams until the reply to `sequence` is complete, dropping
-    /// stale replies to earlier, abandoned requests.
-    private func collect(sequence: UInt32, dump: Bool) throws -> [NetlinkMessage] {
-        var replies: [NetlinkMessage] = []
+    /// Reads datagrams until the reply to `sequence` is complete, handing
+    /// each reply message to `deliver` and dropping stale replies to
+    /// earlier, abandoned requests. When `deliver` throws, the rest of the
+    /// reply is still read, so that it cannot be taken for a later one's.
+    private func collect(sequence: UInt32, deliver: (NetlinkMessage) throws -> Void) throws {
         var interrupted = false
+        var failure: (any Error)?
         while true {
             for message in try receiveFromPeer() where message.header.sequence == sequence {
                 switch message.header.type {
                 case MessageType.error:
                     if let error = try ExtendedAck.decode(message) { throw error }
-                    return replies
+                    if let failure { throw failure }
+                    return
                 case MessageType.done:
                     if let error = try ExtendedAck.decode(message) { throw error }
-                    if interrupted { throw DumpInterruptedError(partial: replies) }
-                    return replies
+                    if let failure { throw failure }
+                    if interrupted { throw DumpInterruptedError(partial: []) }
+                    return
                 case MessageType.noop:
                     continue
                 default:
                     if message.header.flags.contains(.dumpInterrupted) { interrupted = true }
-                    replies.append(message)
+                    if failure == nil {
+                        do { try deliver(message) } catch { failure = error }
+                    }
                     // A do without NLM_F_ACK honoured would end here; the
                     // kernel and the model both send the ACK, so keep reading.
                 }

@@ -114,6 +114,29 @@ public final class NetlinkSocket: @unchecked Sendable {
         try sendToPeer(bytes)
     }
 
+    /// Sends one datagram to `port` without waiting for room: `false`,
+    /// and nothing sent, when the receiver's buffer is full.
+    ///
+    /// - Throws: `NetlinkError` for any other failure (`ECONNREFUSED`:
+    ///   nothing is bound to the port).
+    public func sendIfRoom(_ bytes: [UInt8], toPort port: UInt32) throws -> Bool {
+        var address = sockaddr_nl()
+        address.nl_family = sa_family_t(AF_NETLINK)
+        address.nl_pid = port
+        let rc = bytes.withUnsafeBytes { buffer in
+            withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fileDescriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT), $0,
+                           socklen_t(MemoryLayout<sockaddr_nl>.size))
+                }
+            }
+        }
+        if rc >= 0 { return true }
+        let code = errno
+        if code == EAGAIN || code == EWOULDBLOCK { return false }
+        throw NetlinkError.system("sendto", errno: code)
+    }
+
     private func sendToPeer(_ bytes: [UInt8]) throws {
         var copy = bytes
         errno = 0

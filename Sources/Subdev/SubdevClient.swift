@@ -107,7 +107,7 @@ public final class SubdevClient: Sendable {
 
     /// Every parent (`parent-get` dump).
     public func parents() async throws -> [ParentInfo] {
-        try await dump(.parentGet).map { try ObjectDecoding.parent($0) }
+        try await dump(.parentGet, as: ObjectDecoding.parent)
     }
 
     /// One parent (`parent-get`); `ENODEV` when there is none.
@@ -125,7 +125,7 @@ public final class SubdevClient: Sendable {
             request.put(SubdevTypeAttr.busName, parent.bus)
             request.put(SubdevTypeAttr.devName, parent.name)
         }
-        return try await dump(.typeGet, request).map { try ObjectDecoding.type($0) }
+        return try await dump(.typeGet, request, as: ObjectDecoding.type)
     }
 
     /// One type of a parent (`type-get`), with its schema and what fits now.
@@ -146,7 +146,7 @@ public final class SubdevClient: Sendable {
             request.put(SubdevDevAttr.busName, parent.bus)
             request.put(SubdevDevAttr.devName, parent.name)
         }
-        return try await dump(.devGet, request).map { try ObjectDecoding.device($0) }
+        return try await dump(.devGet, request, as: ObjectDecoding.device)
     }
 
     /// One subdevice (`dev-get`); `ENOENT` when there is none.
@@ -431,11 +431,17 @@ public final class SubdevClient: Sendable {
         return reply
     }
 
-    private func dump(_ command: SubdevCommand, _ attributes: AttributeEncoder = AttributeEncoder()) async throws -> [AttributeDecoder] {
+    /// A dump, each message decoded as it arrives: the peer goes on
+    /// encoding the next part while this one is decoded.
+    private func dump<T: Sendable>(_ command: SubdevCommand, _ attributes: AttributeEncoder = AttributeEncoder(),
+                                   as decode: @escaping @Sendable (AttributeDecoder) throws -> T) async throws -> [T] {
         let request = message(command, attributes)
         let connection = self.connection
-        let replies = try await Self.run(on: queue) { try connection.dump(request) }
-        return try replies.map { try GenericMessage($0).decoder() }
+        return try await Self.run(on: queue) {
+            var values: [T] = []
+            try connection.dump(request) { values.append(try decode(try GenericMessage.attributes(of: $0))) }
+            return values
+        }
     }
 
     private func pipeline(_ requests: [NetlinkMessage], window: Int) async throws -> [Result<[NetlinkMessage], NetlinkError>] {

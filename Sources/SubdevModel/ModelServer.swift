@@ -27,6 +27,8 @@ public final class ModelServer {
     private let poller: Poller
     /// SIGTERM and SIGINT, redirected here before the model says it is ready.
     private let termination: Int32
+    /// Dumps waiting for their requesters to read, by port.
+    private var parkedDumps: [UInt32: ParkedDump] = [:]
 
     /// Binds both sockets to the configured port.
     ///
@@ -78,8 +80,9 @@ public final class ModelServer {
     public func run() {
         defer { registry.shutdown() }
         while true {
-            let ready = poller.wait(timeout: handlers.nextTick)
+            let ready = poller.wait(timeout: pollTimeout)
             publish(handlers.tick())
+            resumeParkedDumps()
             // Device nodes first: in a kernel, open() and close() take
             // effect before they return, so a connection made before a
             // request was sent must count when the request is handled.
@@ -132,25 +135,101 @@ public final class ModelServer {
     /// Receives one datagram on `socket` and answers every request in it.
     func serveOne(_ socket: NetlinkSocket) {
         guard let datagram = try? socket.receive(), datagram.groups == 0 else { return }
+        let port = datagram.senderPort
         // The kernel lets a datagram reach a user-space port over
         // NETLINK_GENERIC only from a sender with CAP_NET_ADMIN in the
         // network namespace's user namespace: it checked already.
-        answer(datagram.bytes, from: datagram.senderPort, credentials: datagram.credentials,
-               senderIsAdmin: socket === generic) { part in
-            // A requester that went away or stopped reading loses its
-            // answer, as with the kernel; the model goes on.
-            try? socket.send(part, toPort: datagram.senderPort)
+        answerEach(datagram.bytes, from: port, credentials: datagram.credentials,
+                   senderIsAdmin: socket === generic) { dump, parts in
+            if dump {
+                send(dump: ParkedDump(socket: socket, parts: [AnyIterator(parts.makeIterator())]), to: port)
+            } else {
+                // A requester that went away or stopped reading loses its
+                // answer, as with the kernel; the model goes on.
+                for part in parts { try? socket.send(part, toPort: port) }
+            }
         }
     }
 
-    /// Answers every request in `datagram` as if it came from
-    /// `senderPort`: `reply` gets each datagram of the answers, in order;
-    /// notifications go to their groups. What `serveOne` does after
-    /// receiving, and what a fuzzer drives without a socket in between.
+    /// What is left of the dumps to one requester whose receive buffer was
+    /// full, oldest first. The kernel makes a dump's next part only when
+    /// the requester has read enough to leave room for it, so a slow
+    /// reader loses nothing and stalls no one; the model keeps the rest
+    /// and goes on as the requester reads.
+    struct ParkedDump {
+        let socket: NetlinkSocket
+        /// The part that did not fit, first out when there is room.
+        var head: [UInt8]?
+        var parts: [AnyIterator<[UInt8]>]
+    }
+
+    /// Sends `dump` to `port` while there is room, behind any dump already
+    /// waiting for it; keeps what does not fit.
+    private func send(dump: ParkedDump, to port: UInt32) {
+        if var waiting = parkedDumps[port] {
+            waiting.parts += dump.parts
+            parkedDumps[port] = waiting
+            return
+        }
+        var dump = dump
+        if !drain(&dump, to: port) { parkedDumps[port] = dump }
+    }
+
+    /// Sends what `dump` has left while `port` has room: `true` once all
+    /// is out, or the requester is gone (its dump goes with its socket).
+    private func drain(_ dump: inout ParkedDump, to port: UInt32) -> Bool {
+        while true {
+            guard let part = dump.head ?? nextPart(of: &dump) else { return true }
+            do {
+                guard try dump.socket.sendIfRoom(part, toPort: port) else {
+                    dump.head = part
+                    return false
+                }
+                dump.head = nil
+            } catch {
+                return true
+            }
+        }
+    }
+
+    private func nextPart(of dump: inout ParkedDump) -> [UInt8]? {
+        while let first = dump.parts.first {
+            if let part = first.next() { return part }
+            dump.parts.removeFirst()
+        }
+        return nil
+    }
+
+    /// Goes on with the dumps that wait for their requesters to read.
+    private func resumeParkedDumps() {
+        for port in Array(parkedDumps.keys) {
+            guard var dump = parkedDumps[port] else { continue }
+            parkedDumps[port] = drain(&dump, to: port) ? nil : dump
+        }
+    }
+
+    /// How long the loop may sleep: until the next timer, or a moment while
+    /// dumps wait for their requesters (a user-space model cannot be told
+    /// when another process reads).
+    private var pollTimeout: Int32 {
+        let tick = handlers.nextTick
+        guard !parkedDumps.isEmpty else { return tick }
+        return tick < 0 ? 1 : min(tick, 1)
+    }
+
     /// Messages from the first whose length is wrong on are dropped, as
     /// the kernel drops them.
     public func answer(_ datagram: [UInt8], from senderPort: UInt32, credentials: Credentials?,
                        senderIsAdmin: Bool, reply: ([UInt8]) -> Void) {
+        answerEach(datagram, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin) { _, parts in
+            for part in parts { reply(part) }
+        }
+    }
+
+    /// As `answer`, but hands over each request's answer whole: whether it
+    /// is a dump, and its datagrams, made as they are taken.
+    func answerEach(_ datagram: [UInt8], from senderPort: UInt32, credentials: Credentials?, senderIsAdmin: Bool,
+                    deliver: (_ dump: Bool, _ parts: AnySequence<[UInt8]>) -> Void) {
         for message in NetlinkMessage.leadingMessages(of: datagram) {
             // As netlink_rcv_skb: only requests reach the family, control
             // types (below NLMSG_MIN_TYPE) are skipped, and either is
@@ -159,12 +238,12 @@ public final class ModelServer {
                 if message.header.flags.contains(.ack) {
                     var header = message.header
                     header.port = senderPort
-                    reply(ExtendedAck.encode(error: nil, for: header).encoded())
+                    deliver(false, AnySequence([ExtendedAck.encode(error: nil, for: header).encoded()]))
                 }
                 continue
             }
             let answer = respond(to: message, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin)
-            for part in answer.datagrams { reply(part) }
+            deliver(answer.dump, answer.datagrams)
             for notification in answer.notifications {
                 try? generic.send(notification.bytes, toGroup: notification.group)
             }
@@ -204,6 +283,8 @@ public final class ModelServer {
     struct Answer {
         /// Made as they are sent, for a dump.
         var datagrams: AnySequence<[UInt8]> = AnySequence([])
+        /// Whether it answers a dump that went ahead (an error is not one).
+        var dump = false
         var notifications: [(group: UInt32, bytes: [UInt8])] = []
     }
 
@@ -251,6 +332,7 @@ public final class ModelServer {
                 // Replies made already, then the stream's, then NLMSG_DONE.
                 var done: [UInt8]? = ExtendedAck.done(for: header, error: dumpError).encoded()
                 var made = replies.makeIterator()
+                answer.dump = true
                 answer.datagrams = AnySequence(PackedDatagrams(budget: Self.dumpBudget) {
                     if let reply = made.next() { return message(reply) }
                     if let reply = stream?.next() { return message(reply) }
