@@ -78,12 +78,11 @@ public struct AttributeDecoder: Sendable {
         }
     }
 
-    /// One attribute as the area holds it: its payload in place and the
-    /// offset of its header from the start of the message.
-    @usableFromInline
-    struct Found {
-        @usableFromInline var payload: ArraySlice<UInt8>
-        @usableFromInline var offset: Int
+    /// One attribute as the decoder holds it: its payload in place (no
+    /// copy) and the offset of its header from the start of the message.
+    public struct Found: Sendable {
+        public var payload: ArraySlice<UInt8>
+        public var offset: Int
         @usableFromInline var rawType: UInt16
 
         @inlinable
@@ -92,14 +91,38 @@ public struct AttributeDecoder: Sendable {
             self.offset = offset
             self.rawType = rawType
         }
+
+        /// The type, without the flag bits.
+        @inlinable
+        public var type: UInt16 { rawType & ~(Attribute.nestedFlag | Attribute.netByteOrderFlag) }
+
+        /// The payload as an integer of exactly `T`'s size.
+        @inlinable
+        public func integer<T: FixedWidthInteger>(as: T.Type = T.self) throws -> T {
+            try Attribute.integer(payload, type: type, as: T.self)
+        }
+
+        /// The payload as a NUL-terminated UTF-8 string.
+        @inlinable
+        public func string() throws -> String {
+            try Attribute.string(payload, type: type)
+        }
+
+        /// The attributes nested in this one, read in place.
+        @inlinable
+        public func nested() throws -> AttributeDecoder {
+            try AttributeDecoder(payload, baseOffset: offset + Attribute.headerSize)
+        }
     }
 
-    /// Calls `body` with every attribute of `type` (flags masked off), in wire order.
+    /// Calls `body` with every attribute in wire order, read in place: one
+    /// pass for a decoder that reads most of an object's attributes, as
+    /// bulk decoding of a dump does, instead of a search per attribute.
     @inlinable
-    func forEach(_ type: UInt16, _ body: (Found) throws -> Void) rethrows {
+    public func forEach(_ body: (Found) throws -> Void) rethrows {
         switch storage {
         case .parsed(let attributes):
-            for attribute in attributes where attribute.type == type {
+            for attribute in attributes {
                 try body(Found(payload: attribute.payload[...], offset: attribute.offset, rawType: attribute.rawType))
             }
         case .area(let bytes, let baseOffset):
@@ -107,12 +130,18 @@ public struct AttributeDecoder: Sendable {
             while bytes.endIndex - position >= Attribute.headerSize {
                 let length = Int(UInt16(bytes[position]) | UInt16(bytes[position + 1]) << 8)
                 let rawType = UInt16(bytes[position + 2]) | UInt16(bytes[position + 3]) << 8
-                if rawType & ~(Attribute.nestedFlag | Attribute.netByteOrderFlag) == type {
-                    try body(Found(payload: bytes[(position + Attribute.headerSize)..<(position + length)],
-                                   offset: baseOffset + (position - bytes.startIndex), rawType: rawType))
-                }
+                try body(Found(payload: bytes[(position + Attribute.headerSize)..<(position + length)],
+                               offset: baseOffset + (position - bytes.startIndex), rawType: rawType))
                 position += min(alignTo4(length), bytes.endIndex - position)
             }
+        }
+    }
+
+    /// Calls `body` with every attribute of `type` (flags masked off), in wire order.
+    @inlinable
+    func forEach(_ type: UInt16, _ body: (Found) throws -> Void) rethrows {
+        try forEach { found in
+            if found.type == type { try body(found) }
         }
     }
 
@@ -172,15 +201,14 @@ public struct AttributeDecoder: Sendable {
     /// The attributes nested in the attribute `type`, read in place.
     @inlinable
     public func nested(_ type: UInt16) throws -> AttributeDecoder? {
-        guard let found = last(type) else { return nil }
-        return try AttributeDecoder(found.payload, baseOffset: found.offset + Attribute.headerSize)
+        try last(type)?.nested()
     }
 
     /// Each instance of a multi-attr nest, decoded in place.
     @inlinable
     public func nestedAll(_ type: UInt16) throws -> [AttributeDecoder] {
         var nests: [AttributeDecoder] = []
-        try forEach(type) { nests.append(try AttributeDecoder($0.payload, baseOffset: $0.offset + Attribute.headerSize)) }
+        try forEach(type) { nests.append(try $0.nested()) }
         return nests
     }
 
@@ -227,7 +255,7 @@ extension Attribute {
     /// An attribute found in place, copied out.
     @inlinable
     init(_ found: AttributeDecoder.Found) {
-        self.init(type: found.rawType & ~(Attribute.nestedFlag | Attribute.netByteOrderFlag),
+        self.init(type: found.type,
                   nestedFlag: found.rawType & Attribute.nestedFlag != 0,
                   netByteOrderFlag: found.rawType & Attribute.netByteOrderFlag != 0,
                   payload: Array(found.payload), offset: found.offset)
