@@ -66,12 +66,12 @@ let package = Package(
         // The model's request path under libFuzzer (-DFUZZING -sanitize=fuzzer);
         // built plainly, it replays a corpus (Docs/reliability.md).
         .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
-        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
-        .executableTarget(name: "subdev-fuzz", dependencies: ["SubdevModel", "Netlink", "SubdevUAPI", "CFuzzDriver", "FuzzSupport"],
+        .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "subdev-fuzz", dependencies: ["SubdevModel", "Netlink", "SubdevUAPI", "FuzzSupport"],
                           path: "Fuzz/ModelRequests"),
         // The client's reply and event decoding under libFuzzer, over a real
         // socket to a fake family that answers with the fuzzer's bytes.
-        .executableTarget(name: "subdev-fuzz-client", dependencies: ["Subdev", "SubdevModel", "Netlink", "SubdevUAPI", "CFuzzDriver", "FuzzSupport"],
+        .executableTarget(name: "subdev-fuzz-client", dependencies: ["Subdev", "SubdevModel", "Netlink", "SubdevUAPI", "FuzzSupport"],
                           path: "Fuzz/ClientReplies"),
         // A client process of the reliability tests: random operations from
         // a seed, with a log of what was acknowledged (Docs/reliability.md).

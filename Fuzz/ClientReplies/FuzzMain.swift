@@ -1,25 +1,13 @@
-import CFuzzDriver
 import FuzzSupport
 import Foundation
 import Netlink
 import SubdevUAPI
 
-/// One input, as libFuzzer hands it over.
-func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    ClientRepliesFuzz.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
-    return 0
-}
-
 @main
 struct FuzzMain {
     static func main() {
-        #if FUZZING
-        let status = subdev_fuzz_run_driver(CommandLine.argc, CommandLine.unsafeArgv) { fuzzOneInput($0, $1) }
-        exit(status)
-        #else
-        CorpusFiles.main(tool: "subdev-fuzz-client", arguments: Array(CommandLine.arguments.dropFirst()),
-                         replayed: "the client survived them all", run: ClientRepliesFuzz.run, seeds: ClientSeeds.all)
-        #endif
+        FuzzTarget.main(tool: "subdev-fuzz-client", replayed: "the client survived them all", run: ClientRepliesFuzz.run,
+                        seeds: ClientSeeds.all)
     }
 }
 

@@ -8,7 +8,6 @@
 // with -sanitize=fuzzer -DFUZZING (Docs/reliability.md) it is a libFuzzer
 // binary.
 
-import CFuzzDriver
 import FuzzSupport
 import Foundation
 import Netlink
@@ -86,22 +85,9 @@ enum ModelRequestsFuzz {
     }
 }
 
-/// One input, as libFuzzer hands it over.
-func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    ModelRequestsFuzz.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
-    return 0
-}
-
 @main
 struct FuzzMain {
     static func main() {
-        #if FUZZING
-        // libFuzzer's driver: its flags (-max_total_time=...) and corpus directories.
-        let status = subdev_fuzz_run_driver(CommandLine.argc, CommandLine.unsafeArgv) { fuzzOneInput($0, $1) }
-        exit(status)
-        #else
-        CorpusFiles.main(tool: "subdev-fuzz", arguments: Array(CommandLine.arguments.dropFirst()), replayed: "all answered",
-                         run: ModelRequestsFuzz.run, seeds: { Seeds.all })
-        #endif
+        FuzzTarget.main(tool: "subdev-fuzz", replayed: "all answered", run: ModelRequestsFuzz.run, seeds: { Seeds.all })
     }
 }
