@@ -69,9 +69,13 @@ final class NotificationTests: XCTestCase {
             try await client.deleteDevice(device.handle)
         }
         var iterator = notifications.makeAsyncIterator()
+        // Reading has started: give the reader the time to take all 40 from
+        // the socket, so that 36 find the buffer full whatever the pace of
+        // the decoding below (a fast consumer could otherwise keep up).
+        try await Task.sleep(nanoseconds: 500_000_000)
         var count = 0
         var state: Resynchronisation?
-        while count < 40, let event = try await next(&iterator, timeout: 1) {
+        while count < 40, let event = try await next(&iterator, timeout: 5) {
             if case .resynchronised(let dumped) = event { state = dumped; break }
             count += 1
         }
