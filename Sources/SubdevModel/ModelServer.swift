@@ -217,6 +217,10 @@ public final class ModelServer {
         return tick < 0 ? 1 : min(tick, 1)
     }
 
+    /// Answers every request in `datagram` as if it came from
+    /// `senderPort`: `reply` gets each datagram of the answers, in order;
+    /// notifications go to their groups. What `serveOne` does after
+    /// receiving, and what a fuzzer drives without a socket in between.
     /// Messages from the first whose length is wrong on are dropped, as
     /// the kernel drops them.
     public func answer(_ datagram: [UInt8], from senderPort: UInt32, credentials: Credentials?,
