@@ -51,12 +51,18 @@ enum ClientRepliesFuzz {
 
         /// Reads `config` up to the sentinel's del notification.
         func drainConfig() async {
-            await drain(&config) { if case .deleted(let device) = $0 { return device.name == sentinelName } else { return false } }
+            let sentinel = ClientRepliesFuzz.sentinel(.devDelNtf, familyID: client.family.id)
+            await drain(&config, until: { if case .deleted(let device) = $0 { return device.name == sentinelName } else { return false } },
+                        lost: { if case .resynchronised = $0 { return true } else { return false } },
+                        resend: { [family] in family.broadcast([], sentinel: sentinel, on: SubdevMulticastGroup.config.rawValue) })
         }
 
         /// Reads `events` up to the sentinel's remove request.
         func drainEvents() async {
-            await drain(&events) { if case .removeRequest(let event) = $0 { return event.name == sentinelName } else { return false } }
+            let sentinel = ClientRepliesFuzz.sentinel(.removeRequestNtf, familyID: client.family.id)
+            await drain(&events, until: { if case .removeRequest(let event) = $0 { return event.name == sentinelName } else { return false } },
+                        lost: { if case .resynchronised = $0 { return true } else { return false } },
+                        resend: { [family] in family.broadcast([], sentinel: sentinel, on: SubdevMulticastGroup.events.rawValue) })
         }
     }
 
@@ -127,12 +133,18 @@ enum ClientRepliesFuzz {
     }
 
     /// Reads a subscription until the sentinel, going on past elements
-    /// that fail to decode.
-    static func drain<I: AsyncIteratorProtocol>(_ iterator: inout I, until isSentinel: (I.Element) -> Bool) async {
+    /// that fail to decode. When the client reports a loss (a
+    /// resynchronisation), the sentinel may be among what was lost, which
+    /// is the client working as it should: the sentinel is sent again.
+    /// A sentinel lost without a report hangs the input, and libFuzzer's
+    /// timeout reports that as the bug it is.
+    static func drain<I: AsyncIteratorProtocol>(_ iterator: inout I, until isSentinel: (I.Element) -> Bool,
+                                                lost: (I.Element) -> Bool, resend: () -> Void) async {
         while true {
             do {
                 guard let element = try await iterator.next() else { return }
                 if isSentinel(element) { return }
+                if lost(element) { resend() }
             } catch {
                 continue
             }
@@ -187,3 +199,4 @@ func wait(_ body: @escaping @Sendable () async -> Void) {
 final class ResultBox<T>: @unchecked Sendable {
     var value: Result<T, any Error>?
 }
+

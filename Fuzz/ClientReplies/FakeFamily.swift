@@ -35,6 +35,10 @@ final class FakeFamily: Sendable {
     let groupIDs: [String: UInt32]
     private let model: ModelBox
     private let state = Mutex<(reply: [UInt8], mode: Mode, recorded: [[UInt8]])>(([], [], []))
+    /// Sends go through one lock: libnl keeps the destination in the
+    /// socket, so a broadcast from the fuzzing thread and a reply from the
+    /// peer's thread must not interleave.
+    private let sending = Mutex(())
 
     /// The model answers nlctrl and, in seed-recording mode, the family;
     /// only the peer's thread calls it.
@@ -72,8 +76,10 @@ final class FakeFamily: Sendable {
     /// Broadcasts `bytes` on `group`, then a well-formed `sentinel`.
     func broadcast(_ bytes: [UInt8], sentinel: [UInt8], on group: String) {
         guard let id = groupIDs[group] else { return }
-        if !bytes.isEmpty { try? socket.send(bytes, toGroup: id) }
-        try? socket.send(sentinel, toGroup: id)
+        sending.withLock { _ in
+            if !bytes.isEmpty { try? socket.send(bytes, toGroup: id) }
+            try? socket.send(sentinel, toGroup: id)
+        }
     }
 
     private func serve() {
@@ -91,7 +97,7 @@ final class FakeFamily: Sendable {
             let isFamily = request.header.type == familyID
             model.server.answer(request.encoded(), from: sender, credentials: nil, senderIsAdmin: true) { part in
                 if isFamily { state.withLock { $0.recorded.append(part) } }
-                try? socket.send(part, toPort: sender)
+                send(part, to: sender)
             }
             return
         }
@@ -108,11 +114,15 @@ final class FakeFamily: Sendable {
                 ? messages.map { $0.encoded() }
                 : [messages.reduce(into: [UInt8]()) { $1.append(to: &$0) }]
         }
-        for datagram in datagrams where !datagram.isEmpty { try? socket.send(datagram, toPort: sender) }
+        for datagram in datagrams where !datagram.isEmpty { send(datagram, to: sender) }
         // The end the request waits for, whatever came before it.
         var header = request.header
         header.port = sender
         let end = request.header.flags.contains(.dump) ? ExtendedAck.done(for: header) : ExtendedAck.encode(error: nil, for: header)
-        try? socket.send(end.encoded(), toPort: sender)
+        send(end.encoded(), to: sender)
+    }
+
+    private func send(_ bytes: [UInt8], to port: UInt32) {
+        sending.withLock { _ in _ = try? socket.send(bytes, toPort: port) }
     }
 }
