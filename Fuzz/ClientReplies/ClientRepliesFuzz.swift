@@ -9,7 +9,6 @@
 // the answer. Built normally, it replays files; built with
 // -sanitize=fuzzer -DFUZZING it is a libFuzzer binary (Docs/reliability.md).
 
-import CFuzzDriver
 import Dispatch
 import Foundation
 import Netlink
@@ -49,20 +48,26 @@ enum ClientRepliesFuzz {
             events = subscriptions.1.makeAsyncIterator()
         }
 
-        /// Reads `config` up to the sentinel's del notification.
-        func drainConfig() async {
+        /// Broadcasts `answer` on `config` and reads the group up to the
+        /// sentinel's del notification that follows it.
+        func config(_ answer: [UInt8]) async {
+            let group = SubdevMulticastGroup.config.rawValue
             let sentinel = ClientRepliesFuzz.sentinel(.devDelNtf, familyID: client.family.id)
+            family.broadcast(answer, sentinel: sentinel, on: group)
             await drain(&config, until: { if case .deleted(let device) = $0 { return device.name == sentinelName } else { return false } },
                         lost: { if case .resynchronised = $0 { return true } else { return false } },
-                        resend: { [family] in family.broadcast([], sentinel: sentinel, on: SubdevMulticastGroup.config.rawValue) })
+                        resend: { [family] in family.broadcast([], sentinel: sentinel, on: group) })
         }
 
-        /// Reads `events` up to the sentinel's remove request.
-        func drainEvents() async {
+        /// Broadcasts `answer` on `events` and reads the group up to the
+        /// sentinel's remove request that follows it.
+        func events(_ answer: [UInt8]) async {
+            let group = SubdevMulticastGroup.events.rawValue
             let sentinel = ClientRepliesFuzz.sentinel(.removeRequestNtf, familyID: client.family.id)
+            family.broadcast(answer, sentinel: sentinel, on: group)
             await drain(&events, until: { if case .removeRequest(let event) = $0 { return event.name == sentinelName } else { return false } },
                         lost: { if case .resynchronised = $0 { return true } else { return false } },
-                        resend: { [family] in family.broadcast([], sentinel: sentinel, on: SubdevMulticastGroup.events.rawValue) })
+                        resend: { [family] in family.broadcast([], sentinel: sentinel, on: group) })
         }
     }
 
@@ -95,11 +100,9 @@ enum ClientRepliesFuzz {
         let client = session.client
         switch call {
         case .configGroup:
-            session.family.broadcast(answer, sentinel: sentinel(.devDelNtf, familyID: client.family.id), on: SubdevMulticastGroup.config.rawValue)
-            wait { await session.drainConfig() }
+            wait { await session.config(answer) }
         case .eventsGroup:
-            session.family.broadcast(answer, sentinel: sentinel(.removeRequestNtf, familyID: client.family.id), on: SubdevMulticastGroup.events.rawValue)
-            wait { await session.drainEvents() }
+            wait { await session.events(answer) }
         case .deviceConnection:
             // What a holder's device connection decodes.
             for message in NetlinkMessage.leadingMessages(of: answer) {

@@ -65,9 +65,7 @@ public struct Attribute: Sendable, Hashable {
             let rawType = UInt16(bytes[position + 2]) | UInt16(bytes[position + 3]) << 8
             let offset = baseOffset + (position - bytes.startIndex)
             guard length >= headerSize, length <= bytes.endIndex - position else {
-                throw NetlinkError(errno: EINVAL,
-                                   message: "attribute at offset \(offset) has length \(length), which runs past its container",
-                                   offset: UInt32(offset))
+                throw overrun(offset: offset, length: length)
             }
             attributes.append(Attribute(
                 type: rawType & ~(nestedFlag | netByteOrderFlag),
@@ -78,6 +76,13 @@ public struct Attribute: Sendable, Hashable {
             position += min(alignTo4(length), bytes.endIndex - position)
         }
         return Parsed(attributes: attributes, leftover: bytes.endIndex - position)
+    }
+
+    /// The error for an `nla_len` below 4 or past its container, at `offset`.
+    @inlinable
+    static func overrun(offset: Int, length: Int) -> NetlinkError {
+        NetlinkError(errno: EINVAL, message: "attribute at offset \(offset) has length \(length), which runs past its container",
+                     offset: UInt32(offset))
     }
 
     /// The attributes nested in this one; offsets stay relative to the message.

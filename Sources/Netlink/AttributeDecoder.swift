@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Reads the attributes of a message or nest by type.
 ///
 /// Accessors return `nil` when an attribute is absent and throw a
@@ -69,10 +65,7 @@ public struct AttributeDecoder: Sendable {
         while bytes.endIndex - position >= Attribute.headerSize {
             let length = Int(UInt16(bytes[position]) | UInt16(bytes[position + 1]) << 8)
             guard length >= Attribute.headerSize, length <= bytes.endIndex - position else {
-                let offset = baseOffset + (position - bytes.startIndex)
-                throw NetlinkError(errno: EINVAL,
-                                   message: "attribute at offset \(offset) has length \(length), which runs past its container",
-                                   offset: UInt32(offset))
+                throw Attribute.overrun(offset: baseOffset + (position - bytes.startIndex), length: length)
             }
             position += min(alignTo4(length), bytes.endIndex - position)
         }

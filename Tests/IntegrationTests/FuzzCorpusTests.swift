@@ -8,20 +8,23 @@ import XCTest
 /// them, among them inputs that once trapped it).
 final class FuzzCorpusTests: XCTestCase {
     func testSeedCorpusIsAnsweredWholly() throws {
-        let corpus = OperatorToolTests.packageRoot.appendingPathComponent("Fuzz/corpus/model-requests").path
-        let seeds = try FileManager.default.contentsOfDirectory(atPath: corpus)
-        XCTAssertGreaterThanOrEqual(seeds.count, 20, "a seed per operation at least")
-        let result = try runProduct("subdev-fuzz", [corpus])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertEqual(result.stdout, "subdev-fuzz: replayed \(seeds.count) inputs, all answered\n")
+        try assertReplayed("model-requests", by: "subdev-fuzz", atLeast: 20, saying: "all answered")
     }
 
     func testClientSeedCorpusIsSurvived() throws {
-        let corpus = OperatorToolTests.packageRoot.appendingPathComponent("Fuzz/corpus/client-replies").path
-        let seeds = try FileManager.default.contentsOfDirectory(atPath: corpus)
-        XCTAssertGreaterThanOrEqual(seeds.count, 16, "a seed per client call (ClientRepliesFuzz.Call) at least")
-        let result = try runProduct("subdev-fuzz-client", [corpus])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertEqual(result.stdout, "subdev-fuzz-client: replayed \(seeds.count) inputs, the client survived them all\n")
+        // At least a seed per client call (ClientRepliesFuzz.Call).
+        try assertReplayed("client-replies", by: "subdev-fuzz-client", atLeast: 16, saying: "the client survived them all")
+    }
+
+    /// Replays `Fuzz/corpus/CORPUS` with the plain build of `product`,
+    /// which must take every file and end with `saying`.
+    func assertReplayed(_ corpus: String, by product: String, atLeast minimum: Int, saying verdict: String,
+                        file: StaticString = #filePath, line: UInt = #line) throws {
+        let directory = OperatorToolTests.packageRoot.appendingPathComponent("Fuzz/corpus/\(corpus)").path
+        let seeds = try FileManager.default.contentsOfDirectory(atPath: directory)
+        XCTAssertGreaterThanOrEqual(seeds.count, minimum, "too few seeds in \(corpus)", file: file, line: line)
+        let result = try runProduct(product, [directory])
+        XCTAssertEqual(result.status, 0, result.stderr, file: file, line: line)
+        XCTAssertEqual(result.stdout, "\(product): replayed \(seeds.count) inputs, \(verdict)\n", file: file, line: line)
     }
 }

@@ -73,12 +73,12 @@ struct StressClient: AsyncParsableCommand {
         print(String(decoding: json, as: UTF8.self))
     }
 
-    /// Refusals a worker expects among many: capacity (ENOSPC), another
-    /// worker deleted it (ENOENT, ENODEV), it is removing or recovering
-    /// (EBUSY), a placement rule (EXDEV for vGPU homogeneity), a release
-    /// of a node whose subdevice went (ECONNREFUSED on connect). Anything
+    /// Refusals a worker expects among many: capacity or a placement rule
+    /// such as vGPU homogeneity (ENOSPC), another worker deleted it
+    /// (ENOENT, ENODEV), it is removing or recovering (EBUSY), a hold on a
+    /// node whose subdevice just went (ECONNREFUSED on connect). Anything
     /// else ends the worker with an error.
-    static let expected: Set<Int32> = [ENOSPC, ENOENT, ENODEV, EBUSY, EXDEV, ECONNREFUSED, EAGAIN]
+    static let expected: Set<Int32> = [ENOSPC, ENOENT, ENODEV, EBUSY, ECONNREFUSED]
 
     /// What a worker can create: the types of each parent, with default
     /// parameters.
