@@ -17,8 +17,10 @@ public enum Transport: String, Sendable, CaseIterable {
 /// A typed, async client of the subdev family, over real netlink sockets.
 ///
 /// Thread-safe; requests on one client are serialised (one netlink request
-/// in flight at a time) and run off the cooperative thread pool, since the
-/// socket calls block. Replies time out after 5 seconds by default.
+/// in flight at a time). The socket calls block: by default on the calling
+/// task's thread, which a local peer's microsecond replies make cheaper
+/// than a handover (`RequestThread`). Replies time out after 5 seconds by
+/// default.
 public final class SubdevClient: Sendable {
     /// The environment variable that names the model's port.
     public static let portEnvironmentVariable = "SUBDEV_NL_PORT"
@@ -29,6 +31,7 @@ public final class SubdevClient: Sendable {
     public let port: UInt32
     private let connection: NetlinkConnection
     private let queue: DispatchQueue
+    private let requestThread: RequestThread
 
     /// The port to use when none is given: `$SUBDEV_NL_PORT` when set,
     /// else `SUBDEV_MODEL_PORT` (the spec's `model-port`).
@@ -49,15 +52,20 @@ public final class SubdevClient: Sendable {
 
     /// Connects and resolves the `subdev` family through nlctrl at `port`.
     ///
+    /// - Parameters:
+    ///   - timeout: seconds to wait for each reply datagram.
+    ///   - requestThread: where the blocking socket calls run; `caller` by default.
     /// - Throws: `NetlinkError`: `ECONNREFUSED` when nothing listens at the
     ///   port, `ENOENT` when no subdev family is served there.
-    public static func connect(port: UInt32? = nil, transport: Transport = .automatic, timeout: Double = 5) async throws -> SubdevClient {
+    public static func connect(port: UInt32? = nil, transport: Transport = .automatic, timeout: Double = 5,
+                               requestThread: RequestThread = .caller) async throws -> SubdevClient {
         let port = try port ?? defaultPort()
         let queue = DispatchQueue(label: "subdev.client")
-        return try await run(on: queue) {
+        return try await requestThread.run(on: queue) {
             func open(_ netlinkProtocol: NetlinkProtocol) throws -> SubdevClient {
                 do {
-                    return try SubdevClient(connection: NetlinkConnection(protocol: netlinkProtocol, peerPort: port, timeout: timeout), queue: queue)
+                    return try SubdevClient(connection: NetlinkConnection(protocol: netlinkProtocol, peerPort: port, timeout: timeout),
+                                            queue: queue, requestThread: requestThread)
                 } catch let error as NetlinkError {
                     throw Self.explain(error, port: port, netlinkProtocol: netlinkProtocol)
                 }
@@ -93,9 +101,10 @@ public final class SubdevClient: Sendable {
         return explained
     }
 
-    private init(connection: NetlinkConnection, queue: DispatchQueue) throws {
+    private init(connection: NetlinkConnection, queue: DispatchQueue, requestThread: RequestThread) throws {
         self.connection = connection
         self.queue = queue
+        self.requestThread = requestThread
         self.port = connection.peerPort
         self.family = try connection.resolveFamily(subdevFamilyName)
     }
@@ -420,7 +429,7 @@ public final class SubdevClient: Sendable {
     private func execute(_ command: SubdevCommand, _ attributes: AttributeEncoder) async throws -> [AttributeDecoder] {
         let request = message(command, attributes)
         let connection = self.connection
-        let replies = try await Self.run(on: queue) { try connection.execute(request) }
+        let replies = try await requestThread.run(on: queue) { try connection.execute(request) }
         return try replies.map { try GenericMessage($0).decoder() }
     }
 
@@ -437,7 +446,7 @@ public final class SubdevClient: Sendable {
                                    as decode: @escaping @Sendable (AttributeDecoder) throws -> T) async throws -> [T] {
         let request = message(command, attributes)
         let connection = self.connection
-        return try await Self.run(on: queue) {
+        return try await requestThread.run(on: queue) {
             var values: [T] = []
             try connection.dump(request) { values.append(try decode(try GenericMessage.attributes(of: $0))) }
             return values
@@ -446,13 +455,6 @@ public final class SubdevClient: Sendable {
 
     private func pipeline(_ requests: [NetlinkMessage], window: Int) async throws -> [Result<[NetlinkMessage], NetlinkError>] {
         let connection = self.connection
-        return try await Self.run(on: queue) { try connection.pipeline(requests, window: window) }
-    }
-
-    /// Runs blocking socket work on `queue` and resumes with its result.
-    private static func run<T: Sendable>(on queue: DispatchQueue, _ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
-        }
+        return try await requestThread.run(on: queue) { try connection.pipeline(requests, window: window) }
     }
 }
