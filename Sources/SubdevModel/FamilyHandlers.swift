@@ -246,6 +246,8 @@ struct FamilyHandlers {
     /// requests whose window ended, and parents whose subdevices are gone.
     /// The server calls it when `poll` times out; every handler ends with it.
     mutating func tick() -> HandlerOutput {
+        // The server ticks after every wake-up; most find nothing pending.
+        guard isWaiting else { return HandlerOutput() }
         let (requests, expired) = removals.due()
         var output = HandlerOutput()
         for vfio in expired {
@@ -272,8 +274,14 @@ struct FamilyHandlers {
         return output
     }
 
+    /// Whether a removal, a recovery or a hotplug is under way: what `tick` looks after.
+    private var isWaiting: Bool {
+        !removals.pending.isEmpty || !recoveries.pending.isEmpty || !hotplugs.pending.isEmpty
+    }
+
     /// Milliseconds until `tick` has something to do; -1 for never.
     var nextTick: Int32 {
+        guard isWaiting else { return -1 }
         if !recoveries.due().isEmpty { return 0 }
         return [removals.timeout(), recoveries.timeout(), hotplugs.timeout()].filter { $0 >= 0 }.min() ?? -1
     }
