@@ -36,7 +36,9 @@ struct SysfsTree {
     }
 
     /// Creates the subdevice's directory, its VFIO device and class link,
-    /// with one system call per entry: this runs on every `dev-new`.
+    /// with one system call per entry, each relative to the subdevice's
+    /// directory so the kernel does not walk the whole path again: this
+    /// runs on every `dev-new`.
     func add(_ device: Subdevice, parent: Parent, registration: Registration) throws {
         let directory = root.deviceDirectory(bus: parent.bus, name: parent.name, index: device.index)
         if mkdir(directory, 0o755) != 0 {
@@ -45,11 +47,13 @@ struct SysfsTree {
             remove(device, parent: parent)
             try makeDirectory(directory)
         }
-        let vfio = "\(directory)/vfio-dev/vfio\(device.vfioIndex)"
-        try makeDirectory("\(directory)/vfio-dev")
-        try makeDirectory(vfio)
+        let at = try Directory(directory)
+        defer { at.close() }
+        let vfio = "vfio-dev/vfio\(device.vfioIndex)"
+        try at.makeDirectory("vfio-dev")
+        try at.makeDirectory(vfio)
         for (name, contents) in Self.attributes(of: device, parent: parent, registration: registration, root: root) {
-            try attribute("\(directory)/\(name)", contents)
+            try at.attribute(name, contents)
         }
         if registration == .iommuGroup {
             let group = root.join("sys/kernel/iommu_groups/\(parent.iommuGroup)")
@@ -57,9 +61,9 @@ struct SysfsTree {
             try attribute("\(group)/reserved_regions", Self.reservedRegions(parent.reservedIOVA))
             try link("\(directory)/iommu_group", to: group)
         }
-        try attribute("\(vfio)/uevent", "DEVNAME=vfio/devices/vfio\(device.vfioIndex)\n")
-        try attribute("\(vfio)/dev_node", "\(root.devNode(device.vfioIndex))\n")
-        try link(root.join("sys/class/vfio-dev/vfio\(device.vfioIndex)"), to: vfio)
+        try at.attribute("\(vfio)/uevent", "DEVNAME=vfio/devices/vfio\(device.vfioIndex)\n")
+        try at.attribute("\(vfio)/dev_node", "\(root.devNode(device.vfioIndex))\n")
+        try link(root.join("sys/class/vfio-dev/vfio\(device.vfioIndex)"), to: "\(directory)/\(vfio)")
     }
 
     /// The subdevice's attribute files and what each holds.
@@ -76,17 +80,20 @@ struct SysfsTree {
         return files
     }
 
-    /// Removes what `add` made, entry by entry.
+    /// Removes what `add` made, entry by entry, relative to the
+    /// subdevice's directory.
     func remove(_ device: Subdevice, parent: Parent) {
         unlink(root.join("sys/class/vfio-dev/vfio\(device.vfioIndex)"))
         let directory = root.deviceDirectory(bus: parent.bus, name: parent.name, index: device.index)
-        let vfio = "\(directory)/vfio-dev/vfio\(device.vfioIndex)"
-        for file in ["uevent", "dev_node"] { unlink("\(vfio)/\(file)") }
-        rmdir(vfio)
-        rmdir("\(directory)/vfio-dev")
-        for file in ["uevent", "type", "name", "index", "registration", "reserved_regions", "pasid", "iommu_group"] {
-            unlink("\(directory)/\(file)")
-        }
+        guard let at = try? Directory(directory) else { return }
+        let vfio = "vfio-dev/vfio\(device.vfioIndex)"
+        for file in ["uevent", "dev_node"] { at.remove("\(vfio)/\(file)") }
+        at.remove(vfio, directory: true)
+        at.remove("vfio-dev", directory: true)
+        for file in ["uevent", "type", "name", "index", "registration", "reserved_regions"] { at.remove(file) }
+        if device.pasid != nil { at.remove("pasid") }
+        at.remove("iommu_group")
+        at.close()
         if rmdir(directory) != 0 && errno != ENOENT {
             // Something else was put there; take it all.
             try? FileManager.default.removeItem(atPath: directory)
@@ -114,8 +121,46 @@ struct SysfsTree {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o444)
         guard fd >= 0 else { throw ModelRootError("cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        let bytes = Array(contents.utf8)
-        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
+        try Self.writeContents(contents, to: fd, path: path)
+    }
+
+    /// A directory held open, for calls relative to it.
+    private struct Directory {
+        let path: String
+        let fd: Int32
+
+        init(_ path: String) throws {
+            fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard fd >= 0 else { throw ModelRootError("cannot open \(path): \(String(cString: strerror(errno)))") }
+            self.path = path
+        }
+
+        func close() { _ = Glibc.close(fd) }
+
+        func makeDirectory(_ name: String) throws {
+            guard mkdirat(fd, name, 0o755) == 0 || errno == EEXIST else {
+                throw ModelRootError("cannot make \(path)/\(name): \(String(cString: strerror(errno)))")
+            }
+        }
+
+        /// A read-only attribute file (0444, as sysfs shows them).
+        func attribute(_ name: String, _ contents: String) throws {
+            let file = openat(fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o444)
+            guard file >= 0 else { throw ModelRootError("cannot write \(path)/\(name): \(String(cString: strerror(errno)))") }
+            defer { _ = Glibc.close(file) }
+            try SysfsTree.writeContents(contents, to: file, path: "\(path)/\(name)")
+        }
+
+        /// Unlinks `name`; absent is fine.
+        func remove(_ name: String, directory: Bool = false) {
+            _ = unlinkat(fd, name, directory ? AT_REMOVEDIR : 0)
+        }
+    }
+
+    private static func writeContents(_ contents: String, to fd: Int32, path: String) throws {
+        var contents = contents
+        let written = contents.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written == contents.utf8.count else {
             throw ModelRootError("cannot write \(path): \(String(cString: strerror(errno)))")
         }
     }
