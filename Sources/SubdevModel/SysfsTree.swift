@@ -167,7 +167,7 @@ struct SysfsTree {
 
     /// A relative symbolic link at `path` to `target`, as sysfs makes them.
     private func link(_ path: String, to target: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let destination = Self.relative(target, from: directory)
         if symlink(destination, path) == 0 { return }
         if errno == ENOENT { try makeDirectory(directory) } else { unlink(path) }
@@ -175,10 +175,30 @@ struct SysfsTree {
             throw ModelRootError("cannot link \(path): \(String(cString: strerror(errno)))")
         }
     }
+
+    /// The path of `target` relative to `directory`, both absolute and
+    /// without `.`, `..` or doubled slashes: "../" for each component of
+    /// `directory` below their common ancestor, then the rest of `target`.
+    /// Byte by byte, since every `dev-new` makes a link.
     static func relative(_ target: String, from directory: String) -> String {
-        let to = target.split(separator: "/"), from = directory.split(separator: "/")
-        var common = 0
-        while common < min(to.count, from.count), to[common] == from[common] { common += 1 }
-        return (Array(repeating: "..", count: from.count - common) + to[common...].map(String.init)).joined(separator: "/")
+        let slash = UInt8(ascii: "/")
+        var from = Array(directory.utf8)
+        while from.last == slash { from.removeLast() }  // "/" is the empty path before the first component
+        let to = Array(target.utf8)
+        var same = 0
+        while same < to.count, same < from.count, to[same] == from[same] { same += 1 }
+        // Back to the end of the last component both share whole.
+        var ancestor = same
+        let endsBoth = (same == from.count || from[same] == slash) && (same == to.count || to[same] == slash)
+        if !endsBoth { ancestor = to[..<same].lastIndex(of: slash) ?? 0 }
+        let ups = from[ancestor...].filter { $0 == slash }.count
+        var rest = to[ancestor...]
+        if rest.first == slash { rest = rest.dropFirst() }
+        var result = [UInt8]()
+        result.reserveCapacity(3 * ups + rest.count)
+        for _ in 0..<ups { result.append(contentsOf: "../".utf8) }
+        result.append(contentsOf: rest)
+        if rest.isEmpty, !result.isEmpty { result.removeLast() }
+        return String(decoding: result, as: UTF8.self)
     }
 }
