@@ -52,6 +52,9 @@ public struct Datagram: Sendable {
 /// The socket is closed when the object goes away.
 public final class NetlinkSocket: @unchecked Sendable {
     private let handle: OpaquePointer
+    /// Where datagrams are read into: a page at first, grown to the
+    /// largest datagram seen (a dump part is up to 32 KiB).
+    private var receiveBuffer = [UInt8](repeating: 0, count: 4096)
     /// The protocol it was opened with.
     public let netlinkProtocol: NetlinkProtocol
 
@@ -72,9 +75,6 @@ public final class NetlinkSocket: @unchecked Sendable {
         if let localPort {
             nl_socket_set_local_port(handle, localPort)
         }
-        // Replies larger than a page (dumps pack up to 32 KiB, some replies
-        // more): peek at the size first so every datagram arrives whole.
-        nl_socket_enable_msg_peek(handle)
         let rc = nl_connect(handle, netlinkProtocol.rawValue)
         if rc < 0 {
             // Every stored property is set, so deinit frees the handle.
@@ -138,9 +138,9 @@ public final class NetlinkSocket: @unchecked Sendable {
     }
 
     private func sendToPeer(_ bytes: [UInt8]) throws {
-        var copy = bytes
         errno = 0
-        let rc = copy.withUnsafeMutableBytes { nl_sendto(handle, $0.baseAddress, $0.count) }
+        // nl_sendto only reads the buffer, though its parameter is not const.
+        let rc = bytes.withUnsafeBytes { nl_sendto(handle, UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }
         if rc < 0 {
             throw NetlinkError.system("sendto", errno: errno != 0 ? errno : EIO)
         }
@@ -152,26 +152,43 @@ public final class NetlinkSocket: @unchecked Sendable {
     /// - Throws: `NetlinkError` with `EAGAIN` on timeout, `ENOBUFS` when the
     ///   socket's buffer overran and datagrams were lost.
     public func receive() throws -> Datagram {
-        var address = sockaddr_nl()
-        var buffer: UnsafeMutablePointer<UInt8>?
-        var credentials: UnsafeMutablePointer<subdev_ucred>?
         while true {
-            errno = 0
-            let count = subdev_nl_recv(handle, &address, &buffer, &credentials)
-            defer {
-                free(buffer)
-                free(credentials)
-                buffer = nil
-                credentials = nil
+            if let datagram = try receive(flags: 0) { return datagram }
+        }
+    }
+
+    /// Receives one datagram if one is queued, without waiting: `nil` when
+    /// none is.
+    ///
+    /// - Throws: `NetlinkError` `ENOBUFS` when the socket's buffer overran
+    ///   and datagrams were lost.
+    public func receiveIfQueued() throws -> Datagram? {
+        try receive(flags: Int32(MSG_DONTWAIT))
+    }
+
+    /// Peeks at the next datagram's length (growing the buffer to fit),
+    /// then reads it whole: two calls per datagram, as libnl makes them; `nil` for `EAGAIN` under `MSG_DONTWAIT`.
+    private func receive(flags: Int32) throws -> Datagram? {
+        var address = sockaddr_nl()
+        var credentials = subdev_ucred()
+        var hasCredentials: Int32 = 0
+        while true {
+            // The peek copies nothing: with MSG_TRUNC it returns the whole length.
+            let length = subdev_netlink_recvmsg(fileDescriptor, &receiveBuffer, 0, flags | Int32(MSG_PEEK | MSG_TRUNC),
+                                                &address, &credentials, &hasCredentials)
+            if length >= 0, length > receiveBuffer.count {
+                receiveBuffer = [UInt8](repeating: 0, count: length)
             }
+            let count = length < 0 ? length : subdev_netlink_recvmsg(fileDescriptor, &receiveBuffer, receiveBuffer.count, flags,
+                                                                    &address, &credentials, &hasCredentials)
             if count < 0 {
                 let code = errno
                 if code == EINTR { continue }
-                throw NetlinkError.system("recvmsg", errno: code != 0 ? code : EIO)
+                if code == EAGAIN || code == EWOULDBLOCK, flags & Int32(MSG_DONTWAIT) != 0 { return nil }
+                throw NetlinkError.system("recvmsg", errno: code)
             }
-            let bytes = buffer.map { Array(UnsafeBufferPointer(start: $0, count: Int(count))) } ?? []
-            let sender = credentials.map { Credentials(pid: $0.pointee.pid, uid: $0.pointee.uid, gid: $0.pointee.gid) }
-            return Datagram(bytes: bytes, senderPort: address.nl_pid, groups: address.nl_groups, credentials: sender)
+            let sender = hasCredentials != 0 ? Credentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid) : nil
+            return Datagram(bytes: Array(receiveBuffer[..<count]), senderPort: address.nl_pid, groups: address.nl_groups, credentials: sender)
         }
     }
 

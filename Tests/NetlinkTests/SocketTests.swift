@@ -24,6 +24,24 @@ final class SocketTests: XCTestCase {
         XCTAssertEqual(received, blob)
     }
 
+    func testReceiveIfQueuedTakesWhatWaitsAndDoesNotBlock() throws {
+        let receiver = try NetlinkSocket(protocol: .userSock)
+        try receiver.setReceiveTimeout(nil)  // a blocking read would hang the test
+        XCTAssertNil(try receiver.receiveIfQueued())
+        let sender = try NetlinkSocket(protocol: .userSock)
+        let small = NetlinkMessage(header: MessageHeader(type: 0x20, flags: .request, sequence: 1), payload: [1, 2, 3, 4])
+        let large = NetlinkMessage(header: MessageHeader(type: 0x20, flags: .request, sequence: 2),
+                                   payload: (0..<20_000).map { UInt8(truncatingIfNeeded: $0) })
+        try sender.send(small.encoded(), toPort: receiver.localPort)
+        try sender.send(large.encoded(), toPort: receiver.localPort)
+        let first = try XCTUnwrap(try receiver.receiveIfQueued())
+        let second = try XCTUnwrap(try receiver.receiveIfQueued(), "a datagram larger than the buffer so far is read whole")
+        XCTAssertEqual(try NetlinkMessage.parse(first.bytes).map(\.header.sequence), [1])
+        XCTAssertEqual(try NetlinkMessage.parse(second.bytes).first?.payload, large.payload)
+        XCTAssertEqual(second.senderPort, sender.localPort)
+        XCTAssertNil(try receiver.receiveIfQueued())
+    }
+
     func testCredentialsIdentifyTheSender() throws {
         let receiver = try NetlinkSocket(protocol: .userSock)
         try receiver.enableCredentials()
