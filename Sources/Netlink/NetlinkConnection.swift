@@ -15,6 +15,9 @@ public final class NetlinkConnection: Sendable {
     /// Port id of the peer that answers: 0 for the kernel, the model's port otherwise.
     public let peerPort: UInt32
     private let sequence = Mutex<UInt32>(1)
+    /// The most bytes of pipelined requests sent in one datagram: well
+    /// inside any socket's send buffer.
+    private static let batchLimit = 32 * 1024
 
     /// Opens a socket on `netlinkProtocol` that sends its requests to `peerPort`.
     ///
@@ -105,18 +108,34 @@ public final class NetlinkConnection: Sendable {
             var positions: [UInt32: Int] = [:]
             var sent = 0, finished = 0
             let width = max(1, window)
+            var answers: [NetlinkMessage] = []
             while finished < requests.count {
-                // Queue the next requests in one datagram each, up to the window.
-                while sent < requests.count, sent - finished < width {
-                    var message = requests[sent]
-                    message.header.flags.formUnion([.request, .ack])
-                    message.header.sequence = number(sent)
-                    message.header.port = socket.localPort
-                    positions[message.header.sequence] = sent
-                    try socket.send(message.encoded(), toPort: peerPort)
-                    sent += 1
+                // Refill the window once half of it is free, packing the
+                // requests into few datagrams: a family answers each message
+                // of a datagram in turn (netlink_rcv_skb), and the peer then
+                // wakes once for many requests.
+                if sent - finished <= width / 2 {
+                    var batch: [UInt8] = []
+                    while sent < requests.count, sent - finished < width {
+                        var message = requests[sent]
+                        message.header.flags.formUnion([.request, .ack])
+                        message.header.sequence = number(sent)
+                        message.header.port = socket.localPort
+                        positions[message.header.sequence] = sent
+                        let encoded = message.encoded()
+                        if !batch.isEmpty, batch.count + encoded.count > Self.batchLimit {
+                            try socket.send(batch, toPort: peerPort)
+                            batch.removeAll(keepingCapacity: true)
+                        }
+                        batch += encoded
+                        sent += 1
+                    }
+                    if !batch.isEmpty { try socket.send(batch, toPort: peerPort) }
                 }
-                for message in try receiveFromPeer(waiting: " with \(sent - finished) requests in flight") {
+                // Wait for one answer, then take the others already queued.
+                answers = try receiveFromPeer(waiting: " with \(sent - finished) requests in flight")
+                while let more = try receiveQueuedFromPeer() { answers += more }
+                for message in answers {
                     guard let position = positions[message.header.sequence] else { continue }
                     switch message.header.type {
                     case MessageType.error:
@@ -155,6 +174,15 @@ public final class NetlinkConnection: Sendable {
             try socket.send(message.encoded(), toPort: peerPort)
             try collect(sequence: message.header.sequence, deliver: deliver)
         }
+    }
+
+    /// The messages of the next unicast datagram from the peer already
+    /// queued, without waiting; `nil` when none is.
+    private func receiveQueuedFromPeer() throws -> [NetlinkMessage]? {
+        while let datagram = try socket.receiveIfQueued() {
+            if datagram.senderPort == peerPort, datagram.groups == 0 { return try NetlinkMessage.parse(datagram.bytes) }
+        }
+        return nil
     }
 
     /// The messages of the next unicast datagram from the peer (others are

@@ -46,6 +46,53 @@ final class ConnectionTests: XCTestCase {
         }
     }
 
+    /// A peer that acks every message of each datagram, recording how the
+    /// requests were packed.
+    final class PackingPeer: @unchecked Sendable {
+        let socket: NetlinkSocket
+        private let lock = NSLock()
+        private var sizes: [Int] = []
+        init() throws { socket = try NetlinkSocket(protocol: .userSock) }
+        var datagramSizes: [Int] { lock.withLock { sizes } }
+
+        func serve(_ expected: Int) {
+            Thread.detachNewThread { [self] in
+                var answered = 0
+                while answered < expected, let datagram = try? socket.receive() {
+                    guard let requests = try? NetlinkMessage.parse(datagram.bytes) else { return }
+                    lock.withLock { sizes.append(requests.count) }
+                    for request in requests {
+                        try? socket.send(ExtendedAck.encode(error: nil, for: request.header).encoded(), toPort: datagram.senderPort)
+                    }
+                    answered += requests.count
+                }
+            }
+        }
+    }
+
+    func testPipelinedRequestsArePackedIntoFewDatagrams() throws {
+        let peer = try PackingPeer()
+        let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.socket.localPort)
+        peer.serve(40)
+        let results = try connection.pipeline((0..<40).map { _ in GenericMessage(family: 0x500, command: 1, version: 1).netlinkMessage })
+        XCTAssertEqual(results.count, 40)
+        XCTAssertTrue(results.allSatisfy { (try? $0.get()) != nil })
+        XCTAssertEqual(peer.datagramSizes, [40], "the whole window goes out in one datagram")
+    }
+
+    func testAPackedDatagramStaysWithin32KiB() throws {
+        let peer = try PackingPeer()
+        let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.socket.localPort)
+        peer.serve(100)
+        let request = GenericMessage(family: 0x500, command: 1, version: 1, attributes: [UInt8](repeating: 0, count: 1_000)).netlinkMessage
+        let results = try connection.pipeline(Array(repeating: request, count: 100), window: 100)
+        XCTAssertTrue(results.allSatisfy { (try? $0.get()) != nil })
+        let sizes = peer.datagramSizes
+        XCTAssertEqual(sizes.reduce(0, +), 100)
+        XCTAssertTrue(sizes.allSatisfy { $0 * request.encoded().count <= 32 * 1024 }, "\(sizes)")
+        XCTAssertGreaterThan(sizes.count, 3)
+    }
+
     func testSilentPeerTimesOut() throws {
         let peer = try NetlinkSocket(protocol: .userSock)
         let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.localPort, timeout: 0.1)
