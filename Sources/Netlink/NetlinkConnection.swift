@@ -6,9 +6,8 @@ import Glibc
 /// Requests and their replies over one netlink socket, matched by sequence
 /// number: the request/response engine under a family's client.
 ///
-/// Thread-safe: requests are serialised, one in flight at a time, as a
-/// netlink socket without `NLM_F_ACK` pipelining needs. Calls block; the
-/// async client runs them off the cooperative pool.
+/// Thread-safe: requests are serialised, one request or one pipelined
+/// batch at a time. Calls block on the calling thread.
 public final class NetlinkConnection: Sendable {
     /// The socket; used by one request at a time, under `state`.
     private let socket: NetlinkSocket
@@ -88,8 +87,10 @@ public final class NetlinkConnection: Sendable {
     /// peer's ACK, or the error it failed with. Replies are matched by
     /// sequence number, so the peer may answer in any order.
     ///
-    /// The window must fit in the socket's receive buffer with the replies
-    /// it brings; 64 requests of a few hundred bytes each fit the default.
+    /// Requests go out packed, several to a datagram (at most 32 KiB), and
+    /// the window is refilled once half of it is answered. The window must
+    /// fit in the socket's receive buffer with the replies it brings; 64
+    /// requests of a few hundred bytes each fit the default.
     ///
     /// - Throws: `NetlinkError` `ETIMEDOUT` when the peer stops answering;
     ///   errors of single requests are in the results, not thrown.
