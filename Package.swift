@@ -30,11 +30,11 @@ let package = Package(
             providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev"])]
         ),
         // The few system calls Swift cannot make itself: pidfd_open,
-        // SO_PEERCRED, Unix socket listeners.
+        // SO_PEERCRED, Unix socket listeners, sendmmsg.
         .target(name: "CSystemCalls"),
         // Netlink and generic netlink on libnl: sockets, messages, attributes,
         // policies, errors with extended ACK, nlctrl resolution.
-        .target(name: "Netlink", dependencies: ["CLibNL"]),
+        .target(name: "Netlink", dependencies: ["CLibNL", "CSystemCalls"]),
         // The plugin SDK: what a vendor implements, and the C/JSON interface
         // of plugins shipped as shared libraries.
         .target(name: "SubdevPlugin"),

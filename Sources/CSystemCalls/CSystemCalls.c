@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/uio.h>
+#include <linux/netlink.h>
 #include <sys/signalfd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -171,4 +173,38 @@ int subdev_notify_send(const char *path, const char *message)
         return -1;
     }
     return 0;
+}
+
+int subdev_netlink_send_datagrams(int fd, uint32_t port, const unsigned char *bytes,
+                                  const size_t *lengths, unsigned count)
+{
+    enum { batch = 16 };
+    struct sockaddr_nl to = { .nl_family = AF_NETLINK, .nl_pid = port };
+    struct iovec iov[batch];
+    struct mmsghdr messages[batch];
+    unsigned sent = 0;
+    size_t offset = 0;
+    while (sent < count) {
+        unsigned n = count - sent < batch ? count - sent : batch;
+        size_t at = offset;
+        for (unsigned i = 0; i < n; i++) {
+            iov[i].iov_base = (void *)(bytes + at);
+            iov[i].iov_len = lengths[sent + i];
+            at += lengths[sent + i];
+            memset(&messages[i], 0, sizeof(messages[i]));
+            messages[i].msg_hdr.msg_name = &to;
+            messages[i].msg_hdr.msg_namelen = sizeof(to);
+            messages[i].msg_hdr.msg_iov = &iov[i];
+            messages[i].msg_hdr.msg_iovlen = 1;
+        }
+        int rc = sendmmsg(fd, messages, n, 0);
+        if (rc < 0)
+            return sent > 0 ? (int)sent : -1;
+        for (int i = 0; i < rc; i++)
+            offset += lengths[sent + i];
+        sent += (unsigned)rc;
+        if ((unsigned)rc < n)
+            break;
+    }
+    return (int)sent;
 }

@@ -1,4 +1,5 @@
 import CLibNL
+import CSystemCalls
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -102,6 +103,31 @@ public final class NetlinkSocket: @unchecked Sendable {
         nl_socket_set_peer_groups(handle, 0)
         nl_socket_set_peer_port(handle, port)
         try sendToPeer(bytes)
+    }
+
+    /// Sends several datagrams to `port` in one system call (`sendmmsg`),
+    /// each a datagram of its own: a peer woken by the first finds the
+    /// others already queued, as when a kernel family answers within the
+    /// requester's own `sendmsg`.
+    ///
+    /// - Returns: how many were sent; fewer than all when one failed after
+    ///   the first (the rest are not tried).
+    /// - Throws: `NetlinkError` when the first could not be sent.
+    @discardableResult
+    public func send(_ datagrams: [[UInt8]], toPort port: UInt32) throws -> Int {
+        guard datagrams.count > 1 else {
+            if let only = datagrams.first { try send(only, toPort: port) }
+            return datagrams.count
+        }
+        let lengths = datagrams.map(\.count)
+        let bytes = Array(datagrams.joined())
+        let sent = bytes.withUnsafeBufferPointer { buffer in
+            lengths.withUnsafeBufferPointer {
+                subdev_netlink_send_datagrams(fileDescriptor, port, buffer.baseAddress, $0.baseAddress, UInt32(datagrams.count))
+            }
+        }
+        if sent < 0 { throw NetlinkError.system("sendmmsg", errno: errno) }
+        return Int(sent)
     }
 
     /// Broadcasts one datagram to multicast group `group` (1...32).

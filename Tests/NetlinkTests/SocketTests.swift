@@ -42,6 +42,23 @@ final class SocketTests: XCTestCase {
         XCTAssertNil(try receiver.receiveIfQueued())
     }
 
+    func testDatagramsSentInOneCallArriveOneByOneInOrder() throws {
+        let receiver = try NetlinkSocket(protocol: .userSock)
+        let sender = try NetlinkSocket(protocol: .userSock)
+        let messages = (1...20).map { NetlinkMessage(header: MessageHeader(type: 0x20, flags: .request, sequence: UInt32($0)),
+                                                     payload: [UInt8](repeating: UInt8($0), count: 4 * $0)) }
+        XCTAssertEqual(try sender.send(messages.map { $0.encoded() }, toPort: receiver.localPort), 20)
+        for message in messages {
+            let datagram = try receiver.receive()
+            XCTAssertEqual(try NetlinkMessage.parse(datagram.bytes).map(\.payload), [message.payload], "one message per datagram")
+            XCTAssertEqual(datagram.senderPort, sender.localPort)
+        }
+        XCTAssertNil(try receiver.receiveIfQueued())
+        XCTAssertThrowsError(try sender.send([[1, 2, 3, 4], [5, 6, 7, 8]], toPort: 0x7FFF_FFF0)) { error in
+            XCTAssertEqual((error as? NetlinkError)?.errno, ECONNREFUSED, "nothing is bound there")
+        }
+    }
+
     func testCredentialsIdentifyTheSender() throws {
         let receiver = try NetlinkSocket(protocol: .userSock)
         try receiver.enableCredentials()
