@@ -58,19 +58,7 @@ struct Suite {
         defer { model.stop() }
         let client = try await SubdevClient.connect(port: model.port)
         let parent = ParentHandle(bus: "virtual", name: "mtty")
-        var pairs: [Double] = [], creates: [Double] = [], deletes: [Double] = []
-        for round in 0..<(sizes.roundTrips + sizes.roundTrips / 10) {
-            let start = now()
-            let device = try await client.createDevice(parent: parent, type: "mtty-1")
-            let created = now()
-            try await client.deleteDevice(device.handle)
-            let end = now()
-            guard round >= sizes.roundTrips / 10 else { continue }  // warm-up
-            pairs.append(Double(end - start))
-            creates.append(Double(created - start))
-            deletes.append(Double(end - created))
-        }
-        let pair = Sample(pairs), create = Sample(creates), delete = Sample(deletes)
+        let (pair, create, delete) = try await createAndDelete(on: client, parent: parent)
         let floorPair = 2 * floor.sync.median_ns
         report.add(Figure("P1", "dev-new + dev-del through the Swift client (median)", value: pair.median / 1000, unit: "µs",
                           reference: floorPair / 1000, referenceName: "2 synchronous floor round trips", target: 1.25))
@@ -80,6 +68,15 @@ struct Suite {
                           reference: floor.sync.median_ns / 1000, referenceName: "floor round trip"))
         report.add(Figure("P1b", "dev-del alone (median)", value: delete.median / 1000, unit: "µs",
                           reference: floor.sync.median_ns / 1000, referenceName: "floor round trip"))
+        // The same on a model that makes neither device nodes nor the sysfs
+        // mirror: the control plane's own part of P1.
+        do {
+            let bare = try startModel(port: 0x4B00_1005, sysfs: false, nodes: false)
+            defer { bare.stop() }
+            let (pair, _, _) = try await createAndDelete(on: try await SubdevClient.connect(port: bare.port), parent: parent)
+            report.add(Figure("P1d", "dev-new + dev-del without device nodes or sysfs (median)", value: pair.median / 1000, unit: "µs",
+                              reference: floorPair / 1000, referenceName: "2 synchronous floor round trips"))
+        }
         var gets: [Double] = []
         for _ in 0..<sizes.roundTrips {
             let start = now()
@@ -97,6 +94,24 @@ struct Suite {
         let theirs = try coldStart { _ = try run("/usr/sbin/genl", ["ctrl", "list"]) }
         report.add(Figure("P6", "`subdev dev show` cold start (median)", value: ours / 1_000_000, unit: "ms",
                           reference: theirs / 1_000_000, referenceName: "genl ctrl list", target: 2))
+    }
+
+    /// `sizes.roundTrips` pairs of `dev-new` and `dev-del`, after a tenth as
+    /// many for warm-up: the pair, the create and the delete times.
+    private func createAndDelete(on client: SubdevClient, parent: ParentHandle) async throws -> (pair: Sample, create: Sample, delete: Sample) {
+        var pairs: [Double] = [], creates: [Double] = [], deletes: [Double] = []
+        for round in 0..<(sizes.roundTrips + sizes.roundTrips / 10) {
+            let start = now()
+            let device = try await client.createDevice(parent: parent, type: "mtty-1")
+            let created = now()
+            try await client.deleteDevice(device.handle)
+            let end = now()
+            guard round >= sizes.roundTrips / 10 else { continue }  // warm-up
+            pairs.append(Double(end - start))
+            creates.append(Double(created - start))
+            deletes.append(Double(end - created))
+        }
+        return (Sample(pairs), Sample(creates), Sample(deletes))
     }
 
     private func coldStart(_ body: () throws -> Void) throws -> Double {
