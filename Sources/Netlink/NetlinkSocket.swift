@@ -106,9 +106,8 @@ public final class NetlinkSocket: @unchecked Sendable {
     }
 
     /// Sends several datagrams to `port` in one system call (`sendmmsg`),
-    /// each a datagram of its own: a peer woken by the first finds the
-    /// others already queued, as when a kernel family answers within the
-    /// requester's own `sendmsg`.
+    /// each a datagram of its own. A preemptible kernel may still run the
+    /// woken receiver between two of them.
     ///
     /// - Returns: how many were sent; fewer than all when one failed after
     ///   the first (the rest are not tried).
@@ -193,7 +192,8 @@ public final class NetlinkSocket: @unchecked Sendable {
     }
 
     /// Peeks at the next datagram's length (growing the buffer to fit),
-    /// then reads it whole: two calls per datagram, as libnl makes them; `nil` for `EAGAIN` under `MSG_DONTWAIT`.
+    /// then reads it whole: two calls per datagram, as libnl makes them.
+    /// `nil` for `EAGAIN` under `MSG_DONTWAIT`.
     private func receive(flags: Int32) throws -> Datagram? {
         var address = sockaddr_nl()
         var credentials = subdev_ucred()

@@ -144,9 +144,10 @@ public final class ModelServer {
             if dump {
                 send(dump: ParkedDump(socket: socket, parts: [AnyIterator(parts.makeIterator())]), to: port)
             } else {
-                // The reply and its ack in one call, so the requester wakes
-                // once. A requester that went away or stopped reading loses
-                // its answer, as with the kernel; the model goes on.
+                // The reply and its ack in one system call, still one
+                // datagram each. A requester that went away or stopped
+                // reading loses its answer, as with the kernel; the model
+                // goes on.
                 _ = try? socket.send(Array(parts), toPort: port)
             }
         }
