@@ -9,7 +9,7 @@ import Glibc
 /// Thread-safe: requests are serialised, one request or one pipelined
 /// batch at a time. Calls block on the calling thread.
 public final class NetlinkConnection: Sendable {
-    /// The socket; used by one request at a time, under `state`.
+    /// The socket; used by one request or batch at a time, under `sequence`.
     private let socket: NetlinkSocket
     /// Port id of the peer that answers: 0 for the kernel, the model's port otherwise.
     public let peerPort: UInt32
@@ -109,7 +109,6 @@ public final class NetlinkConnection: Sendable {
             var positions: [UInt32: Int] = [:]
             var sent = 0, finished = 0
             let width = max(1, window)
-            var answers: [NetlinkMessage] = []
             while finished < requests.count {
                 // Refill the window once half of it is free, packing the
                 // requests into few datagrams: a family answers each message
@@ -134,7 +133,7 @@ public final class NetlinkConnection: Sendable {
                     if !batch.isEmpty { try socket.send(batch, toPort: peerPort) }
                 }
                 // Wait for one answer, then take the others already queued.
-                answers = try receiveFromPeer(waiting: " with \(sent - finished) requests in flight")
+                var answers = try receiveFromPeer(waiting: " with \(sent - finished) requests in flight")
                 while let more = try receiveQueuedFromPeer() { answers += more }
                 for message in answers {
                     guard let position = positions[message.header.sequence] else { continue }

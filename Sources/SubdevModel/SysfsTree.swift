@@ -118,10 +118,7 @@ struct SysfsTree {
 
     /// A read-only attribute file (0444, as sysfs shows them).
     private func attribute(_ path: String, _ contents: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o444)
-        guard fd >= 0 else { throw ModelRootError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        try Self.writeContents(contents, to: fd, path: path)
+        try Self.writeAttribute(path, relativeTo: AT_FDCWD, contents, path: path)
     }
 
     /// A directory held open, for calls relative to it.
@@ -145,10 +142,7 @@ struct SysfsTree {
 
         /// A read-only attribute file (0444, as sysfs shows them).
         func attribute(_ name: String, _ contents: String) throws {
-            let file = openat(fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o444)
-            guard file >= 0 else { throw ModelRootError("cannot write \(path)/\(name): \(String(cString: strerror(errno)))") }
-            defer { _ = Glibc.close(file) }
-            try SysfsTree.writeContents(contents, to: file, path: "\(path)/\(name)")
+            try SysfsTree.writeAttribute(name, relativeTo: fd, contents, path: "\(path)/\(name)")
         }
 
         /// Unlinks `name`; absent is fine.
@@ -157,7 +151,12 @@ struct SysfsTree {
         }
     }
 
-    private static func writeContents(_ contents: String, to fd: Int32, path: String) throws {
+    /// Creates or truncates `name` (relative to directory `at`, or
+    /// `AT_FDCWD`) with mode 0444 and writes `contents`; errors show `path`.
+    private static func writeAttribute(_ name: String, relativeTo at: Int32, _ contents: String, path: String) throws {
+        let fd = openat(at, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o444)
+        guard fd >= 0 else { throw ModelRootError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { _ = Glibc.close(fd) }
         var contents = contents
         let written = contents.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
         guard written == contents.utf8.count else {
