@@ -16,7 +16,7 @@ struct SubdevBench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write the figures as JSON here.", valueName: "path"))
     var json: String?
 
-    @Option(help: ArgumentHelp("Run only these parts, comma-separated: floor, round-trips, delivery, nodes, scale.", valueName: "parts"))
+    @Option(help: ArgumentHelp("Run only these parts, comma-separated: floor, round-trips, delivery, nodes, scale, and dump (P3 alone, on a fresh model; scale includes it).", valueName: "parts"))
     var only: String?
 
     @Option(help: ArgumentHelp("The repository, for Benchmarks/C and the uAPI header (default: where this was built from).", valueName: "path"))
@@ -44,7 +44,11 @@ struct SubdevBench: AsyncParsableCommand {
         if parts.contains("round-trips") { try await suite.measureRoundTrips(floor: floor) }
         if parts.contains("delivery") { try await suite.measureDelivery() }
         if parts.contains("nodes") { try await suite.measureNodes(floor: floor) }
-        if parts.contains("scale") { try await suite.measureScale(floor: floor) }
+        if parts.contains("scale") {
+            try await suite.measureScale(floor: floor)
+        } else if parts.contains("dump") {
+            try await suite.measureDumpAlone()
+        }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

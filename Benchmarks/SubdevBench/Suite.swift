@@ -232,9 +232,22 @@ struct Suite {
                           reference: floor.pipelined.per_op_ns / 1000, referenceName: "pipelined floor"))
 
         try await grow(&creator, model: model, to: sizes.scales, label: "no nodes")
-        let present = creator.made
+        try await measureDump(of: creator.made, model: model, client: client)
+    }
 
-        // P3: a dump of them all, decoded into Swift values, against libnl in C.
+    /// P3 alone, on a fresh model filled to the largest scale: for working
+    /// on the dump without the minute P2 and P5 take first.
+    mutating func measureDumpAlone() async throws {
+        let (model, client) = try await scaleModel(port: 0x4B00_1006, nodes: false)
+        defer { model.stop() }
+        var creator = Creator(client: client, parents: (0..<sizes.parents).map { ParentHandle(bus: "virtual", name: "mtty\($0)") })
+        _ = try await creator.create(sizes.scales.last ?? 0)
+        try await measureDump(of: creator.made, model: model, client: client)
+    }
+
+    /// P3: a dump of all `present` subdevices, decoded into Swift values,
+    /// against libnl in C.
+    private mutating func measureDump(of present: Int, model: ModelProcess, client: SubdevClient) async throws {
         var swiftTimes: [Double] = [], cTimes: [Double] = []
         for _ in 0..<3 {
             let dumpStart = now()

@@ -5,19 +5,26 @@
 /// size, so a caller checks errors once with `try` around its decoding.
 /// A repeated attribute that is not multi-attr reads as its last instance,
 /// as the kernel's `nla_parse` does.
-public struct AttributeDecoder: Sendable {
+public struct AttributeDecoder: @unchecked Sendable {
     /// Where the attributes are: already parsed (the model's validator
-    /// hands them over so), or still the bytes they came in, which the
-    /// accessors read in place. A client decodes a million subdevices of a
-    /// dump through the second, without an array per attribute.
+    /// hands them over so), the bytes they came in, which the accessors
+    /// read in place, or a nest of such bytes borrowed for the duration of
+    /// a `forEach` body. A client decodes a million subdevices of a dump
+    /// through the last two, without an array or a reference count per
+    /// attribute.
     @usableFromInline
-    enum Storage: Sendable {
+    enum Storage {
         case parsed([Attribute])
         /// The attribute area, its framing checked, and its offset from the
         /// start of the message.
         case area(ArraySlice<UInt8>, baseOffset: Int)
+        /// Like `area`, but memory another decoder owns: made only by
+        /// `Found.nested()`, and valid only while that `Found` is.
+        case view(UnsafeRawBufferPointer, baseOffset: Int)
     }
 
+    // Sendable by hand: `view` holds a pointer, but a view decoder lives
+    // only inside the `forEach` body that made it, on that body's thread.
     @usableFromInline
     let storage: Storage
 
@@ -29,6 +36,8 @@ public struct AttributeDecoder: Sendable {
         case .area(let bytes, let baseOffset):
             // The framing was checked when the decoder was made.
             return (try? Attribute.parse(bytes, baseOffset: baseOffset).attributes) ?? []
+        case .view(let raw, let baseOffset):
+            return (try? Attribute.parse(Array(raw)[...], baseOffset: baseOffset).attributes) ?? []
         }
     }
 
@@ -39,7 +48,7 @@ public struct AttributeDecoder: Sendable {
     ///   runs past the area, as `Attribute.parse` does.
     @inlinable
     public init(_ bytes: ArraySlice<UInt8>, baseOffset: Int = 0) throws {
-        try Self.checkFraming(bytes, baseOffset: baseOffset)
+        try bytes.withUnsafeBytes { try Self.checkFraming($0, baseOffset: baseOffset) }
         storage = .area(bytes, baseOffset: baseOffset)
     }
 
@@ -58,29 +67,42 @@ public struct AttributeDecoder: Sendable {
         storage = .parsed(attributes)
     }
 
+    /// A decoder over borrowed bytes whose framing the caller checked.
+    @inlinable
+    init(view raw: UnsafeRawBufferPointer, baseOffset: Int) {
+        storage = .view(raw, baseOffset: baseOffset)
+    }
+
     /// Walks the lengths once, so that lookups need not check them.
     @inlinable
-    static func checkFraming(_ bytes: ArraySlice<UInt8>, baseOffset: Int) throws {
-        var position = bytes.startIndex
-        while bytes.endIndex - position >= Attribute.headerSize {
-            let length = Int(UInt16(bytes[position]) | UInt16(bytes[position + 1]) << 8)
-            guard length >= Attribute.headerSize, length <= bytes.endIndex - position else {
-                throw Attribute.overrun(offset: baseOffset + (position - bytes.startIndex), length: length)
+    static func checkFraming(_ raw: UnsafeRawBufferPointer, baseOffset: Int) throws {
+        var position = 0
+        while raw.count - position >= Attribute.headerSize {
+            let length = Int(raw.loadLE(UInt16.self, at: position))
+            guard length >= Attribute.headerSize, length <= raw.count - position else {
+                throw Attribute.overrun(offset: baseOffset + position, length: length)
             }
-            position += min(alignTo4(length), bytes.endIndex - position)
+            position += min(alignTo4(length), raw.count - position)
         }
     }
 
     /// One attribute as the decoder holds it: its payload in place (no
-    /// copy) and the offset of its header from the start of the message.
-    public struct Found: Sendable {
-        public var payload: ArraySlice<UInt8>
+    /// copy, no reference count) and the offset of its header from the
+    /// start of the message.
+    ///
+    /// A `Found` borrows the decoder's bytes: it, and any decoder its
+    /// `nested()` makes, is valid only inside the `forEach` body it was
+    /// handed to, as a pointer from `withUnsafeBytes` is. Copy out what
+    /// must outlive the body (`integer()`, `string()`, `bytes`).
+    public struct Found {
+        /// The payload, borrowed.
+        @usableFromInline var raw: UnsafeRawBufferPointer
         public var offset: Int
         @usableFromInline var rawType: UInt16
 
         @inlinable
-        init(payload: ArraySlice<UInt8>, offset: Int, rawType: UInt16) {
-            self.payload = payload
+        init(raw: UnsafeRawBufferPointer, offset: Int, rawType: UInt16) {
+            self.raw = raw
             self.offset = offset
             self.rawType = rawType
         }
@@ -89,44 +111,60 @@ public struct AttributeDecoder: Sendable {
         @inlinable
         public var type: UInt16 { rawType & ~(Attribute.nestedFlag | Attribute.netByteOrderFlag) }
 
+        /// The payload, copied.
+        @inlinable
+        public var bytes: [UInt8] { Array(raw) }
+
         /// The payload as an integer of exactly `T`'s size.
         @inlinable
         public func integer<T: FixedWidthInteger>(as: T.Type = T.self) throws -> T {
-            try Attribute.integer(payload, type: type, as: T.self)
+            try Attribute.integer(raw, type: type, as: T.self)
         }
 
         /// The payload as a NUL-terminated UTF-8 string.
         @inlinable
         public func string() throws -> String {
-            try Attribute.string(payload, type: type)
+            try Attribute.string(raw, type: type)
         }
 
-        /// The attributes nested in this one, read in place.
+        /// The attributes nested in this one, read in place. Valid only
+        /// as long as this `Found` is: inside the body it was handed to.
         @inlinable
         public func nested() throws -> AttributeDecoder {
-            try AttributeDecoder(payload, baseOffset: offset + Attribute.headerSize)
+            try AttributeDecoder.checkFraming(raw, baseOffset: offset + Attribute.headerSize)
+            return AttributeDecoder(view: raw, baseOffset: offset + Attribute.headerSize)
         }
     }
 
     /// Calls `body` with every attribute in wire order, read in place: one
     /// pass for a decoder that reads most of an object's attributes, as
     /// bulk decoding of a dump does, instead of a search per attribute.
+    /// Each `Found` is valid only during its call of `body`.
     @inlinable
     public func forEach(_ body: (Found) throws -> Void) rethrows {
         switch storage {
         case .parsed(let attributes):
             for attribute in attributes {
-                try body(Found(payload: attribute.payload[...], offset: attribute.offset, rawType: attribute.rawType))
+                try attribute.payload.withUnsafeBytes { raw in
+                    try body(Found(raw: raw, offset: attribute.offset, rawType: attribute.rawType))
+                }
             }
         case .area(let bytes, let baseOffset):
-            var position = bytes.startIndex
-            while bytes.endIndex - position >= Attribute.headerSize {
-                let length = Int(UInt16(bytes[position]) | UInt16(bytes[position + 1]) << 8)
-                let rawType = UInt16(bytes[position + 2]) | UInt16(bytes[position + 3]) << 8
-                try body(Found(payload: bytes[(position + Attribute.headerSize)..<(position + length)],
-                               offset: baseOffset + (position - bytes.startIndex), rawType: rawType))
-                position += min(alignTo4(length), bytes.endIndex - position)
-            }
+            try bytes.withUnsafeBytes { raw in try Self.walk(raw, baseOffset: baseOffset, body) }
+        case .view(let raw, let baseOffset):
+            try Self.walk(raw, baseOffset: baseOffset, body)
+        }
+    }
+
+    /// The attributes of `raw`, whose framing was checked, one by one.
+    @inlinable
+    static func walk(_ raw: UnsafeRawBufferPointer, baseOffset: Int, _ body: (Found) throws -> Void) rethrows {
+        var position = 0
+        while raw.count - position >= Attribute.headerSize {
+            let length = Int(raw.loadLE(UInt16.self, at: position))
+            let payload = UnsafeRawBufferPointer(rebasing: raw[(position + Attribute.headerSize)..<(position + length)])
+            try body(Found(raw: payload, offset: baseOffset + position, rawType: raw.loadLE(UInt16.self, at: position + 2)))
+            position += min(alignTo4(length), raw.count - position)
         }
     }
 
@@ -138,18 +176,60 @@ public struct AttributeDecoder: Sendable {
         }
     }
 
-    /// The last attribute of `type`, in place.
+    /// What `read` makes of the last attribute of `type`; `nil` when there
+    /// is none. Only the last instance is read, as the kernel's `nla_parse`
+    /// keeps the last.
     @inlinable
-    func last(_ type: UInt16) -> Found? {
-        var found: Found?
-        forEach(type) { found = $0 }
-        return found
+    func readLast<T>(_ type: UInt16, _ read: (Found) throws -> T) throws -> T? {
+        switch storage {
+        case .parsed(let attributes):
+            guard let attribute = attributes.last(where: { $0.type == type }) else { return nil }
+            return try attribute.payload.withUnsafeBytes { raw in
+                try read(Found(raw: raw, offset: attribute.offset, rawType: attribute.rawType))
+            }
+        case .area(let bytes, let baseOffset):
+            return try bytes.withUnsafeBytes { raw in try Self.readLast(type, in: raw, baseOffset: baseOffset, read) }
+        case .view(let raw, let baseOffset):
+            return try Self.readLast(type, in: raw, baseOffset: baseOffset, read)
+        }
+    }
+
+    /// `readLast` within one borrow of the bytes, in one pass.
+    @inlinable
+    static func readLast<T>(_ type: UInt16, in raw: UnsafeRawBufferPointer, baseOffset: Int,
+                            _ read: (Found) throws -> T) throws -> T? {
+        var last: Found?
+        walk(raw, baseOffset: baseOffset) { found in
+            if found.type == type { last = found }
+        }
+        return try last.map(read)
+    }
+
+    /// The decoder for the payload of a nest `found` of this decoder's
+    /// bytes (not of parsed attributes), owning them when this one does.
+    @inlinable
+    func decoder(for found: Found) throws -> AttributeDecoder {
+        let baseOffset = found.offset + Attribute.headerSize
+        try Self.checkFraming(found.raw, baseOffset: baseOffset)
+        switch storage {
+        case .area(let bytes, let areaOffset):
+            let start = bytes.startIndex + (baseOffset - areaOffset)
+            return AttributeDecoder(checked: bytes[start..<(start + found.raw.count)], baseOffset: baseOffset)
+        case .view, .parsed:
+            return AttributeDecoder(view: found.raw, baseOffset: baseOffset)
+        }
+    }
+
+    /// A decoder over bytes whose framing the caller checked.
+    @inlinable
+    init(checked bytes: ArraySlice<UInt8>, baseOffset: Int) {
+        storage = .area(bytes, baseOffset: baseOffset)
     }
 
     /// The last attribute of `type`, if any.
     @inlinable
     public func first(_ type: UInt16) -> Attribute? {
-        last(type).map(Attribute.init)
+        (try? readLast(type, Attribute.init)) ?? nil
     }
 
     /// Every attribute of `type`, in order (for multi-attr attributes).
@@ -163,45 +243,56 @@ public struct AttributeDecoder: Sendable {
     /// Whether an attribute of `type` is present (for flags).
     @inlinable
     public func has(_ type: UInt16) -> Bool {
-        last(type) != nil
+        var present = false
+        forEach(type) { _ in present = true }
+        return present
     }
 
     /// An integer attribute of exactly `T`'s size.
     @inlinable
     public func integer<T: FixedWidthInteger>(_ type: UInt16, as: T.Type = T.self) throws -> T? {
-        guard let found = last(type) else { return nil }
-        return try Attribute.integer(found.payload, type: type, as: T.self)
+        try readLast(type) { try $0.integer(as: T.self) }
     }
 
     /// A `uint` attribute: 4 or 8 bytes.
     @inlinable
     public func uint(_ type: UInt16) throws -> UInt64? {
-        guard let found = last(type) else { return nil }
-        switch found.payload.count {
-        case 4: return UInt64(try Attribute.integer(found.payload, type: type, as: UInt32.self))
-        case 8: return try Attribute.integer(found.payload, type: type, as: UInt64.self)
-        default: throw ProtocolError("attribute \(type): uint of \(found.payload.count) bytes")
+        try readLast(type) { found in
+            switch found.raw.count {
+            case 4: return UInt64(try found.integer(as: UInt32.self))
+            case 8: return try found.integer(as: UInt64.self)
+            default: throw ProtocolError("attribute \(type): uint of \(found.raw.count) bytes")
+            }
         }
     }
 
     /// A NUL-terminated string attribute.
     @inlinable
     public func string(_ type: UInt16) throws -> String? {
-        guard let found = last(type) else { return nil }
-        return try Attribute.string(found.payload, type: type)
+        try readLast(type) { try $0.string() }
     }
 
-    /// The attributes nested in the attribute `type`, read in place.
+    /// The attributes nested in the attribute `type`, read in place; the
+    /// decoder shares this one's bytes, and lives as long as it does.
     @inlinable
     public func nested(_ type: UInt16) throws -> AttributeDecoder? {
-        try last(type)?.nested()
+        if case .parsed(let attributes) = storage {
+            guard let nest = attributes.last(where: { $0.type == type }) else { return nil }
+            return try AttributeDecoder(nest.payload, baseOffset: nest.offset + Attribute.headerSize)
+        }
+        return try readLast(type, decoder(for:))
     }
 
     /// Each instance of a multi-attr nest, decoded in place.
     @inlinable
     public func nestedAll(_ type: UInt16) throws -> [AttributeDecoder] {
+        if case .parsed(let attributes) = storage {
+            return try attributes.filter { $0.type == type }.map {
+                try AttributeDecoder($0.payload, baseOffset: $0.offset + Attribute.headerSize)
+            }
+        }
         var nests: [AttributeDecoder] = []
-        try forEach(type) { nests.append(try $0.nested()) }
+        try forEach(type) { nests.append(try decoder(for: $0)) }
         return nests
     }
 
@@ -251,23 +342,23 @@ extension Attribute {
         self.init(type: found.type,
                   nestedFlag: found.rawType & Attribute.nestedFlag != 0,
                   netByteOrderFlag: found.rawType & Attribute.netByteOrderFlag != 0,
-                  payload: Array(found.payload), offset: found.offset)
+                  payload: found.bytes, offset: found.offset)
     }
 
     /// The payload as an integer of exactly `T`'s size.
     @inlinable
     public func integer<T: FixedWidthInteger>(as: T.Type = T.self) throws -> T {
-        try Self.integer(payload[...], type: type, as: T.self)
+        try payload.withUnsafeBytes { try Self.integer($0, type: type, as: T.self) }
     }
 
     /// The payload as a NUL-terminated UTF-8 string.
     @inlinable
     public func string() throws -> String {
-        try Self.string(payload[...], type: type)
+        try payload.withUnsafeBytes { try Self.string($0, type: type) }
     }
 
     @inlinable
-    static func integer<T: FixedWidthInteger>(_ payload: ArraySlice<UInt8>, type: UInt16, as: T.Type) throws -> T {
+    static func integer<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, type: UInt16, as: T.Type) throws -> T {
         guard payload.count == MemoryLayout<T>.size else {
             throw ProtocolError("attribute \(type): expected \(MemoryLayout<T>.size) bytes, got \(payload.count)")
         }
@@ -275,10 +366,18 @@ extension Attribute {
     }
 
     @inlinable
-    static func string(_ payload: ArraySlice<UInt8>, type: UInt16) throws -> String {
+    static func string(_ payload: UnsafeRawBufferPointer, type: UInt16) throws -> String {
         guard let nul = payload.firstIndex(of: 0) else {
             throw ProtocolError("attribute \(type): string without its NUL")
         }
-        return String(decoding: payload[..<nul], as: UTF8.self)
+        return String(decoding: UnsafeRawBufferPointer(rebasing: payload[..<nul]), as: UTF8.self)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Reads an integer at `offset`; the caller has checked the bounds.
+    @inlinable
+    func loadLE<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+        T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 }

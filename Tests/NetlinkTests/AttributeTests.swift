@@ -23,6 +23,59 @@ final class AttributeTests: XCTestCase {
         XCTAssertEqual(decoder.first(UInt16(2))?.offset, 28, "\"pci\\0\" pads to 8 bytes with its header")
     }
 
+    /// The decoder reads nests in place three ways: a nest of a `forEach`
+    /// borrowed for the body, a nest by type that shares the bytes, and
+    /// the same over attributes the validator parsed. All read alike.
+    func testNestsReadInPlaceAgreeWithParsedAttributes() throws {
+        var encoder = AttributeEncoder()
+        encoder.put(UInt16(1), "dev")
+        for value in [UInt32(7), UInt32(9)] {
+            encoder.nest(UInt16(2)) { nest in
+                nest.put(UInt16(1), value)
+                nest.nest(UInt16(3)) { inner in inner.put(UInt16(1), "deep \(value)") }
+            }
+        }
+        let inPlace = try AttributeDecoder(encoder.bytes, baseOffset: 20)
+        let parsed = AttributeDecoder(attributes: try Attribute.parse(encoder.bytes, baseOffset: 20).attributes)
+        for decoder in [inPlace, parsed] {
+            var seen: [String] = []
+            try decoder.forEach { found in
+                guard found.type == 2 else { return }
+                let nest = try found.nested()
+                let inner = try XCTUnwrap(try nest.nested(UInt16(3)))
+                seen.append("\(try nest.integer(UInt16(1), as: UInt32.self) ?? 0) \(try inner.string(UInt16(1)) ?? "") at \(found.offset)")
+            }
+            XCTAssertEqual(seen, ["7 deep 7 at 28", "9 deep 9 at 56"])
+            // By type: the last instance, and every instance; decoders that outlive the call.
+            let last = try XCTUnwrap(try decoder.nested(UInt16(2)))
+            XCTAssertEqual(try last.integer(UInt16(1), as: UInt32.self), 9)
+            XCTAssertEqual(try last.nested(UInt16(3))?.first(UInt16(1))?.offset, 72, "offsets count from the message's start")
+            XCTAssertEqual(try decoder.nestedAll(UInt16(2)).map { try $0.integer(UInt16(1), as: UInt32.self) }, [7, 9])
+        }
+    }
+
+    /// A repeated attribute reads as its last instance, as `nla_parse`
+    /// keeps it; an earlier instance of the wrong size is not looked at.
+    func testOnlyTheLastInstanceIsRead() throws {
+        var encoder = AttributeEncoder()
+        encoder.put(UInt16(1), UInt16(3))
+        encoder.put(UInt16(1), UInt32(5))
+        let decoder = try AttributeDecoder(encoder.bytes)
+        XCTAssertEqual(try decoder.integer(UInt16(1), as: UInt32.self), 5)
+        XCTAssertEqual(decoder.all(UInt16(1)).map(\.payload.count), [2, 4])
+    }
+
+    /// A nest's framing is checked when it is opened, whichever way: an
+    /// `nla_len` past the nest's end names its offset.
+    func testABadNestIsRejectedWithItsOffset() throws {
+        // A nest of 12 bytes holding an attribute that claims 12.
+        let bytes: [UInt8] = [12, 0, 0x02, 0x80, 12, 0, 1, 0, 1, 2, 3, 4]
+        let decoder = try AttributeDecoder(bytes, baseOffset: 20)
+        XCTAssertThrowsError(try decoder.nested(UInt16(2))) { XCTAssertEqual(($0 as? NetlinkError)?.offset, 24) }
+        XCTAssertThrowsError(try decoder.nestedAll(UInt16(2))) { XCTAssertEqual(($0 as? NetlinkError)?.offset, 24) }
+        XCTAssertThrowsError(try decoder.forEach { _ = try $0.nested() }) { XCTAssertEqual(($0 as? NetlinkError)?.offset, 24) }
+    }
+
     func testWrongSizeIsAnError() throws {
         var encoder = AttributeEncoder()
         encoder.put(UInt16(1), UInt16(3))
