@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads the attributes of a message or nest by type.
 ///
 /// Accessors return `nil` when an attribute is absent and throw a
@@ -367,10 +371,11 @@ extension Attribute {
 
     @inlinable
     static func string(_ payload: UnsafeRawBufferPointer, type: UInt16) throws -> String {
-        guard let nul = payload.firstIndex(of: 0) else {
+        // memchr rather than a generic search: a dump decodes millions.
+        guard let base = payload.baseAddress, let nul = memchr(base, 0, payload.count) else {
             throw ProtocolError("attribute \(type): string without its NUL")
         }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: payload[..<nul]), as: UTF8.self)
+        return String(decoding: UnsafeRawBufferPointer(start: base, count: base.distance(to: UnsafeRawPointer(nul))), as: UTF8.self)
     }
 }
 

@@ -20,7 +20,8 @@ public enum ExtendedAck {
     /// - Returns: `nil` for an ACK (error 0), else the error with any
     ///   extended ACK attributes.
     public static func decode(_ message: NetlinkMessage) throws -> NetlinkError? {
-        let payload = message.payload
+        // In place: loadLE counts from the slice's start.
+        let payload = message.payloadSlice
         guard payload.count >= 4 else { throw ProtocolError("NLMSG_ERROR of \(payload.count) bytes") }
         let code = payload.loadLE(Int32.self, at: 0)
         if code == 0 { return nil }
@@ -36,7 +37,7 @@ public enum ExtendedAck {
         }
         if message.header.type == MessageType.done { tlvStart = 4 }
         guard tlvStart <= payload.count else { return error }
-        let decoder = try AttributeDecoder(payload[tlvStart...])
+        let decoder = try AttributeDecoder(payload.dropFirst(tlvStart))
         error.message = try decoder.string(attributeMessage)
         error.offset = try decoder.integer(attributeOffset, as: UInt32.self)
         error.missingType = try decoder.integer(attributeMissingType, as: UInt32.self)

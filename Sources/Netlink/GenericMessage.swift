@@ -27,13 +27,14 @@ public struct GenericMessage: Sendable {
     ///
     /// - Throws: `ProtocolError` when the payload is shorter than a `genlmsghdr`.
     public init(_ message: NetlinkMessage) throws {
-        guard message.payload.count >= GenericMessage.headerSize else {
-            throw ProtocolError("generic netlink message of \(message.payload.count) bytes has no genlmsghdr")
+        let payload = message.payloadSlice
+        guard payload.count >= GenericMessage.headerSize else {
+            throw ProtocolError("generic netlink message of \(payload.count) bytes has no genlmsghdr")
         }
         header = message.header
-        command = message.payload[0]
-        version = message.payload[1]
-        attributes = Array(message.payload[GenericMessage.headerSize...])
+        command = payload[payload.startIndex]
+        version = payload[payload.startIndex + 1]
+        attributes = Array(payload.dropFirst(GenericMessage.headerSize))
     }
 
     /// The message as netlink carries it.
@@ -69,9 +70,10 @@ public struct GenericMessage: Sendable {
     /// - Throws: `ProtocolError` when the payload is shorter than a
     ///   `genlmsghdr`; `NetlinkError` for attributes that overrun.
     public static func attributes(of message: NetlinkMessage) throws -> AttributeDecoder {
-        guard message.payload.count >= headerSize else {
-            throw ProtocolError("generic netlink message of \(message.payload.count) bytes has no genlmsghdr")
+        let payload = message.payloadSlice
+        guard payload.count >= headerSize else {
+            throw ProtocolError("generic netlink message of \(payload.count) bytes has no genlmsghdr")
         }
-        return try AttributeDecoder(message.payload[headerSize...], baseOffset: attributesOffset)
+        return try AttributeDecoder(payload.dropFirst(headerSize), baseOffset: attributesOffset)
     }
 }

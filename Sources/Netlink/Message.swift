@@ -64,12 +64,27 @@ public struct MessageHeader: Sendable, Hashable {
 public struct NetlinkMessage: Sendable, Hashable {
     /// The header; `length` is recomputed when the message is encoded.
     public var header: MessageHeader
-    /// The bytes after the header, without trailing padding.
-    public var payload: [UInt8]
+    /// The bytes after the header, without trailing padding, where they
+    /// lie: a received message shares its datagram's bytes rather than
+    /// copying them out, so a dump's messages cost no allocation each.
+    /// Indices are the datagram's, so count from `startIndex`.
+    public var payloadSlice: ArraySlice<UInt8>
+
+    /// The bytes after the header, without trailing padding, as an array
+    /// of their own (a copy, for a received message).
+    public var payload: [UInt8] {
+        get { Array(payloadSlice) }
+        set { payloadSlice = newValue[...] }
+    }
 
     public init(header: MessageHeader, payload: [UInt8]) {
         self.header = header
-        self.payload = payload
+        self.payloadSlice = payload[...]
+    }
+
+    public init(header: MessageHeader, payload: ArraySlice<UInt8>) {
+        self.header = header
+        self.payloadSlice = payload
     }
 
     /// The wire form: header with the right `nlmsg_len`, payload, padding to 4 bytes.
@@ -81,13 +96,13 @@ public struct NetlinkMessage: Sendable, Hashable {
 
     /// Appends the wire form to `buffer`, so several messages share one datagram.
     public func append(to buffer: inout [UInt8]) {
-        let length = UInt32(MessageHeader.size + payload.count)
+        let length = UInt32(MessageHeader.size + payloadSlice.count)
         buffer.appendLE(length)
         buffer.appendLE(header.type)
         buffer.appendLE(header.flags.rawValue)
         buffer.appendLE(header.sequence)
         buffer.appendLE(header.port)
-        buffer.append(contentsOf: payload)
+        buffer.append(contentsOf: payloadSlice)
         buffer.padToAlignment()
     }
 
@@ -127,7 +142,7 @@ public struct NetlinkMessage: Sendable, Hashable {
                 flags: MessageFlags(rawValue: datagram.loadLE(UInt16.self, at: offset + 6)),
                 sequence: datagram.loadLE(UInt32.self, at: offset + 8),
                 port: datagram.loadLE(UInt32.self, at: offset + 12))
-            messages.append(NetlinkMessage(header: header, payload: Array(datagram[(offset + MessageHeader.size)..<(offset + length)])))
+            messages.append(NetlinkMessage(header: header, payload: datagram[(offset + MessageHeader.size)..<(offset + length)]))
             offset += alignTo4(length)
         }
         return (messages, nil)

@@ -33,11 +33,19 @@ enum ObjectDecoding {
                     reserved: try d.integer(SubdevCounterAttr.reserved) ?? 0)
     }
 
+    /// In one pass: every subdevice of a dump carries these.
     static func stats(_ d: AttributeDecoder) throws -> AERStatsInfo {
-        AERStatsInfo(correctable: try d.integer(SubdevAerStatsAttr.correctable) ?? 0,
-                     nonFatal: try d.integer(SubdevAerStatsAttr.nonFatal) ?? 0,
-                     fatal: try d.integer(SubdevAerStatsAttr.fatal) ?? 0,
-                     resets: try d.integer(SubdevAerStatsAttr.resets) ?? 0)
+        var stats = AERStatsInfo(correctable: 0, nonFatal: 0, fatal: 0, resets: 0)
+        try d.forEach { attribute in
+            switch SubdevAerStatsAttr(rawValue: attribute.type) {
+            case .correctable?: stats.correctable = try attribute.integer()
+            case .nonFatal?: stats.nonFatal = try attribute.integer()
+            case .fatal?: stats.fatal = try attribute.integer()
+            case .resets?: stats.resets = try attribute.integer()
+            case nil: break
+            }
+        }
+        return stats
     }
 
     /// A u8 enum attribute; `nil` when absent or a value this client does not know.
@@ -154,10 +162,7 @@ enum ObjectDecoding {
             case .nodeGid?: nodeGID = try attribute.integer()
             case .nodeMode?: nodeMode = try attribute.integer()
             case .ownerPid?: ownerPID = try attribute.integer()
-            case .holder?:
-                let h = try attribute.nested()
-                holders.append(HolderInfo(pid: try require(h.integer(SubdevHolderAttr.pid), "holder pid", in: "dev"),
-                                          uid: try h.integer(SubdevHolderAttr.uid) ?? 0, gid: try h.integer(SubdevHolderAttr.gid) ?? 0))
+            case .holder?: holders.append(try holder(attribute.nested()))
             case .reason?: reason = try attribute.string()
             case .aerStats?: aerStats = try stats(attribute.nested())
             case .migrationCompat?: migrationCompat = try attribute.string()
@@ -202,15 +207,39 @@ enum ObjectDecoding {
             case .iommuGroup?: iommuGroup = try attribute.integer()
             case .pasid?: pasid = try attribute.integer()
             case .registration?: registration = SubdevRegistration(rawValue: UInt32(try attribute.integer(as: UInt8.self)))
-            case .reservedIova?:
-                let r = try attribute.nested()
-                reservedIOVA.append(IOVARangeInfo(start: try require(r.integer(SubdevIovaRangeAttr.start), "iova start", in: "dev"),
-                                                  end: try require(r.integer(SubdevIovaRangeAttr.end), "iova end", in: "dev"),
-                                                  kind: try r.string(SubdevIovaRangeAttr.kind) ?? "reserved"))
+            case .reservedIova?: reservedIOVA.append(try range(attribute.nested()))
             case nil: break
             }
         }
         return VFIOInfo(index: try require(index, "vfio index", in: "dev"), devNode: devNode, sysfsPath: sysfsPath,
                         iommuGroup: iommuGroup, pasid: pasid, registration: registration, reservedIOVA: reservedIOVA)
+    }
+
+    /// A holder of a subdevice's node, in one pass.
+    static func holder(_ h: AttributeDecoder) throws -> HolderInfo {
+        var pid: UInt32?, uid: UInt32 = 0, gid: UInt32 = 0
+        try h.forEach { attribute in
+            switch SubdevHolderAttr(rawValue: attribute.type) {
+            case .pid?: pid = try attribute.integer()
+            case .uid?: uid = try attribute.integer()
+            case .gid?: gid = try attribute.integer()
+            case nil: break
+            }
+        }
+        return HolderInfo(pid: try require(pid, "holder pid", in: "dev"), uid: uid, gid: gid)
+    }
+
+    /// A reserved IOVA range, in one pass.
+    static func range(_ r: AttributeDecoder) throws -> IOVARangeInfo {
+        var start: UInt64?, end: UInt64?, kind = "reserved"
+        try r.forEach { attribute in
+            switch SubdevIovaRangeAttr(rawValue: attribute.type) {
+            case .start?: start = try attribute.integer()
+            case .end?: end = try attribute.integer()
+            case .kind?: kind = try attribute.string()
+            case nil: break
+            }
+        }
+        return IOVARangeInfo(start: try require(start, "iova start", in: "dev"), end: try require(end, "iova end", in: "dev"), kind: kind)
     }
 }
