@@ -119,7 +119,10 @@ public final class NetlinkSocket: @unchecked Sendable {
             return datagrams.count
         }
         let lengths = datagrams.map(\.count)
-        let bytes = Array(datagrams.joined())
+        // Copied end to end, a memcpy each: `joined()` would go byte by byte.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(lengths.reduce(0, +))
+        for datagram in datagrams { bytes.append(contentsOf: datagram) }
         let sent = bytes.withUnsafeBufferPointer { buffer in
             lengths.withUnsafeBufferPointer {
                 subdev_netlink_send_datagrams(fileDescriptor, port, buffer.baseAddress, $0.baseAddress, UInt32(datagrams.count))

@@ -139,18 +139,26 @@ public final class ModelServer {
         // The kernel lets a datagram reach a user-space port over
         // NETLINK_GENERIC only from a sender with CAP_NET_ADMIN in the
         // network namespace's user namespace: it checked already.
+        // The answers to every request of the datagram go out together,
+        // in one system call, each still a datagram of its own. The kernel
+        // answers a datagram's requests inside the sender's sendmsg, so the
+        // requester finds them all queued when it next reads; sent one by
+        // one, each would wake it (and on one CPU, switch to it) in turn.
+        // A requester that went away or stopped reading loses its answers,
+        // as with the kernel; the model goes on.
+        var answers: [[UInt8]] = []
         answerEach(datagram.bytes, from: port, credentials: datagram.credentials,
                    senderIsAdmin: socket === generic) { dump, parts in
             if dump {
+                // Behind the answers before it, on the same socket.
+                if !answers.isEmpty { _ = try? socket.send(answers, toPort: port) }
+                answers = []
                 send(dump: ParkedDump(socket: socket, parts: [AnyIterator(parts.makeIterator())]), to: port)
             } else {
-                // The reply and its ack in one system call, still one
-                // datagram each. A requester that went away or stopped
-                // reading loses its answer, as with the kernel; the model
-                // goes on.
-                _ = try? socket.send(Array(parts), toPort: port)
+                answers += parts
             }
         }
+        if !answers.isEmpty { _ = try? socket.send(answers, toPort: port) }
     }
 
     /// What is left of the dumps to one requester whose receive buffer was

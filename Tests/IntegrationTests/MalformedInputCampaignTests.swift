@@ -126,6 +126,41 @@ final class MalformedInputCampaignTests: XCTestCase {
         XCTAssertEqual(answer.strays, 0)
     }
 
+    /// A datagram of a `do`, a dump and another `do`: each is answered in
+    /// turn, and on the requester's socket every answer comes in request
+    /// order, one datagram per reply, ack or dump part, though the model
+    /// sends the answers of a datagram together.
+    func testTheRequestsOfADatagramAreAnsweredInOrder() async throws {
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let socket = try NetlinkSocket(protocol: .generic)
+        try socket.setReceiveTimeout(5)
+        let seeds = try Self.seedRequests()
+        guard let get = seeds.first(where: { $0.name == "parent-get" })?.parts,
+              let dump = seeds.first(where: { $0.name == "parent-dump" })?.parts else { return XCTFail("no seeds") }
+        try socket.send(get.encoded(sequence: 41) + dump.encoded(sequence: 42) + get.encoded(sequence: 43), toPort: model.port)
+        var order: [UInt32] = [], ends: [UInt32: UInt16] = [:]
+        while ends.count < 3 {
+            let received = try socket.receive()
+            guard received.senderPort == model.port, received.groups == 0 else { continue }
+            let messages = try NetlinkMessage.parse(received.bytes)
+            if messages.contains(where: { $0.header.sequence != 42 }) {
+                XCTAssertEqual(messages.count, 1, "a do's reply and its ack are datagrams of their own")
+            }
+            for message in messages {
+                order.append(message.header.sequence)
+                if message.header.type == MessageType.error || message.header.type == MessageType.done {
+                    ends[message.header.sequence] = message.header.type
+                    XCTAssertNil(try ExtendedAck.decode(message), "sequence \(message.header.sequence)")
+                }
+            }
+        }
+        XCTAssertEqual(ends, [41: MessageType.error, 42: MessageType.done, 43: MessageType.error])
+        // Collapsed runs of sequence numbers: each request's answer whole, in order.
+        XCTAssertEqual(order.reduce(into: [UInt32]()) { if $0.last != $1 { $0.append($1) } }, [41, 42, 43])
+        XCTAssertEqual(order.filter { $0 == 41 }.count, 2, "parent-get: its reply, then its ack")
+    }
+
     /// Control types (below `NLMSG_MIN_TYPE`) flagged as requests are
     /// skipped, as `netlink_rcv_skb` skips them: acknowledged when they
     /// ask, else unanswered.
