@@ -21,17 +21,17 @@ public struct AttributeEncoder: Sendable {
     /// Appends an attribute with a raw payload.
     @inlinable
     public mutating func put(_ type: UInt16, bytes payload: [UInt8]) {
-        header(type, payload: payload.count)
-        storage.append(contentsOf: payload)
-        storage.padToAlignment()
+        payload.withUnsafeBytes { source in
+            attribute(type, payload: source.count) { $0.copyMemory(from: source) }
+        }
     }
 
     /// Appends a fixed-width integer attribute (`u8` … `u64`, `s8` … `s64`).
     @inlinable
     public mutating func put<T: FixedWidthInteger>(_ type: UInt16, _ value: T) {
-        header(type, payload: MemoryLayout<T>.size)
-        storage.appendLE(value)
-        storage.padToAlignment()
+        attribute(type, payload: MemoryLayout<T>.size) {
+            $0.storeBytes(of: value.littleEndian, toByteOffset: 0, as: T.self)
+        }
     }
 
     /// Appends a NUL-terminated string attribute.
@@ -39,22 +39,27 @@ public struct AttributeEncoder: Sendable {
     public mutating func put(_ type: UInt16, _ value: String) {
         var value = value
         value.withUTF8 { utf8 in
-            header(type, payload: utf8.count + 1)
-            storage.append(contentsOf: utf8)
+            attribute(type, payload: utf8.count + 1) { payload in
+                payload.copyMemory(from: UnsafeRawBufferPointer(utf8))
+                payload[utf8.count] = 0
+            }
         }
-        storage.append(0)
-        storage.padToAlignment()
     }
 
     /// Appends a NUL-terminated string attribute whose value is `first`
     /// then `second`, without joining them first.
     @inlinable
     public mutating func put(_ type: UInt16, concatenating first: String, _ second: String) {
-        header(type, payload: first.utf8.count + second.utf8.count + 1)
-        storage.append(contentsOf: first.utf8)
-        storage.append(contentsOf: second.utf8)
-        storage.append(0)
-        storage.padToAlignment()
+        var first = first, second = second
+        first.withUTF8 { head in
+            second.withUTF8 { tail in
+                attribute(type, payload: head.count + tail.count + 1) { payload in
+                    payload.copyMemory(from: UnsafeRawBufferPointer(head))
+                    UnsafeMutableRawBufferPointer(rebasing: payload[head.count...]).copyMemory(from: UnsafeRawBufferPointer(tail))
+                    payload[head.count + tail.count] = 0
+                }
+            }
+        }
     }
 
     /// Appends attributes another encoder made.
@@ -66,7 +71,7 @@ public struct AttributeEncoder: Sendable {
     /// Appends a flag attribute, which has no payload.
     @inlinable
     public mutating func putFlag(_ type: UInt16) {
-        header(type, payload: 0)
+        attribute(type, payload: 0) { _ in }
     }
 
     /// Appends a nest whose contents `body` encodes, in place: the nest's
@@ -74,24 +79,38 @@ public struct AttributeEncoder: Sendable {
     @inlinable
     public mutating func nest(_ type: UInt16, _ body: (inout AttributeEncoder) throws -> Void) rethrows {
         let start = storage.count
-        header(type | Attribute.nestedFlag, payload: 0)
+        attribute(type | Attribute.nestedFlag, payload: 0) { _ in }
         // The nest's encoder owns the buffer while it writes, so appends
         // stay in place rather than copying it.
         var inner = AttributeEncoder()
         swap(&storage, &inner.storage)
         defer {
             swap(&storage, &inner.storage)
-            let length = UInt16(storage.count - start)
+            let length = UInt16(truncatingIfNeeded: storage.count - start)
             storage[start] = UInt8(truncatingIfNeeded: length)
             storage[start + 1] = UInt8(truncatingIfNeeded: length >> 8)
         }
         try body(&inner)
     }
 
+    /// Appends one attribute: its header, a payload of `count` bytes that
+    /// `write` fills, and zeroes to the next 4-byte boundary. One capacity
+    /// check and one pass over the bytes, rather than an append per byte:
+    /// a dump encodes a few dozen attributes for each of a million
+    /// subdevices.
     @inlinable
-    mutating func header(_ type: UInt16, payload: Int) {
-        storage.appendLE(UInt16(Attribute.headerSize + payload))
-        storage.appendLE(type)
+    mutating func attribute(_ type: UInt16, payload count: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) {
+        let length = Attribute.headerSize + count
+        let padded = alignTo4(length)
+        // Made on the stack, then appended with one copy.
+        withUnsafeTemporaryAllocation(byteCount: padded, alignment: 4) { attribute in
+            attribute.storeBytes(of: UInt16(truncatingIfNeeded: length).littleEndian, toByteOffset: 0, as: UInt16.self)
+            attribute.storeBytes(of: type.littleEndian, toByteOffset: 2, as: UInt16.self)
+            write(UnsafeMutableRawBufferPointer(rebasing: attribute[Attribute.headerSize..<length]))
+            // The padding, and so a string's NUL.
+            for position in length..<padded { attribute[position] = 0 }
+            storage.append(contentsOf: UnsafeBufferPointer(attribute.bindMemory(to: UInt8.self)))
+        }
     }
 
     // Typed conveniences for the generated attribute enums.
