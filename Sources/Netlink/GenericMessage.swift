@@ -58,6 +58,34 @@ public struct GenericMessage: Sendable {
         return out
     }
 
+    /// Appends a message to `buffer` whose attributes `body` encodes
+    /// straight into it, with no array of their own: how a dump fills a
+    /// datagram with a million messages. `header.length` is worked out.
+    ///
+    /// - Returns: what `body` returns; when it is `false` (nothing left to
+    ///   encode) the buffer is left as it was.
+    @inlinable
+    public static func append(to buffer: inout [UInt8], header: MessageHeader, command: UInt8, version: UInt8,
+                              attributes body: (inout AttributeEncoder) -> Bool) -> Bool {
+        let start = buffer.count
+        var encoder = AttributeEncoder()
+        swap(&encoder.storage, &buffer)
+        defer { swap(&encoder.storage, &buffer) }
+        encoder.storage.appendLE(UInt32(0))  // the length, filled in below
+        encoder.storage.appendLE(header.type)
+        encoder.storage.appendLE(header.flags.rawValue)
+        encoder.storage.appendLE(header.sequence)
+        encoder.storage.appendLE(header.port)
+        encoder.storage.append(contentsOf: [command, version, 0, 0])
+        guard body(&encoder) else {
+            encoder.storage.removeSubrange(start...)
+            return false
+        }
+        let length = UInt32(truncatingIfNeeded: encoder.storage.count - start)
+        encoder.storage.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, toByteOffset: start, as: UInt32.self) }
+        return true
+    }
+
     /// A decoder over the attributes, with offsets counted from the message start.
     public func decoder() throws -> AttributeDecoder {
         try AttributeDecoder(attributes, baseOffset: GenericMessage.attributesOffset)

@@ -136,7 +136,20 @@ struct FamilyHandlers {
         let handles = try filterParents(request, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName).map(\.handle)
         let handlers = self
         var devices = machine.devices.inOrder(of: handles)
-        return HandlerOutput(stream: DumpStream { devices.next().map { handlers.encodeDevice($0) } })
+        // Subdevices come parent by parent: look each parent up once, not
+        // once per subdevice.
+        var context: ParentEncoding?
+        return HandlerOutput(stream: DumpStream { out in
+            guard let device = devices.next() else { return false }
+            if context?.parent.handle != device.parentHandle {
+                context = handlers.machine.parent(handle: device.parentHandle).map { handlers.encodings[$0] }
+            }
+            // A subdevice outlives its parent only inside a request: never here.
+            if let context {
+                ObjectEncoding.device(device, in: context, holders: handlers.registry.holders(device.vfioIndex), into: &out)
+            }
+            return true
+        })
     }
 
     private mutating func devNew(_ request: Request) throws -> HandlerOutput {

@@ -346,12 +346,23 @@ public final class ModelServer {
                 // Replies made already, then the stream's, then NLMSG_DONE.
                 var done: [UInt8]? = ExtendedAck.done(for: header, error: dumpError).encoded()
                 var made = replies.makeIterator()
+                let replyHeader = MessageHeader(type: family, flags: [.multi], sequence: header.sequence, port: header.port)
                 answer.dump = true
-                answer.datagrams = AnySequence(PackedDatagrams(budget: Self.dumpBudget) {
-                    if let reply = made.next() { return message(reply) }
-                    if let reply = stream?.next() { return message(reply) }
-                    defer { done = nil }
-                    return done
+                answer.datagrams = AnySequence(PackedDatagrams(budget: Self.dumpBudget) { buffer in
+                    if let reply = made.next() {
+                        buffer += message(reply)
+                        return true
+                    }
+                    if let next = stream?.next {
+                        if GenericMessage.append(to: &buffer, header: replyHeader, command: command, version: version, attributes: next) {
+                            return true
+                        }
+                        stream = nil
+                    }
+                    guard let end = done else { return false }
+                    buffer += end
+                    done = nil
+                    return true
                 })
             } else {
                 var datagrams = replies.map(message)
@@ -402,6 +413,10 @@ public final class ModelServer {
     /// as the kernel fills one skb per `recvmsg`.
     static func pack(_ messages: [NetlinkMessage]) -> [[UInt8]] {
         var remaining = messages.makeIterator()
-        return Array(PackedDatagrams(budget: dumpBudget) { remaining.next()?.encoded() })
+        return Array(PackedDatagrams(budget: dumpBudget) { buffer in
+            guard let message = remaining.next() else { return false }
+            message.append(to: &buffer)
+            return true
+        })
     }
 }

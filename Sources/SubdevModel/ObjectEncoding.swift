@@ -94,8 +94,16 @@ enum ObjectEncoding {
     /// Encodes `device` with what its parent's subdevices share worked
     /// out once in `context`: a dump of a million reuses it for each.
     static func device(_ device: Subdevice, in context: ParentEncoding, holders: [Holder], reason: String? = nil) -> [UInt8] {
-        let parent = context.parent
         var out = AttributeEncoder(capacity: 512)
+        self.device(device, in: context, holders: holders, reason: reason, into: &out)
+        return out.bytes
+    }
+
+    /// Appends `device`'s attributes to `out`: a dump encodes them
+    /// straight into the datagram.
+    static func device(_ device: Subdevice, in context: ParentEncoding, holders: [Holder], reason: String? = nil,
+                       into out: inout AttributeEncoder) {
+        let parent = context.parent
         out.put(SubdevDevAttr.busName, parent.bus)
         out.put(SubdevDevAttr.devName, parent.name)
         out.put(SubdevDevAttr.index, device.index)
@@ -137,7 +145,6 @@ enum ObjectEncoding {
         if let reason { out.put(SubdevDevAttr.reason, reason) }
         out.nest(SubdevDevAttr.aerStats) { nest in stats(device.aerStats, into: &nest) }
         if let compat = type?.migrationCompat { out.put(SubdevDevAttr.migrationCompat, compat) }
-        return out.bytes
     }
 
     static func stats(_ stats: AERStats, into out: inout AttributeEncoder) {

@@ -1,37 +1,49 @@
+import Netlink
+
 /// Encoded messages packed into datagrams of at most `budget` bytes each
 /// (a message larger than that travels alone), produced one datagram at a
 /// time, as the kernel fills one skb per `recvmsg` of a dump.
 ///
-/// Messages come from a closure rather than a generic sequence: a dump of
-/// a million runs this loop a million times, and a closure call costs no
-/// generic metadata lookups.
+/// Messages are appended by a closure straight into the datagram, rather
+/// than made one array each and copied in: a dump of a million runs this
+/// loop a million times.
 struct PackedDatagrams: Sequence, IteratorProtocol {
-    private let nextMessage: () -> [UInt8]?
+    /// Appends the next whole message to the buffer; `false` when none is left.
+    private let appendMessage: (inout [UInt8]) -> Bool
     private let budget: Int
-    /// A message read that did not fit in the last datagram.
-    private var carried: [UInt8]?
+    /// A message that did not fit in the last datagram.
+    private var carried: [UInt8] = []
+    private var finished = false
 
-    init(budget: Int, next: @escaping () -> [UInt8]?) {
-        nextMessage = next
+    init(budget: Int, appendMessage: @escaping (inout [UInt8]) -> Bool) {
+        self.appendMessage = appendMessage
         self.budget = budget
     }
 
     mutating func next() -> [UInt8]? {
-        guard var datagram = carried ?? nextMessage() else { return nil }
-        carried = nil
+        var datagram = carried
+        carried = []
         datagram.reserveCapacity(budget)
-        while let message = nextMessage() {
-            if datagram.count + message.count > budget {
-                carried = message
+        while !finished {
+            let start = datagram.count
+            guard appendMessage(&datagram) else {
+                finished = true
                 break
             }
-            datagram.append(contentsOf: message)
+            if datagram.count > budget, start > 0 {
+                // Over the budget: this message opens the next datagram.
+                carried = Array(datagram[start...])
+                datagram.removeSubrange(start...)
+                break
+            }
         }
-        return datagram
+        return datagram.isEmpty ? nil : datagram
     }
 }
 
-/// A dump's reply attribute areas, made one at a time as the dump is sent.
+/// A dump's reply objects, encoded one at a time as the dump is sent.
 struct DumpStream {
-    let next: () -> [UInt8]?
+    /// Encodes the next object's attributes into the encoder; `false`
+    /// when there is none left.
+    let next: (inout AttributeEncoder) -> Bool
 }

@@ -101,7 +101,11 @@ final class DeviceTableTests: XCTestCase {
     func testPackedDatagramsKeepMessagesWholeWithinTheBudget() {
         let messages: [[UInt8]] = [Array(repeating: 1, count: 30), Array(repeating: 2, count: 30), Array(repeating: 3, count: 80)]
         var remaining = messages.makeIterator()
-        let datagrams = Array(PackedDatagrams(budget: 64) { remaining.next() })
+        let datagrams = Array(PackedDatagrams(budget: 64) { buffer in
+            guard let message = remaining.next() else { return false }
+            buffer += message
+            return true
+        })
         XCTAssertEqual(datagrams.map(\.count), [60, 80], "two fit in 64 bytes; the large one travels alone")
         XCTAssertEqual(datagrams.flatMap { $0 }, messages.flatMap { $0 })
     }
