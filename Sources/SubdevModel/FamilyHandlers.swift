@@ -144,7 +144,9 @@ struct FamilyHandlers {
             if context?.parent.handle != device.parentHandle {
                 context = handlers.machine.parent(handle: device.parentHandle).map { handlers.encodings[$0] }
             }
-            // A subdevice outlives its parent only inside a request: never here.
+            // Hotplug removal takes a parent's subdevices before the parent,
+            // so each has one; were one orphaned, it would go out as an
+            // empty message, as `encodeDevice` makes it.
             if let context {
                 ObjectEncoding.device(device, in: context, holders: handlers.registry.holders(device.vfioIndex), into: &out)
             }

@@ -136,17 +136,18 @@ public final class ModelServer {
     func serveOne(_ socket: NetlinkSocket) {
         guard let datagram = try? socket.receive(), datagram.groups == 0 else { return }
         let port = datagram.senderPort
-        // The kernel lets a datagram reach a user-space port over
-        // NETLINK_GENERIC only from a sender with CAP_NET_ADMIN in the
-        // network namespace's user namespace: it checked already.
         // The answers to every request of the datagram go out together,
         // in one system call, each still a datagram of its own. The kernel
         // answers a datagram's requests inside the sender's sendmsg, so the
         // requester finds them all queued when it next reads; sent one by
         // one, each would wake it (and on one CPU, switch to it) in turn.
-        // A requester that went away or stopped reading loses its answers,
-        // as with the kernel; the model goes on.
+        // A requester that went away or stopped reading loses its answers
+        // (from the first that did not fit), as with the kernel; the model
+        // goes on.
         var answers: [[UInt8]] = []
+        // The kernel lets a datagram reach a user-space port over
+        // NETLINK_GENERIC only from a sender with CAP_NET_ADMIN in the
+        // network namespace's user namespace: it checked already.
         answerEach(datagram.bytes, from: port, credentials: datagram.credentials,
                    senderIsAdmin: socket === generic) { dump, parts in
             if dump {
