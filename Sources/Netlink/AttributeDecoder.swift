@@ -219,8 +219,12 @@ public struct AttributeDecoder: @unchecked Sendable {
         case .area(let bytes, let areaOffset):
             let start = bytes.startIndex + (baseOffset - areaOffset)
             return AttributeDecoder(checked: bytes[start..<(start + found.raw.count)], baseOffset: baseOffset)
-        case .view, .parsed:
+        case .view:
             return AttributeDecoder(view: found.raw, baseOffset: baseOffset)
+        case .parsed:
+            // The callers take parsed attributes' nests from the attributes;
+            // were one to come here, its bytes are copied, not borrowed.
+            return AttributeDecoder(checked: Array(found.raw)[...], baseOffset: baseOffset)
         }
     }
 

@@ -122,12 +122,12 @@ public final class NetlinkConnection: Sendable {
                         message.header.sequence = number(sent)
                         message.header.port = socket.localPort
                         positions[message.header.sequence] = sent
-                        let encoded = message.encoded()
-                        if !batch.isEmpty, batch.count + encoded.count > Self.batchLimit {
+                        let size = alignTo4(MessageHeader.size + message.payloadSlice.count)
+                        if !batch.isEmpty, batch.count + size > Self.batchLimit {
                             try socket.send(batch, toPort: peerPort)
                             batch.removeAll(keepingCapacity: true)
                         }
-                        batch += encoded
+                        message.append(to: &batch)
                         sent += 1
                     }
                     if !batch.isEmpty { try socket.send(batch, toPort: peerPort) }

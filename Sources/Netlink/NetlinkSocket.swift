@@ -106,8 +106,9 @@ public final class NetlinkSocket: @unchecked Sendable {
     }
 
     /// Sends several datagrams to `port` in one system call (`sendmmsg`),
-    /// each a datagram of its own. A preemptible kernel may still run the
-    /// woken receiver between two of them.
+    /// each a datagram of its own. The kernel may still run the woken
+    /// receiver between two of them: `sendmmsg` calls `cond_resched()`
+    /// after each, even with `preempt=none`.
     ///
     /// - Returns: how many were sent; fewer than all when one failed after
     ///   the first (the rest are not tried).

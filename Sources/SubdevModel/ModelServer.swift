@@ -351,8 +351,10 @@ public final class ModelServer {
                 answer.dump = true
                 answer.datagrams = AnySequence(PackedDatagrams(budget: Self.dumpBudget) { buffer in
                     if let reply = made.next() {
-                        buffer += message(reply)
-                        return true
+                        return GenericMessage.append(to: &buffer, header: replyHeader, command: command, version: version) {
+                            $0.append(encoded: reply)
+                            return true
+                        }
                     }
                     if let next = stream?.next {
                         if GenericMessage.append(to: &buffer, header: replyHeader, command: command, version: version, attributes: next) {
