@@ -240,6 +240,13 @@ public struct AttributeDecoder: @unchecked Sendable {
         (try? readLast(type, Attribute.init)) ?? nil
     }
 
+    /// The offset of the last attribute of `type` from the start of the
+    /// message, for an extack that points at it; nothing is copied.
+    @inlinable
+    public func offset(of type: UInt16) -> Int? {
+        (try? readLast(type) { $0.offset }) ?? nil
+    }
+
     /// Every attribute of `type`, in order (for multi-attr attributes).
     @inlinable
     public func all(_ type: UInt16) -> [Attribute] {

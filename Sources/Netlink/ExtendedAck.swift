@@ -55,6 +55,25 @@ public enum ExtendedAck {
                       echo: NetlinkMessage(header: echoed, payload: []).encoded())
     }
 
+    /// The wire form of `encode(error:for:)`, written straight into one
+    /// buffer of its size: the model sends one for nearly every request.
+    public static func encoded(error: NetlinkError?, for request: MessageHeader) -> [UInt8] {
+        let tlvs = error.map(attributes(of:)) ?? []
+        var flags: MessageFlags = [.capped]
+        if !tlvs.isEmpty { flags.insert(.ackTLVs) }
+        let length = MessageHeader.size + 4 + MessageHeader.size + tlvs.count
+        var out: [UInt8] = []
+        out.reserveCapacity(length)
+        MessageHeader(length: UInt32(length), type: MessageType.error, flags: flags,
+                      sequence: request.sequence, port: request.port).append(to: &out)
+        out.appendLE(-(error?.errno ?? 0))
+        var echoed = request
+        echoed.length = UInt32(MessageHeader.size)
+        echoed.append(to: &out)
+        out.append(contentsOf: tlvs)
+        return out
+    }
+
     /// Encodes the `NLMSG_DONE` that ends a dump: an int of 0, or of the
     /// negative errno that stopped the dump, followed by extended ACK
     /// attributes, as the kernel's `netlink_dump_done` sends it.

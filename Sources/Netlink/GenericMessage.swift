@@ -12,15 +12,22 @@ public struct GenericMessage: Sendable {
     public var command: UInt8
     /// `genlmsghdr.version`.
     public var version: UInt8
-    /// The attribute area.
-    public var attributes: [UInt8]
+    /// The attribute area where it lies: a received message's is a slice
+    /// of its datagram, not a copy.
+    public var attributeArea: ArraySlice<UInt8>
+
+    /// The attribute area, as an array of its own.
+    public var attributes: [UInt8] {
+        get { Array(attributeArea) }
+        set { attributeArea = newValue[...] }
+    }
 
     public init(family: UInt16, command: UInt8, version: UInt8, flags: MessageFlags = [],
                 sequence: UInt32 = 0, port: UInt32 = 0, attributes: [UInt8] = []) {
         self.header = MessageHeader(type: family, flags: flags, sequence: sequence, port: port)
         self.command = command
         self.version = version
-        self.attributes = attributes
+        attributeArea = attributes[...]
     }
 
     /// Reads the generic header of `message`.
@@ -34,27 +41,27 @@ public struct GenericMessage: Sendable {
         header = message.header
         command = payload[payload.startIndex]
         version = payload[payload.startIndex + 1]
-        attributes = Array(payload.dropFirst(GenericMessage.headerSize))
+        attributeArea = payload.dropFirst(GenericMessage.headerSize)
     }
 
     /// The message as netlink carries it.
     public var netlinkMessage: NetlinkMessage {
         var payload: [UInt8] = [command, version, 0, 0]
-        payload.append(contentsOf: attributes)
+        payload.append(contentsOf: attributeArea)
         return NetlinkMessage(header: header, payload: payload)
     }
 
     /// The wire form, written in one buffer: what a sender puts in a datagram.
     public func encoded() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(GenericMessage.attributesOffset + attributes.count)
-        out.appendLE(UInt32(GenericMessage.attributesOffset + attributes.count))
+        out.reserveCapacity(GenericMessage.attributesOffset + attributeArea.count)
+        out.appendLE(UInt32(GenericMessage.attributesOffset + attributeArea.count))
         out.appendLE(header.type)
         out.appendLE(header.flags.rawValue)
         out.appendLE(header.sequence)
         out.appendLE(header.port)
         out.append(contentsOf: [command, version, 0, 0])
-        out.append(contentsOf: attributes)
+        out.append(contentsOf: attributeArea)
         return out
     }
 
@@ -88,7 +95,7 @@ public struct GenericMessage: Sendable {
 
     /// A decoder over the attributes, with offsets counted from the message start.
     public func decoder() throws -> AttributeDecoder {
-        try AttributeDecoder(attributes, baseOffset: GenericMessage.attributesOffset)
+        try AttributeDecoder(attributeArea, baseOffset: GenericMessage.attributesOffset)
     }
 
     /// A decoder over the attributes of `message` where they lie, without

@@ -60,6 +60,18 @@ public struct MessageHeader: Sendable, Hashable {
     }
 }
 
+extension MessageHeader {
+    /// Appends the header as the wire carries it, `length` as it stands.
+    @inlinable
+    public func append(to buffer: inout [UInt8]) {
+        buffer.appendLE(length)
+        buffer.appendLE(type)
+        buffer.appendLE(flags.rawValue)
+        buffer.appendLE(sequence)
+        buffer.appendLE(port)
+    }
+}
+
 /// One netlink message: a header and its payload (everything after the header).
 public struct NetlinkMessage: Sendable, Hashable {
     /// The header; `length` is recomputed when the message is encoded.
@@ -90,18 +102,16 @@ public struct NetlinkMessage: Sendable, Hashable {
     /// The wire form: header with the right `nlmsg_len`, payload, padding to 4 bytes.
     public func encoded() -> [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(MessageHeader.size + alignTo4(payloadSlice.count))
         append(to: &out)
         return out
     }
 
     /// Appends the wire form to `buffer`, so several messages share one datagram.
     public func append(to buffer: inout [UInt8]) {
-        let length = UInt32(MessageHeader.size + payloadSlice.count)
-        buffer.appendLE(length)
-        buffer.appendLE(header.type)
-        buffer.appendLE(header.flags.rawValue)
-        buffer.appendLE(header.sequence)
-        buffer.appendLE(header.port)
+        var header = header
+        header.length = UInt32(MessageHeader.size + payloadSlice.count)
+        header.append(to: &buffer)
         buffer.append(contentsOf: payloadSlice)
         buffer.padToAlignment()
     }

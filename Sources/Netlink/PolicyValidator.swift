@@ -16,44 +16,71 @@ public struct PolicyValidator: Sendable {
         self.family = family
     }
 
-    /// Validates the attributes of `message` for `operation`.
+    /// Validates the attributes of `message` for `operation`, where they
+    /// lie: nothing is copied or parsed into arrays on the way.
     ///
-    /// - Returns: a decoder over the request's top-level attributes.
+    /// - Returns: a decoder over the request's top-level attributes, which
+    ///   shares the message's bytes.
     public func validate(_ message: GenericMessage, operation: OperationPolicy, dump: Bool) throws -> AttributeDecoder {
         guard let setName = operation.attributeSet, let set = family.sets[setName] else {
             throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.name) takes no requests")
         }
-        let allowed = Set((dump ? operation.dumpRequest : operation.doRequest) ?? [])
-        let parsed = try Attribute.parse(message.attributes, baseOffset: GenericMessage.attributesOffset)
-        try checkLeftover(parsed, in: set.name, end: GenericMessage.attributesOffset + message.attributes.count)
-        for attribute in parsed.attributes {
-            guard let policy = set.attributes[attribute.type] else {
-                throw NetlinkError(errno: EINVAL, message: "unknown attribute type \(attribute.type) in \(set.name)",
-                                   offset: UInt32(attribute.offset))
+        // A handful of ids: a linear search beats building a set per request.
+        let allowed = (dump ? operation.dumpRequest : operation.doRequest) ?? []
+        let area = message.attributeArea
+        let baseOffset = GenericMessage.attributesOffset
+        try area.withUnsafeBytes { raw in
+            try checkFraming(raw, baseOffset: baseOffset, in: set.name)
+            try AttributeDecoder.walk(raw, baseOffset: baseOffset) { attribute in
+                guard let policy = set.attributes[attribute.type] else {
+                    throw NetlinkError(errno: EINVAL, message: "unknown attribute type \(attribute.type) in \(set.name)",
+                                       offset: UInt32(attribute.offset))
+                }
+                guard allowed.contains(attribute.type) else {
+                    throw NetlinkError(errno: EINVAL, message: "attribute \(policy.name) is not accepted by \(operation.name)\(dump ? " dump" : "")",
+                                       offset: UInt32(attribute.offset))
+                }
+                try check(attribute, against: policy)
             }
-            guard allowed.contains(attribute.type) else {
-                throw NetlinkError(errno: EINVAL, message: "attribute \(policy.name) is not accepted by \(operation.name)\(dump ? " dump" : "")",
-                                   offset: UInt32(attribute.offset))
-            }
-            try check(attribute, against: policy)
         }
-        return AttributeDecoder(attributes: parsed.attributes)
+        return AttributeDecoder(checked: area, baseOffset: baseOffset)
     }
 
-    private func checkLeftover(_ parsed: Attribute.Parsed, in setName: String, end: Int) throws {
-        if parsed.leftover > 0 {
-            throw NetlinkError(errno: EINVAL, message: "\(parsed.leftover) bytes left over after the attributes of \(setName)",
-                               offset: UInt32(end - parsed.leftover))
+    /// Checks that every `nla_len` of an attribute area stays inside it,
+    /// then that no bytes are left over after the last attribute, in that
+    /// order, as `nla_validate` reports them.
+    private func checkFraming(_ raw: UnsafeRawBufferPointer, baseOffset: Int, in setName: String) throws {
+        var position = 0
+        while raw.count - position >= Attribute.headerSize {
+            let length = Int(raw.loadLE(UInt16.self, at: position))
+            guard length >= Attribute.headerSize, length <= raw.count - position else {
+                throw Attribute.overrun(offset: baseOffset + position, length: length)
+            }
+            position += min(alignTo4(length), raw.count - position)
+        }
+        let leftover = raw.count - position
+        if leftover > 0 {
+            throw NetlinkError(errno: EINVAL, message: "\(leftover) bytes left over after the attributes of \(setName)",
+                               offset: UInt32(baseOffset + position))
         }
     }
 
     /// Checks one attribute, and what it nests, against its policy.
     public func check(_ attribute: Attribute, against policy: AttributePolicy) throws {
+        try attribute.payload.withUnsafeBytes { raw in
+            try check(AttributeDecoder.Found(raw: raw, offset: attribute.offset, rawType: attribute.rawType), against: policy)
+        }
+    }
+
+    /// Checks one attribute, read in place, and what it nests, against its policy.
+    func check(_ attribute: AttributeDecoder.Found, against policy: AttributePolicy) throws {
         func fail(_ problem: String) -> NetlinkError {
             NetlinkError(errno: EINVAL, message: "\(policy.name) \(problem)", offset: UInt32(attribute.offset))
         }
-        let length = attribute.payload.count
-        if attribute.nestedFlag, policy.type != .nest {
+        let payload = attribute.raw
+        let length = payload.count
+        let nestedFlag = attribute.rawType & Attribute.nestedFlag != 0
+        if nestedFlag, policy.type != .nest {
             throw fail("has NLA_F_NESTED set but is a \(policy.type.rawValue), not a nest")
         }
         if let size = policy.type.fixedSize, length != size {
@@ -64,10 +91,10 @@ public struct PolicyValidator: Sendable {
             guard policy.type != .uint || length == 4 || length == 8 else {
                 throw fail("is \(length) bytes long, a uint takes 4 or 8")
             }
-            let value: UInt64 = length == 1 ? UInt64(attribute.payload[0])
-                : length == 2 ? UInt64(attribute.payload.loadLE(UInt16.self, at: 0))
-                : length == 4 ? UInt64(attribute.payload.loadLE(UInt32.self, at: 0))
-                : attribute.payload.loadLE(UInt64.self, at: 0)
+            let value: UInt64 = length == 1 ? UInt64(payload.loadLE(UInt8.self, at: 0))
+                : length == 2 ? UInt64(payload.loadLE(UInt16.self, at: 0))
+                : length == 4 ? UInt64(payload.loadLE(UInt32.self, at: 0))
+                : payload.loadLE(UInt64.self, at: 0)
             let low = UInt64(max(0, policy.min ?? 0))
             let high = policy.max ?? UInt64.max
             if value < low || value > high {
@@ -77,17 +104,18 @@ public struct PolicyValidator: Sendable {
             guard policy.type != .sint || length == 4 || length == 8 else {
                 throw fail("is \(length) bytes long, a sint takes 4 or 8")
             }
-            let value: Int64 = length == 1 ? Int64(Int8(bitPattern: attribute.payload[0]))
-                : length == 2 ? Int64(attribute.payload.loadLE(Int16.self, at: 0))
-                : length == 4 ? Int64(attribute.payload.loadLE(Int32.self, at: 0))
-                : attribute.payload.loadLE(Int64.self, at: 0)
+            let value: Int64 = length == 1 ? Int64(payload.loadLE(Int8.self, at: 0))
+                : length == 2 ? Int64(payload.loadLE(Int16.self, at: 0))
+                : length == 4 ? Int64(payload.loadLE(Int32.self, at: 0))
+                : payload.loadLE(Int64.self, at: 0)
             if let low = policy.min, value < low { throw fail("\(value) out of range, below \(low)") }
             if let high = policy.max, value >= 0, UInt64(value) > high { throw fail("\(value) out of range, above \(high)") }
         case .string:
-            guard let last = attribute.payload.last, last == 0 else {
+            guard let base = payload.baseAddress, length > 0, payload.load(fromByteOffset: length - 1, as: UInt8.self) == 0 else {
                 throw fail("is not a NUL-terminated string")
             }
-            let text = attribute.payload.prefix { $0 != 0 }.count
+            // Up to the first NUL, which the check above guarantees.
+            let text = memchr(base, 0, length).map { base.distance(to: UnsafeRawPointer($0)) } ?? length
             if let maximum = policy.maxLength, text > maximum {
                 throw fail("is \(text) bytes long, longer than \(maximum)")
             }
@@ -99,11 +127,11 @@ public struct PolicyValidator: Sendable {
             if let maximum = policy.maxLength, length > maximum { throw fail("is \(length) bytes long, longer than \(maximum)") }
             if let minimum = policy.minLength, length < minimum { throw fail("is \(length) bytes long, shorter than \(minimum)") }
         case .nest:
-            guard attribute.nestedFlag else { throw fail("is a nest without NLA_F_NESTED") }
+            guard nestedFlag else { throw fail("is a nest without NLA_F_NESTED") }
             guard let setName = policy.nestedSet, let set = family.sets[setName] else { return }
-            let parsed = try Attribute.parse(attribute.payload, baseOffset: attribute.offset + Attribute.headerSize)
-            try checkLeftover(parsed, in: set.name, end: attribute.offset + Attribute.headerSize + length)
-            for child in parsed.attributes {
+            let baseOffset = attribute.offset + Attribute.headerSize
+            try checkFraming(payload, baseOffset: baseOffset, in: set.name)
+            try AttributeDecoder.walk(payload, baseOffset: baseOffset) { child in
                 guard let childPolicy = set.attributes[child.type] else {
                     throw NetlinkError(errno: EINVAL, message: "unknown attribute type \(child.type) in \(set.name), inside \(policy.name)",
                                        offset: UInt32(child.offset))

@@ -186,17 +186,24 @@ public struct Machine: Sendable {
     /// Checks `plan` against the parent: `ENOSPC` naming the first counter
     /// (in the plugin's order) it does not fit in; `EIO` for a plan no
     /// correct plugin makes (a counter the parent lacks, a taken placement).
-    static func check(_ plan: Allocation, on parent: Parent, state: ParentState, for purpose: String = "") throws {
-        for (name, needed) in plan.counters.sorted(by: { $0.key < $1.key }) where needed > 0
-            && !parent.spec.counters.contains(where: { $0.name == name }) {
-            let what = name == "pasids" ? "a PASID" : "\(needed) of \(name)"
-            throw NetlinkError(errno: EIO, message: "plugin \(parent.plugin.driver) planned \(what), but \(parent.handle) declares no \(name) counter")
+    /// `purpose` is made only for the message of an error.
+    static func check(_ plan: Allocation, on parent: Parent, state: ParentState,
+                      for purpose: @autoclosure () -> String = "") throws {
+        func declared(_ name: String) -> Bool { parent.spec.counters.contains { $0.name == name } }
+        // Sorted only to name the first of several in an error: the check
+        // itself runs on every create.
+        if plan.counters.contains(where: { $0.value > 0 && !declared($0.key) }) {
+            for (name, needed) in plan.counters.sorted(by: { $0.key < $1.key }) where needed > 0 && !declared(name) {
+                let what = name == "pasids" ? "a PASID" : "\(needed) of \(name)"
+                throw NetlinkError(errno: EIO, message: "plugin \(parent.plugin.driver) planned \(what), but \(parent.handle) declares no \(name) counter")
+            }
         }
         for counter in parent.spec.counters {
             let needed = plan.counters[counter.name] ?? 0
+            guard needed > 0 else { continue }
             let free = state.free(counter.name)
             if needed > free {
-                throw NetlinkError(errno: ENOSPC, message: "not enough \(counter.name) on \(parent.handle)\(purpose): \(needed) needed, \(free) free")
+                throw NetlinkError(errno: ENOSPC, message: "not enough \(counter.name) on \(parent.handle)\(purpose()): \(needed) needed, \(free) free")
             }
         }
         if let placement = plan.placement, state.placements.contains(placement) {
@@ -234,10 +241,15 @@ public struct Machine: Sendable {
         let values = try Self.complete(params, for: type)
         let plan = try plan(parent, type: type, params: values)
         let index = devices.nextIndex(on: parent.handle)
+        var list: [(name: String, value: ParamValue)] = []
+        list.reserveCapacity(type.params.count)
+        for schema in type.params {
+            if let value = values[schema.name] { list.append((schema.name, value)) }
+        }
         let device = Subdevice(
             parentHandle: parent.handle, index: index, name: name, typeName: typeName,
             adminState: adminState, operState: adminState == .up ? .up : .down,
-            params: type.params.compactMap { schema in values[schema.name].map { (schema.name, $0) } },
+            params: list,
             allocation: plan, vfioIndex: devices.nextVFIO,
             pasid: plan.pasid ? takePASID() : nil, node: node, ownerPID: ownerPID)
         devices.insert(device, of: parent)
@@ -380,7 +392,7 @@ public struct Machine: Sendable {
 
     /// Checks request parameters against the type's schema and fills in defaults.
     static func complete(_ params: [RequestParam], for type: TypeSpec) throws -> [String: ParamValue] {
-        var values: [String: ParamValue] = [:]
+        var values = [String: ParamValue](minimumCapacity: type.params.count)
         for param in params {
             guard let schema = type.param(param.name) else {
                 throw NetlinkError(errno: EINVAL, message: "type \(type.name) has no parameter \(param.name)", offset: UInt32(param.offset))

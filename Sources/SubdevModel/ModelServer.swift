@@ -123,7 +123,7 @@ public final class ModelServer {
             for notification in output.notifications {
                 let message = GenericMessage(family: configuration.familyID, command: notification.command.rawValue,
                                              version: UInt8(subdevFamilyVersion), attributes: notification.attributes)
-                datagrams.append((config, message.netlinkMessage.encoded()))
+                datagrams.append((config, message.encoded()))
             }
         }
         if let events = groupIDs[SubdevMulticastGroup.events.rawValue] {
@@ -149,14 +149,13 @@ public final class ModelServer {
         // NETLINK_GENERIC only from a sender with CAP_NET_ADMIN in the
         // network namespace's user namespace: it checked already.
         answerEach(datagram.bytes, from: port, credentials: datagram.credentials,
-                   senderIsAdmin: socket === generic) { dump, parts in
-            if dump {
+                   senderIsAdmin: socket === generic) { made, dump in
+            answers += made
+            if let dump {
                 // Behind the answers before it, on the same socket.
                 if !answers.isEmpty { _ = try? socket.send(answers, toPort: port) }
                 answers = []
-                send(dump: ParkedDump(socket: socket, parts: [AnyIterator(parts.makeIterator())]), to: port)
-            } else {
-                answers += parts
+                send(dump: ParkedDump(socket: socket, parts: [AnyIterator(dump.makeIterator())]), to: port)
             }
         }
         if !answers.isEmpty { _ = try? socket.send(answers, toPort: port) }
@@ -236,15 +235,17 @@ public final class ModelServer {
     /// the kernel drops them.
     public func answer(_ datagram: [UInt8], from senderPort: UInt32, credentials: Credentials?,
                        senderIsAdmin: Bool, reply: ([UInt8]) -> Void) {
-        answerEach(datagram, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin) { _, parts in
-            for part in parts { reply(part) }
+        answerEach(datagram, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin) { made, dump in
+            for part in made { reply(part) }
+            for part in dump ?? AnySequence([]) { reply(part) }
         }
     }
 
-    /// As `answer`, but hands over each request's answer whole: whether it
-    /// is a dump, and its datagrams, made as they are taken.
+    /// As `answer`, but hands over each request's answer whole: the
+    /// datagrams made already, then for a dump its datagrams, made as they
+    /// are taken.
     func answerEach(_ datagram: [UInt8], from senderPort: UInt32, credentials: Credentials?, senderIsAdmin: Bool,
-                    deliver: (_ dump: Bool, _ parts: AnySequence<[UInt8]>) -> Void) {
+                    deliver: (_ made: [[UInt8]], _ dump: AnySequence<[UInt8]>?) -> Void) {
         for message in NetlinkMessage.leadingMessages(of: datagram) {
             // As netlink_rcv_skb: only requests reach the family, control
             // types (below NLMSG_MIN_TYPE) are skipped, and either is
@@ -253,12 +254,12 @@ public final class ModelServer {
                 if message.header.flags.contains(.ack) {
                     var header = message.header
                     header.port = senderPort
-                    deliver(false, AnySequence([ExtendedAck.encode(error: nil, for: header).encoded()]))
+                    deliver([ExtendedAck.encoded(error: nil, for: header)], nil)
                 }
                 continue
             }
             let answer = respond(to: message, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin)
-            deliver(answer.dump, answer.datagrams)
+            deliver(answer.made, answer.dumpParts)
             for notification in answer.notifications {
                 try? generic.send(notification.bytes, toGroup: notification.group)
             }
@@ -290,17 +291,24 @@ public final class ModelServer {
             failure = NetlinkError(errno: EINVAL, message: "\(error)")
         }
         if failure != nil || message.header.flags.contains(.ack) {
-            registry.reply(ExtendedAck.encode(error: failure, for: message.header).encoded(), connection: connection)
+            registry.reply(ExtendedAck.encoded(error: failure, for: message.header), connection: connection)
         }
         publish(handlers.tick())
     }
 
     struct Answer {
-        /// Made as they are sent, for a dump.
-        var datagrams: AnySequence<[UInt8]> = AnySequence([])
-        /// Whether it answers a dump that went ahead (an error is not one).
-        var dump = false
+        /// The datagrams made already: a reply and its ack, or an error.
+        var made: [[UInt8]] = []
+        /// For a dump that went ahead (an error is not one): its
+        /// datagrams, made as they are sent.
+        var dumpParts: AnySequence<[UInt8]>?
         var notifications: [(group: UInt32, bytes: [UInt8])] = []
+
+        /// Whether it answers a dump that went ahead.
+        var dump: Bool { dumpParts != nil }
+
+        /// Every datagram of the answer, in order.
+        var datagrams: AnySequence<[UInt8]> { dumpParts ?? AnySequence(made) }
     }
 
     /// Everything the model sends in answer to one request from `senderPort`.
@@ -338,18 +346,12 @@ public final class ModelServer {
                 throw NetlinkError(errno: ENOENT, message: "no generic netlink family with id \(header.type) here; subdev is \(configuration.familyID)")
             }
             let version = header.type == Controller.familyID ? Controller.version : UInt8(subdevFamilyVersion)
-            let message = { (attributes: [UInt8]) in
-                GenericMessage(family: family, command: command, version: version,
-                               flags: dump ? [.multi] : [], sequence: header.sequence, port: header.port,
-                               attributes: attributes).encoded()
-            }
             if dump {
                 // Replies made already, then the stream's, then NLMSG_DONE.
                 var done: [UInt8]? = ExtendedAck.done(for: header, error: dumpError).encoded()
                 var made = replies.makeIterator()
                 let replyHeader = MessageHeader(type: family, flags: [.multi], sequence: header.sequence, port: header.port)
-                answer.dump = true
-                answer.datagrams = AnySequence(PackedDatagrams(budget: Self.dumpBudget) { buffer in
+                answer.dumpParts = AnySequence(PackedDatagrams(budget: Self.dumpBudget) { buffer in
                     if let reply = made.next() {
                         return GenericMessage.append(to: &buffer, header: replyHeader, command: command, version: version) {
                             $0.append(encoded: reply)
@@ -368,17 +370,22 @@ public final class ModelServer {
                     return true
                 })
             } else {
-                var datagrams = replies.map(message)
-                if header.flags.contains(.ack) {
-                    datagrams.append(ExtendedAck.encode(error: nil, for: header).encoded())
+                var datagrams: [[UInt8]] = []
+                datagrams.reserveCapacity(replies.count + 1)
+                for reply in replies {
+                    datagrams.append(GenericMessage(family: family, command: command, version: version,
+                                                    sequence: header.sequence, port: header.port, attributes: reply).encoded())
                 }
-                answer.datagrams = AnySequence(datagrams)
+                if header.flags.contains(.ack) {
+                    datagrams.append(ExtendedAck.encoded(error: nil, for: header))
+                }
+                answer.made = datagrams
             }
         } catch let error as NetlinkError {
-            answer.datagrams = AnySequence([ExtendedAck.encode(error: error, for: header).encoded()])
+            answer.made = [ExtendedAck.encoded(error: error, for: header)]
             answer.notifications = []
         } catch {
-            answer.datagrams = AnySequence([ExtendedAck.encode(error: NetlinkError(errno: EINVAL, message: "\(error)"), for: header).encoded()])
+            answer.made = [ExtendedAck.encoded(error: NetlinkError(errno: EINVAL, message: "\(error)"), for: header)]
             answer.notifications = []
         }
         return answer

@@ -28,6 +28,6 @@ struct Request {
 
     /// Offset of the attribute in the request, for an extack that points at it.
     func offset<A: RawRepresentable>(of attribute: A) -> Int? where A.RawValue == UInt16 {
-        attributes.first(attribute.rawValue)?.offset
+        attributes.offset(of: attribute.rawValue)
     }
 }

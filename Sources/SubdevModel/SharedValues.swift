@@ -10,6 +10,10 @@ struct SharedValues: Sendable {
 
     private var allocations: Set<Allocation> = []
     private var paramLists: [ParamList: Params] = [:]
+    /// The values handed back last: subdevices are mostly made in runs of
+    /// alike ones, and comparing with the last is cheaper than hashing.
+    private var lastAllocation: Allocation?
+    private var lastParams: Params?
 
     /// A parameter list in schema order, and the same as a dictionary.
     typealias Params = (list: [(name: String, value: ParamValue)], dictionary: [String: ParamValue])
@@ -21,18 +25,35 @@ struct SharedValues: Sendable {
     }
 
     mutating func allocation(_ plan: Allocation) -> Allocation {
-        if let stored = allocations.firstIndex(of: plan) { return allocations[stored] }
-        if allocations.count >= Self.limit { allocations = [] }
-        allocations.insert(plan)
-        return plan
+        if let last = lastAllocation, last == plan { return last }
+        let shared: Allocation
+        if let stored = allocations.firstIndex(of: plan) {
+            shared = allocations[stored]
+        } else {
+            if allocations.count >= Self.limit { allocations = [] }
+            allocations.insert(plan)
+            shared = plan
+        }
+        lastAllocation = shared
+        return shared
     }
 
     mutating func params(_ list: [(name: String, value: ParamValue)]) -> Params {
+        if let last = lastParams, Self.same(last.list, list) { return last }
         let key = ParamList(names: list.map(\.name), values: list.map(\.value))
-        if let stored = paramLists[key] { return stored }
-        if paramLists.count >= Self.limit { paramLists = [:] }
-        let params = (list, Dictionary(list.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }))
-        paramLists[key] = params
+        let params: Params
+        if let stored = paramLists[key] {
+            params = stored
+        } else {
+            if paramLists.count >= Self.limit { paramLists = [:] }
+            params = (list, Dictionary(list.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }))
+            paramLists[key] = params
+        }
+        lastParams = params
         return params
+    }
+
+    private static func same(_ a: [(name: String, value: ParamValue)], _ b: [(name: String, value: ParamValue)]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }
 }

@@ -44,4 +44,76 @@ final class MessageTests: XCTestCase {
         XCTAssertEqual(error.message, "no such parent")
         XCTAssertEqual(error.offset, 24)
     }
+
+    /// The ack written in one buffer is byte for byte the message
+    /// `encode(error:for:)` builds, with and without extended ACK attributes.
+    func testAnAckWrittenInOneBufferIsTheEncodedOne() {
+        let request = MessageHeader(length: 48, type: 0x500, flags: [.request, .ack], sequence: 77, port: 4242)
+        let errors: [NetlinkError?] = [
+            nil,
+            NetlinkError(errno: EPERM),
+            NetlinkError(errno: EINVAL, message: "name is 300 bytes long, longer than 64", offset: 24),
+            NetlinkError(errno: EINVAL, message: "dev-new needs attribute type", missingType: 4, missingNest: 28),
+        ]
+        for error in errors {
+            let expected = ExtendedAck.encode(error: error, for: request).encoded()
+            let written = ExtendedAck.encoded(error: error, for: request)
+            XCTAssertEqual(written, expected, "ack for \(String(describing: error))")
+        }
+        XCTAssertEqual(ExtendedAck.encoded(error: nil, for: request).count, 36, "a capped ack: two headers and the error code")
+    }
+
+    /// The validator reads a request where it lies in its datagram: errors
+    /// in the second message of a datagram point at offsets counted from
+    /// that message's start, and the decoder it returns reads the same
+    /// attributes.
+    func testTheValidatorReadsARequestInPlace() throws {
+        let set = AttributeSetPolicy(name: "dev", attributes: [
+            AttributePolicy(id: 1, name: "bus-name", type: .string, maxLength: 16),
+            AttributePolicy(id: 2, name: "index", type: .u32),
+            AttributePolicy(id: 3, name: "param", type: .nest, nestedSet: "param"),
+        ])
+        let inner = AttributeSetPolicy(name: "param", attributes: [AttributePolicy(id: 1, name: "name", type: .string)])
+        let operation = OperationPolicy(command: 1, name: "dev-get", attributeSet: "dev", doRequest: [1, 2, 3], dumpRequest: nil, adminPerm: false)
+        let validator = PolicyValidator(family: FamilyPolicy(name: "subdev", version: 1, sets: [set, inner], operations: [operation],
+                                                             multicastGroups: [], enums: [:]))
+        func request(_ body: (inout AttributeEncoder) -> Void) throws -> GenericMessage {
+            var padding = AttributeEncoder()
+            padding.put(UInt16(1), "an earlier request in the same datagram")
+            var datagram = GenericMessage(family: 0x500, command: 1, version: 1, attributes: padding.bytes).netlinkMessage.encoded()
+            var attributes = AttributeEncoder()
+            body(&attributes)
+            GenericMessage(family: 0x500, command: 1, version: 1, attributes: attributes.bytes).netlinkMessage.append(to: &datagram)
+            let second = try NetlinkMessage.parse(datagram)[1]
+            XCTAssertGreaterThan(second.payloadSlice.startIndex, 0)
+            return try GenericMessage(second)
+        }
+
+        let good = try request { $0.put(UInt16(1), "pci"); $0.put(UInt16(2), UInt32(7)) }
+        let decoder = try validator.validate(good, operation: operation, dump: false)
+        XCTAssertEqual(try decoder.string(UInt16(1)), "pci")
+        XCTAssertEqual(try decoder.integer(UInt16(2), as: UInt32.self), 7)
+        XCTAssertEqual(decoder.offset(of: UInt16(2)), GenericMessage.attributesOffset + 8)
+
+        let long = try request { $0.put(UInt16(2), UInt32(7)); $0.put(UInt16(1), String(repeating: "x", count: 17)) }
+        XCTAssertThrowsError(try validator.validate(long, operation: operation, dump: false)) { error in
+            XCTAssertEqual((error as? NetlinkError)?.offset, UInt32(GenericMessage.attributesOffset + 8))
+            XCTAssertEqual((error as? NetlinkError)?.message, "bus-name is 17 bytes long, longer than 16")
+        }
+        let badNest = try request { out in
+            out.put(UInt16(2), UInt32(7))
+            out.nest(UInt16(3)) { $0.put(UInt16(9), UInt32(1)) }
+        }
+        XCTAssertThrowsError(try validator.validate(badNest, operation: operation, dump: false)) { error in
+            XCTAssertEqual((error as? NetlinkError)?.offset, UInt32(GenericMessage.attributesOffset + 8 + 4),
+                           "the unknown attribute inside the nest, counted from the message start")
+            XCTAssertEqual((error as? NetlinkError)?.message, "unknown attribute type 9 in param, inside param")
+        }
+        var trailing = try request { $0.put(UInt16(2), UInt32(7)) }
+        trailing.attributeArea += [0, 0]
+        XCTAssertThrowsError(try validator.validate(trailing, operation: operation, dump: false)) { error in
+            XCTAssertEqual((error as? NetlinkError)?.offset, UInt32(GenericMessage.attributesOffset + 8))
+            XCTAssertEqual((error as? NetlinkError)?.message, "2 bytes left over after the attributes of dev")
+        }
+    }
 }
