@@ -53,16 +53,25 @@ public struct GenericMessage: Sendable {
 
     /// The wire form, written in one buffer: what a sender puts in a datagram.
     public func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(GenericMessage.attributesOffset + attributeArea.count)
-        out.appendLE(UInt32(GenericMessage.attributesOffset + attributeArea.count))
-        out.appendLE(header.type)
-        out.appendLE(header.flags.rawValue)
-        out.appendLE(header.sequence)
-        out.appendLE(header.port)
-        out.append(contentsOf: [command, version, 0, 0])
-        out.append(contentsOf: attributeArea)
-        return out
+        // Written in place into an array of the exact size: every reply,
+        // notification and request goes through here.
+        let length = GenericMessage.attributesOffset + attributeArea.count
+        return [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, toByteOffset: 0, as: UInt32.self)
+            raw.storeBytes(of: header.type.littleEndian, toByteOffset: 4, as: UInt16.self)
+            raw.storeBytes(of: header.flags.rawValue.littleEndian, toByteOffset: 6, as: UInt16.self)
+            raw.storeBytes(of: header.sequence.littleEndian, toByteOffset: 8, as: UInt32.self)
+            raw.storeBytes(of: header.port.littleEndian, toByteOffset: 12, as: UInt32.self)
+            raw[16] = command
+            raw[17] = version
+            raw[18] = 0
+            raw[19] = 0
+            attributeArea.withUnsafeBytes { area in
+                UnsafeMutableRawBufferPointer(rebasing: raw[GenericMessage.attributesOffset...]).copyMemory(from: area)
+            }
+            initialized = length
+        }
     }
 
     /// Appends a message to `buffer` whose attributes `body` encodes

@@ -22,6 +22,15 @@ public struct DeviceTable: Sendable {
         /// One instance per subdevice, so this is how many there are.
         var count: Int { state.instances.count }
 
+        /// Gives `instance` the lowest free index, at `vfio`, and returns that index.
+        mutating func add(_ instance: InstanceState, vfio: UInt32) -> UInt32 {
+            let index = indices.take()
+            while vfioByIndex.count <= Int(index) { vfioByIndex.append(DeviceTable.vacant) }
+            vfioByIndex[Int(index)] = vfio
+            addInstance(instance)
+            return index
+        }
+
         mutating func addInstance(_ instance: InstanceState) {
             instancePosition[instance.index] = state.instances.count
             state.append(instance)
@@ -147,14 +156,11 @@ public struct DeviceTable: Sendable {
         let vfio = vfios.take()
         precondition(vfio == device.vfioIndex, "subdevice inserted as vfio\(device.vfioIndex), but vfio\(vfio) is next")
         if Int(vfio) == byVFIO.count { byVFIO.append(device) } else { byVFIO[Int(vfio)] = device }
-        var group = groups.removeValue(forKey: device.parentHandle)
-            ?? Group(state: ParentState(hardware: parent.hardware, spec: parent.spec, instances: []))
-        let index = group.indices.take()
+        // Changed where it lies in the dictionary (one lookup; its arrays
+        // stay uniquely referenced and grow in place).
+        let index = groups[device.parentHandle, default: Group(state: ParentState(hardware: parent.hardware, spec: parent.spec, instances: []))]
+            .add(instance, vfio: vfio)
         precondition(index == device.index, "subdevice inserted as index \(device.index), but \(index) is next")
-        while group.vfioByIndex.count <= Int(index) { group.vfioByIndex.append(Self.vacant) }
-        group.vfioByIndex[Int(index)] = vfio
-        group.addInstance(instance)
-        groups[device.parentHandle] = group
         if let name = device.name { names[name] = vfio }
         if let pasid = device.pasid { pasids.insert(pasid) }
         count += 1
@@ -199,6 +205,12 @@ public struct DeviceTable: Sendable {
         if let pasid = device.pasid { pasids.remove(pasid) }
         count -= 1
         return device
+    }
+
+    /// The stored copy of a parameter list in schema order, with the same
+    /// as a dictionary, made once for all subdevices that share it.
+    mutating func shared(params list: [(name: String, value: ParamValue)]) -> SharedValues.Params {
+        shared.params(list)
     }
 
     /// Points `device` at the shared copies of its params and plan, and

@@ -334,8 +334,10 @@ struct FamilyHandlers {
     }
 
     func encodeDevice(_ device: Subdevice, reason: String? = nil) -> [UInt8] {
-        guard let parent = machine.parent(handle: device.parentHandle) else { return [] }
-        return ObjectEncoding.device(device, in: encodings[parent], holders: registry.holders(device.vfioIndex), reason: reason)
+        guard let encoding = encodings.encoding(of: device.parentHandle, parent: { machine.parent(handle: device.parentHandle) }) else {
+            return []
+        }
+        return ObjectEncoding.device(device, in: encoding, holders: registry.holders(device.vfioIndex), reason: reason)
     }
 
     // MARK: events from outside requests

@@ -17,7 +17,8 @@ struct Hotplugs {
 
     private(set) var pending: [String: Pending] = [:]
 
-    func request(for parent: String) -> Pending? { pending[parent] }
+    /// Nearly always none: no hashing then, as every create asks.
+    func request(for parent: String) -> Pending? { pending.isEmpty ? nil : pending[parent] }
 
     mutating func start(_ parent: String, action: SubdevHotplugAction, windowMilliseconds: UInt32, deadlineMilliseconds: UInt32?) {
         pending[parent] = Pending(action: action, windowEnds: Removals.now() + Double(windowMilliseconds) / 1000,

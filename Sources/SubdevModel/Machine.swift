@@ -238,18 +238,16 @@ public struct Machine: Sendable {
             throw NetlinkError(errno: EEXIST, message: "a subdevice named \(name) already exists",
                                offset: nameOffset.map(UInt32.init))
         }
-        let values = try Self.complete(params, for: type)
-        let plan = try plan(parent, type: type, params: values)
+        // The stored copy of these values, as a list and as the dictionary
+        // the plugin takes: subdevices made alike share both, and the
+        // dictionary is built only for values not seen before.
+        let values = devices.shared(params: try Self.complete(params, for: type))
+        let plan = try plan(parent, type: type, params: values.dictionary)
         let index = devices.nextIndex(on: parent.handle)
-        var list: [(name: String, value: ParamValue)] = []
-        list.reserveCapacity(type.params.count)
-        for schema in type.params {
-            if let value = values[schema.name] { list.append((schema.name, value)) }
-        }
         let device = Subdevice(
             parentHandle: parent.handle, index: index, name: name, typeName: typeName,
             adminState: adminState, operState: adminState == .up ? .up : .down,
-            params: list,
+            params: values.list,
             allocation: plan, vfioIndex: devices.nextVFIO,
             pasid: plan.pasid ? takePASID() : nil, node: node, ownerPID: ownerPID)
         devices.insert(device, of: parent)
@@ -390,24 +388,29 @@ public struct Machine: Sendable {
         }
     }
 
-    /// Checks request parameters against the type's schema and fills in defaults.
-    static func complete(_ params: [RequestParam], for type: TypeSpec) throws -> [String: ParamValue] {
-        var values = [String: ParamValue](minimumCapacity: type.params.count)
-        for param in params {
+    /// Checks request parameters against the type's schema and fills in
+    /// defaults: every value, in schema order, optional ones left out
+    /// absent. A type has a handful of parameters, so they are matched by
+    /// name in a scan rather than hashed.
+    static func complete(_ params: [RequestParam], for type: TypeSpec) throws -> [(name: String, value: ParamValue)] {
+        for (position, param) in params.enumerated() {
             guard let schema = type.param(param.name) else {
                 throw NetlinkError(errno: EINVAL, message: "type \(type.name) has no parameter \(param.name)", offset: UInt32(param.offset))
             }
-            if values[param.name] != nil {
+            if params[..<position].contains(where: { $0.name == param.name }) {
                 throw NetlinkError(errno: EINVAL, message: "parameter \(param.name) is given twice", offset: UInt32(param.offset))
             }
             if let problem = schema.problem(with: param.value) {
                 throw NetlinkError(errno: EINVAL, message: problem, offset: UInt32(param.offset))
             }
-            values[param.name] = param.value
         }
-        for schema in type.params where values[schema.name] == nil {
-            if let value = schema.defaultValue {
-                values[schema.name] = value
+        var values: [(name: String, value: ParamValue)] = []
+        values.reserveCapacity(type.params.count)
+        for schema in type.params {
+            if let given = params.first(where: { $0.name == schema.name }) {
+                values.append((schema.name, given.value))
+            } else if let value = schema.defaultValue {
+                values.append((schema.name, value))
             } else if !schema.optional {
                 throw NetlinkError(errno: EINVAL, message: "type \(type.name) needs parameter \(schema.name)")
             }

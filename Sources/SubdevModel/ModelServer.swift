@@ -18,6 +18,9 @@ public final class ModelServer {
     public let configuration: ModelConfiguration
     /// Multicast group ids by name, as advertised in the family reply.
     public let groupIDs: [String: UInt32]
+    /// The ids of `config` and `events`, looked up once: every change sends.
+    private let configGroup: UInt32?
+    private let eventsGroup: UInt32?
     private let generic: NetlinkSocket
     private let userSock: NetlinkSocket
     private let validator: PolicyValidator
@@ -53,6 +56,8 @@ public final class ModelServer {
         }
         let family = subdevFamilyPolicy
         groupIDs = configuration.groupIDs ?? GroupAllocator.allocate(family.multicastGroups)
+        configGroup = groupIDs[SubdevMulticastGroup.config.rawValue]
+        eventsGroup = groupIDs[SubdevMulticastGroup.events.rawValue]
         validator = PolicyValidator(family: family)
         controller = ControllerResponder(family: family, id: configuration.familyID, groupIDs: groupIDs)
         poller = try Poller()
@@ -118,16 +123,16 @@ public final class ModelServer {
     /// The multicast datagrams of a handler's output: notifications on
     /// `config`, then events on `events`.
     private func encode(_ output: HandlerOutput) -> [(group: UInt32, bytes: [UInt8])] {
-        var datagrams: [(UInt32, [UInt8])] = []
-        if let config = groupIDs[SubdevMulticastGroup.config.rawValue] {
+        var datagrams: [(group: UInt32, bytes: [UInt8])] = []
+        if let config = configGroup {
             for notification in output.notifications {
                 let message = GenericMessage(family: configuration.familyID, command: notification.command.rawValue,
                                              version: UInt8(subdevFamilyVersion), attributes: notification.attributes)
                 datagrams.append((config, message.encoded()))
             }
         }
-        if let events = groupIDs[SubdevMulticastGroup.events.rawValue] {
-            datagrams += output.events.map { (events, $0) }
+        if let events = eventsGroup {
+            for event in output.events { datagrams.append((events, event)) }
         }
         return datagrams
     }

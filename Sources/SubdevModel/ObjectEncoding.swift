@@ -103,19 +103,19 @@ enum ObjectEncoding {
     /// straight into the datagram.
     static func device(_ device: Subdevice, in context: ParentEncoding, holders: [Holder], reason: String? = nil,
                        into out: inout AttributeEncoder) {
-        let parent = context.parent
-        out.put(SubdevDevAttr.busName, parent.bus)
-        out.put(SubdevDevAttr.devName, parent.name)
+        out.put(SubdevDevAttr.busName, context.bus)
+        out.put(SubdevDevAttr.devName, context.name)
         out.put(SubdevDevAttr.index, device.index)
         if let name = device.name { out.put(SubdevDevAttr.name, name) }
         out.put(SubdevDevAttr.type, device.typeName)
         out.put(SubdevDevAttr.adminState, UInt8(device.adminState.rawValue))
         out.put(SubdevDevAttr.operState, UInt8(device.operState.rawValue))
         let type = context.type(device.typeName)
+        var cursor = 0
         for (name, setting) in device.params {
             out.nest(SubdevDevAttr.param) { nest in
                 nest.put(SubdevParamAttr.name, name)
-                if let kind = type?.kinds[name] { nest.put(SubdevParamAttr.kind, kind) }
+                if let kind = type?.kind(of: name, cursor: &cursor) { nest.put(SubdevParamAttr.kind, kind) }
                 value(setting, into: &nest)
             }
         }
@@ -123,7 +123,7 @@ enum ObjectEncoding {
             nest.put(SubdevVfioAttr.index, device.vfioIndex)
             nest.put(SubdevVfioAttr.devNode.rawValue, concatenating: context.nodePrefix, String(device.vfioIndex))
             nest.put(SubdevVfioAttr.sysfsPath.rawValue, concatenating: context.sysfsPrefix, String(device.index))
-            nest.put(SubdevVfioAttr.iommuGroup, parent.iommuGroup)
+            nest.put(SubdevVfioAttr.iommuGroup, context.iommuGroup)
             if let pasid = device.pasid { nest.put(SubdevVfioAttr.pasid, pasid) }
             nest.put(SubdevVfioAttr.registration, type?.registration ?? wire(SubdevRegistration.emulatedIommu))
             nest.append(encoded: context.reservedIOVA)

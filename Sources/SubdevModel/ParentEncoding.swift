@@ -8,23 +8,49 @@ import SubdevUAPI
 /// A class, so that a dump passes it around without copying its fields.
 final class ParentEncoding {
     struct TypeEncoding {
+        var name: String
         var registration: UInt8
-        var kinds: [String: UInt8]
+        /// Each parameter's kind, in schema order: a subdevice's parameters
+        /// come in that order, so a search from the last match finds the
+        /// next at once (a handful of entries; no hashing).
+        var kinds: [(name: String, kind: UInt8)]
         /// The type's migration data, for migratable types.
         var migrationCompat: String?
+
+        /// The wire kind of parameter `name`; `cursor` carries where the
+        /// last one was found, from one parameter of a subdevice to the next.
+        func kind(of name: String, cursor: inout Int) -> UInt8? {
+            for step in 0..<kinds.count {
+                let slot = (cursor + step) % kinds.count
+                if kinds[slot].name == name {
+                    cursor = slot + 1
+                    return kinds[slot].kind
+                }
+            }
+            return nil
+        }
     }
 
     let parent: Parent
+    /// The parent's fields every subdevice carries, held apart so that
+    /// encoding one never copies the whole `Parent`.
+    let bus: String
+    let name: String
+    let iommuGroup: UInt32
     /// `ROOT/dev/vfio/devices/vfio`, to which N is appended.
     let nodePrefix: String
     /// The parent's sysfs directory and `/subdev.`, to which the index is appended.
     let sysfsPrefix: String
     /// The `reserved-iova` nests, encoded.
     let reservedIOVA: [UInt8]
-    private let types: [String: TypeEncoding]
+    /// By type, in the parent's order: a few, searched by name.
+    private let types: [TypeEncoding]
 
     init(_ parent: Parent, root: ModelRoot) {
         self.parent = parent
+        bus = parent.bus
+        name = parent.name
+        iommuGroup = parent.iommuGroup
         nodePrefix = root.join("dev/vfio/devices/vfio")
         sysfsPrefix = root.parentDirectory(bus: parent.bus, name: parent.name) + "/subdev."
         var ranges = AttributeEncoder()
@@ -36,18 +62,16 @@ final class ParentEncoding {
             }
         }
         reservedIOVA = ranges.bytes
-        var types: [String: TypeEncoding] = [:]
-        for type in parent.spec.types {
-            types[type.name] = TypeEncoding(
+        types = parent.spec.types.map { type in
+            TypeEncoding(
+                name: type.name,
                 registration: ObjectEncoding.wire(SubdevRegistration(name: type.registration.rawValue)),
-                kinds: Dictionary(type.params.map { ($0.name, ObjectEncoding.wire(SubdevParamKind(name: $0.kind.rawValue))) },
-                                  uniquingKeysWith: { first, _ in first }),
+                kinds: type.params.map { ($0.name, ObjectEncoding.wire(SubdevParamKind(name: $0.kind.rawValue))) },
                 migrationCompat: type.migration.offered)
         }
-        self.types = types
     }
 
-    func type(_ name: String) -> TypeEncoding? { types[name] }
+    func type(_ name: String) -> TypeEncoding? { types.first { $0.name == name } }
 }
 
 /// Each parent's `ParentEncoding`, made the first time one of its
@@ -61,6 +85,14 @@ final class ParentEncodings {
 
     init(root: ModelRoot) {
         self.root = root
+    }
+
+    /// The encoding of the parent whose handle is `handle`; `parent` is
+    /// asked for the parent only the first time, so a known parent is
+    /// never copied out of the machine.
+    func encoding(of handle: String, parent: () -> Parent?) -> ParentEncoding? {
+        if let known = byHandle[handle] { return known }
+        return parent().map { self[$0] }
     }
 
     subscript(parent: Parent) -> ParentEncoding {

@@ -101,7 +101,8 @@ public struct ParentState: Sendable, Hashable, Codable {
 
     private mutating func count(_ allocation: Allocation, adding: Bool) {
         for (name, amount) in allocation.counters where amount > 0 {
-            reserved[name, default: 0] = adding ? reserved[name, default: 0] &+ amount : reserved[name, default: 0] &- amount
+            // One lookup each: this runs on every create and delete.
+            if adding { reserved[name, default: 0] &+= amount } else { reserved[name, default: 0] &-= amount }
         }
         if let placement = allocation.placement {
             if adding { placements.insert(placement) } else { placements.remove(placement) }

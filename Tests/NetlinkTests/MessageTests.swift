@@ -30,6 +30,8 @@ final class MessageTests: XCTestCase {
         edited.payload = [9, 1, 0, 0]
         XCTAssertEqual(try GenericMessage(edited).command, 9)
         XCTAssertEqual(messages[1], try NetlinkMessage.parse(messages[1].encoded())[0], "a message equals its own round trip")
+        XCTAssertEqual(second.encoded(), second.netlinkMessage.encoded(), "written in place, a generic message is its netlink message")
+        XCTAssertEqual(second.encoded().count, MessageHeader.size + messages[1].payloadSlice.count)
     }
 
     /// An error in the second message of a datagram decodes from that
