@@ -36,13 +36,16 @@ public struct DeviceTable: Sendable {
             state.append(instance)
         }
 
-        /// Removes subdevice `index`'s instance; the last one moves into its slot.
-        mutating func removeInstance(of index: UInt32) {
-            guard let slot = instancePosition.removeValue(forKey: index) else { return }
-            state.remove(at: slot)
+        /// Removes subdevice `index`'s instance and returns it; the last
+        /// one moves into its slot.
+        @discardableResult
+        mutating func removeInstance(of index: UInt32) -> InstanceState? {
+            guard let slot = instancePosition.removeValue(forKey: index) else { return nil }
+            let removed = state.remove(at: slot)
             if slot < state.instances.count {
                 instancePosition[state.instances[slot].index] = slot
             }
+            return removed
         }
     }
 
@@ -191,7 +194,15 @@ public struct DeviceTable: Sendable {
     /// Removes the subdevice at `position` and returns it.
     @discardableResult
     mutating func remove(_ position: Int) -> Subdevice {
+        removeWithInstance(position).device
+    }
+
+    /// Removes the subdevice at `position` and returns it with its plugin
+    /// view as the table kept it (sharing its parameter dictionary), for
+    /// the plugin's `destroy`.
+    mutating func removeWithInstance(_ position: Int) -> (device: Subdevice, instance: InstanceState?) {
         let device = self[position]
+        var instance: InstanceState?
         byVFIO[position] = nil
         vfios.give(device.vfioIndex)
         // Trailing vacancies go, so an emptied table holds no memory.
@@ -199,12 +210,12 @@ public struct DeviceTable: Sendable {
         modifyGroup(device.parentHandle) { group in
             group.vfioByIndex[Int(device.index)] = Self.vacant
             group.indices.give(device.index)
-            group.removeInstance(of: device.index)
+            instance = group.removeInstance(of: device.index)
         }
         if let name = device.name { names[name] = nil }
         if let pasid = device.pasid { pasids.remove(pasid) }
         count -= 1
-        return device
+        return (device, instance)
     }
 
     /// The stored copy of a parameter list in schema order, with the same

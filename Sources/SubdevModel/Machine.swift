@@ -31,7 +31,10 @@ public struct RequestParam: Sendable {
 /// as the kernel's `genl_mutex` serialises a family's handlers.
 public struct Machine: Sendable {
     public private(set) var parents: [Parent] {
-        didSet { parentPositions = Self.positions(of: parents) }
+        didSet {
+            parentPositions = Self.positions(of: parents)
+            parentNames = Self.names(of: parents)
+        }
     }
     /// Parents whose slot is empty now: described as not present, or
     /// removed by hotplug. A hotplug add brings one back.
@@ -39,6 +42,9 @@ public struct Machine: Sendable {
     /// The subdevices; see `DeviceTable` for what a position is.
     public private(set) var devices = DeviceTable()
     private var parentPositions: [String: Int]
+    /// The same by bus and name as a request gives them, so that finding
+    /// one builds no handle string.
+    private var parentNames: [ParentName: Int]
     private var nextPASID: UInt32 = 1
     /// The machine's capacity clock: ticks on every change of a parent's
     /// capacity, so a generation number is never reused.
@@ -52,6 +58,7 @@ public struct Machine: Sendable {
         self.parents = parents
         self.slots = slots
         parentPositions = Self.positions(of: parents)
+        parentNames = Self.names(of: parents)
         for parent in parents { generations[parent.handle] = clock }
     }
 
@@ -66,6 +73,15 @@ public struct Machine: Sendable {
         generations[handle] = clock
     }
 
+    private struct ParentName: Hashable {
+        var bus: String
+        var name: String
+    }
+
+    private static func names(of parents: [Parent]) -> [ParentName: Int] {
+        Dictionary(parents.enumerated().map { (ParentName(bus: $1.bus, name: $1.name), $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
     private static func positions(of parents: [Parent]) -> [String: Int] {
         Dictionary(parents.enumerated().map { ($1.handle, $0) }, uniquingKeysWith: { first, _ in first })
     }
@@ -73,7 +89,7 @@ public struct Machine: Sendable {
     // MARK: lookups
 
     public func parentIndex(bus: String, name: String) -> Int? {
-        parentPositions["\(bus)/\(name)"]
+        parentNames[ParentName(bus: bus, name: name)]
     }
 
     public func parentIndex(handle: String) -> Int? {
@@ -320,9 +336,9 @@ public struct Machine: Sendable {
     /// Deletes subdevice `position`; what it held returns to its parent.
     public mutating func delete(device position: Int) -> Subdevice {
         let parent = parent(ofDevice: position)
-        let device = devices.remove(position)
+        let (device, instance) = devices.removeWithInstance(position)
         if let parent {
-            parent.plugin.destroy(device.instanceState, in: state(of: parent))
+            parent.plugin.destroy(instance ?? device.instanceState, in: state(of: parent))
             capacityChanged(parent.handle)
         }
         return device
