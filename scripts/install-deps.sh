@@ -4,7 +4,8 @@
 # header and the plain libnl client are compiled in tests), setpriv
 # (util-linux, to run a client as uid 65534), genl (iproute2, the
 # benchmark's reference for a cold start), man and groff (the man pages are
-# rendered in tests), and python's jsonschema and PyYAML (the spec is
+# rendered in tests), valgrind and objcopy (binutils: the benchmark counts
+# the model's instructions under callgrind), and python's jsonschema and PyYAML (the spec is
 # validated against the kernel's YNL schema). Then installs the man pages
 # and the bash completion (scripts/install-docs.sh).
 set -euo pipefail
@@ -18,6 +19,8 @@ command -v genl >/dev/null || missing+=(iproute2)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
 command -v man >/dev/null || missing+=(man-db)
 command -v groff >/dev/null || missing+=(groff-base)
+command -v valgrind >/dev/null || missing+=(valgrind)
+command -v objcopy >/dev/null || missing+=(binutils)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

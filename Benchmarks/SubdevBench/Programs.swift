@@ -48,11 +48,20 @@ final class ModelProcess {
     let process = Process()
     let port: UInt32
 
-    init(executable: String, port: UInt32, root: String, hardware: String?, sysfs: Bool, nodes: Bool) throws {
+    /// `wrapper` runs the model under another program (valgrind): its
+    /// path and arguments, before the model's own.
+    init(executable: String, port: UInt32, root: String, hardware: String?, sysfs: Bool, nodes: Bool,
+         wrapper: [String] = []) throws {
         self.port = port
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--port", "\(port)", "--root", root]
+        let arguments = ["--port", "\(port)", "--root", root]
             + (hardware.map { ["--hardware", $0] } ?? []) + (sysfs ? [] : ["--no-sysfs"]) + (nodes ? [] : ["--no-device-nodes"])
+        if let program = wrapper.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = wrapper.dropFirst() + [executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

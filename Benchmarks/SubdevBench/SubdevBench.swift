@@ -16,14 +16,14 @@ struct SubdevBench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write the figures as JSON here.", valueName: "path"))
     var json: String?
 
-    @Option(help: ArgumentHelp("Run only these parts, comma-separated: floor, round-trips, delivery, nodes, scale, and dump (P3 alone, on a fresh model; scale includes it).", valueName: "parts"))
+    @Option(help: ArgumentHelp("Run only these parts, comma-separated: floor, round-trips, delivery, nodes, scale, instructions (P2i, under callgrind), and dump (P3 alone, on a fresh model; scale includes it).", valueName: "parts"))
     var only: String?
 
     @Option(help: ArgumentHelp("The repository, for Benchmarks/C and the uAPI header (default: where this was built from).", valueName: "path"))
     var sourceRoot: String?
 
     func run() async throws {
-        let parts = Set((only ?? "floor,round-trips,delivery,nodes,scale").split(separator: ",").map(String.init))
+        let parts = Set((only ?? "floor,round-trips,delivery,nodes,scale,instructions").split(separator: ",").map(String.init))
         let root = sourceRoot.map { URL(fileURLWithPath: $0) }
             ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
@@ -44,6 +44,7 @@ struct SubdevBench: AsyncParsableCommand {
         if parts.contains("round-trips") { try await suite.measureRoundTrips(floor: floor) }
         if parts.contains("delivery") { try await suite.measureDelivery() }
         if parts.contains("nodes") { try await suite.measureNodes(floor: floor) }
+        if parts.contains("instructions") { try await suite.measureInstructions() }
         if parts.contains("scale") {
             try await suite.measureScale(floor: floor)
         } else if parts.contains("dump") {

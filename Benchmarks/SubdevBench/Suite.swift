@@ -16,6 +16,8 @@ struct Sizes: Sendable {
     /// Sizes measured with device nodes, each a descriptor of the model's.
     var nodeScales = [1_000, 10_000]
     var probe = 2_000
+    /// Creates and deletes counted under callgrind (P2i), which runs the model about fifty times slower.
+    var instructionOps = 5_000
     var subscribers = 100
     var events = 10_000
     var coldStarts = 20
@@ -23,7 +25,7 @@ struct Sizes: Sendable {
     var ports = 1_024
 
     static let smoke = Sizes(floorSync: 2_000, floorPipelined: 20_000, roundTrips: 300, pipelinedCreates: 2_000,
-                             scales: [100, 1_000, 5_000], nodeScales: [100, 1_000], probe: 200, subscribers: 10, events: 200, coldStarts: 3,
+                             scales: [100, 1_000, 5_000], nodeScales: [100, 1_000], probe: 200, instructionOps: 200, subscribers: 10, events: 200, coldStarts: 3,
                              parents: 20, ports: 1_024)
 }
 
@@ -136,7 +138,7 @@ struct Suite {
     }
 
     /// Creates subdevices of type mtty-1 round-robin over the parents, pipelined.
-    private struct Creator {
+    struct Creator {
         let client: SubdevClient
         let parents: [ParentHandle]
         var made = 0
