@@ -52,7 +52,7 @@ public struct AttributeDecoder: @unchecked Sendable {
     ///   runs past the area, as `Attribute.parse` does.
     @inlinable
     public init(_ bytes: ArraySlice<UInt8>, baseOffset: Int = 0) throws {
-        try bytes.withUnsafeBytes { try Self.checkFraming($0, baseOffset: baseOffset) }
+        _ = try bytes.withUnsafeBytes { try Self.checkFraming($0, baseOffset: baseOffset) }
         storage = .area(bytes, baseOffset: baseOffset)
     }
 
@@ -78,8 +78,12 @@ public struct AttributeDecoder: @unchecked Sendable {
     }
 
     /// Walks the lengths once, so that lookups need not check them.
+    ///
+    /// - Returns: how many bytes are left over after the last attribute,
+    ///   too few for a header (strict validation rejects them).
     @inlinable
-    static func checkFraming(_ raw: UnsafeRawBufferPointer, baseOffset: Int) throws {
+    @discardableResult
+    static func checkFraming(_ raw: UnsafeRawBufferPointer, baseOffset: Int) throws -> Int {
         var position = 0
         while raw.count - position >= Attribute.headerSize {
             let length = Int(raw.loadLE(UInt16.self, at: position))
@@ -88,6 +92,7 @@ public struct AttributeDecoder: @unchecked Sendable {
             }
             position += min(alignTo4(length), raw.count - position)
         }
+        return raw.count - position
     }
 
     /// One attribute as the decoder holds it: its payload in place (no

@@ -50,18 +50,10 @@ public struct PolicyValidator: Sendable {
     /// then that no bytes are left over after the last attribute, in that
     /// order, as `nla_validate` reports them.
     private func checkFraming(_ raw: UnsafeRawBufferPointer, baseOffset: Int, in setName: String) throws {
-        var position = 0
-        while raw.count - position >= Attribute.headerSize {
-            let length = Int(raw.loadLE(UInt16.self, at: position))
-            guard length >= Attribute.headerSize, length <= raw.count - position else {
-                throw Attribute.overrun(offset: baseOffset + position, length: length)
-            }
-            position += min(alignTo4(length), raw.count - position)
-        }
-        let leftover = raw.count - position
+        let leftover = try AttributeDecoder.checkFraming(raw, baseOffset: baseOffset)
         if leftover > 0 {
             throw NetlinkError(errno: EINVAL, message: "\(leftover) bytes left over after the attributes of \(setName)",
-                               offset: UInt32(baseOffset + position))
+                               offset: UInt32(baseOffset + raw.count - leftover))
         }
     }
 
