@@ -18,14 +18,15 @@ extension Suite {
         let model = scratch.appendingPathComponent("subdevd-for-callgrind").path
         _ = try run(objcopy, ["--strip-debug", binaries.appendingPathComponent("subdevd").path, model])
         let hardware = scratch.appendingPathComponent("instructions.yaml").path
-        try writeScaleHardware(to: hardware, parents: 10, ports: 1_024)
+        let cards = 10
+        try writeScaleHardware(to: hardware, parents: cards, ports: 1_024)
         let counts = scratch.appendingPathComponent("callgrind").path
         let process = try ModelProcess(executable: model, port: 0x4B00_1007, root: scratch.appendingPathComponent("root-instructions").path,
                                        hardware: hardware, sysfs: false, nodes: false,
                                        wrapper: [valgrind, "--tool=callgrind", "--callgrind-out-file=\(counts).%p"])
         defer { process.stop() }
         let client = try await SubdevClient.connect(port: process.port, timeout: 120)
-        var creator = Creator(client: client, parents: (0..<10).map { ParentHandle(bus: "virtual", name: "mtty\($0)") })
+        var creator = Creator(client: client, parents: scaleParents(cards))
         // Warm: each parent's encoding, the tables' first growth.
         try await creator.delete(try await creator.create(min(500, sizes.instructionOps)))
         let pid = "\(process.process.processIdentifier)"

@@ -1,4 +1,5 @@
 import Foundation
+import Subdev
 
 /// Runs a program to its end and returns its standard output; throws with
 /// its standard error when it fails.
@@ -97,6 +98,11 @@ final class ModelProcess {
     }
 
     deinit { stop() }
+}
+
+/// The handles of the cards `writeScaleHardware` describes.
+func scaleParents(_ count: Int) -> [ParentHandle] {
+    (0..<count).map { ParentHandle(bus: "virtual", name: "mtty\($0)") }
 }
 
 /// A hardware file of `parents` mtty cards with `ports` ports each: room

@@ -202,7 +202,7 @@ struct Suite {
         if scales.count < sizes.nodeScales.count {
             report.note("The model may open \(model.descriptorLimit ?? 0) descriptors (RLIMIT_NOFILE, and no CAP_SYS_RESOURCE to raise it), so with device nodes it was measured to \(scales.last ?? 0) subdevices only.")
         }
-        var creator = Creator(client: client, parents: (0..<sizes.parents).map { ParentHandle(bus: "virtual", name: "mtty\($0)") })
+        var creator = Creator(client: client, parents: scaleParents(sizes.parents))
         report.add(Figure("P5", "subdevd resident memory, no subdevices, with nodes", value: Double(model.residentBytes) / 1_048_576, unit: "MiB"))
         if let count = scales.last {
             let start = now()
@@ -219,7 +219,7 @@ struct Suite {
     mutating func measureScale(floor: FloorFigures) async throws {
         let (model, client) = try await scaleModel(port: 0x4B00_1002, nodes: false)
         defer { model.stop() }
-        var creator = Creator(client: client, parents: (0..<sizes.parents).map { ParentHandle(bus: "virtual", name: "mtty\($0)") })
+        var creator = Creator(client: client, parents: scaleParents(sizes.parents))
         report.add(Figure("P5", "subdevd resident memory, no subdevices, no nodes", value: Double(model.residentBytes) / 1_048_576, unit: "MiB"))
 
         // P2: a batch of creations, pipelined.
@@ -242,7 +242,7 @@ struct Suite {
     mutating func measureDumpAlone() async throws {
         let (model, client) = try await scaleModel(port: 0x4B00_1006, nodes: false)
         defer { model.stop() }
-        var creator = Creator(client: client, parents: (0..<sizes.parents).map { ParentHandle(bus: "virtual", name: "mtty\($0)") })
+        var creator = Creator(client: client, parents: scaleParents(sizes.parents))
         _ = try await creator.create(sizes.scales.last ?? 0)
         try await measureDump(of: creator.made, model: model, client: client)
     }

@@ -142,7 +142,7 @@ struct FamilyHandlers {
         return HandlerOutput(stream: DumpStream { out in
             guard let device = devices.next() else { return false }
             if context?.parent.handle != device.parentHandle {
-                context = handlers.machine.parent(handle: device.parentHandle).map { handlers.encodings[$0] }
+                context = handlers.encodings.encoding(of: device.parentHandle) { handlers.machine.parent(handle: device.parentHandle) }
             }
             // Hotplug removal takes a parent's subdevices before the parent,
             // so each has one; were one orphaned, it would go out as an

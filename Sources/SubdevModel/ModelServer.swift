@@ -309,9 +309,6 @@ public final class ModelServer {
         var dumpParts: AnySequence<[UInt8]>?
         var notifications: [(group: UInt32, bytes: [UInt8])] = []
 
-        /// Whether it answers a dump that went ahead.
-        var dump: Bool { dumpParts != nil }
-
         /// Every datagram of the answer, in order.
         var datagrams: AnySequence<[UInt8]> { dumpParts ?? AnySequence(made) }
     }

@@ -92,13 +92,9 @@ final class ParentEncodings {
     /// never copied out of the machine.
     func encoding(of handle: String, parent: () -> Parent?) -> ParentEncoding? {
         if let known = byHandle[handle] { return known }
-        return parent().map { self[$0] }
-    }
-
-    subscript(parent: Parent) -> ParentEncoding {
-        if let known = byHandle[parent.handle] { return known }
+        guard let parent = parent() else { return nil }
         let made = ParentEncoding(parent, root: root)
-        byHandle[parent.handle] = made
+        byHandle[handle] = made
         return made
     }
 }
