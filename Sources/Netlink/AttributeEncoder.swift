@@ -2,21 +2,22 @@
 ///
 /// Integers are written in host byte order, strings with their NUL, nests
 /// with `NLA_F_NESTED` set as the kernel's strict validation demands.
+/// Attributes are stored straight into a `WireBuffer`'s room.
 public struct AttributeEncoder: Sendable {
     /// The attributes encoded so far.
-    public var bytes: [UInt8] { storage }
+    public var bytes: [UInt8] { buffer.bytes }
+    /// How many bytes are encoded.
+    public var count: Int { buffer.count }
     // Internal but inlinable, so encoding specialises in the caller's
     // module instead of going through generic metadata at run time.
-    @usableFromInline var storage: [UInt8] = []
+    @usableFromInline var buffer: WireBuffer
 
     @inlinable
-    public init() {}
+    public init() { buffer = WireBuffer() }
 
     /// An encoder with room for `capacity` bytes before it grows.
     @inlinable
-    public init(capacity: Int) {
-        storage.reserveCapacity(capacity)
-    }
+    public init(capacity: Int) { buffer = WireBuffer(capacity: capacity) }
 
     /// Appends an attribute with a raw payload.
     @inlinable
@@ -46,18 +47,27 @@ public struct AttributeEncoder: Sendable {
         }
     }
 
-    /// Appends a NUL-terminated string attribute whose value is `first`
-    /// then `second`, without joining them first.
+    /// Appends a NUL-terminated string attribute whose value is `prefix`
+    /// then `value` in decimal, such as `/dev/vfio/devices/vfio12`,
+    /// without making either string: a dump writes two for each subdevice.
     @inlinable
-    public mutating func put(_ type: UInt16, concatenating first: String, _ second: String) {
-        var first = first, second = second
-        first.withUTF8 { head in
-            second.withUTF8 { tail in
-                attribute(type, payload: head.count + tail.count + 1) { payload in
-                    payload.copyMemory(from: UnsafeRawBufferPointer(head))
-                    UnsafeMutableRawBufferPointer(rebasing: payload[head.count...]).copyMemory(from: UnsafeRawBufferPointer(tail))
-                    payload[head.count + tail.count] = 0
+    public mutating func put<T: FixedWidthInteger & UnsignedInteger>(_ type: UInt16, _ prefix: String, decimal value: T) {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        var prefix = prefix
+        prefix.withUTF8 { head in
+            attribute(type, payload: head.count + digits + 1) { payload in
+                payload.copyMemory(from: UnsafeRawBufferPointer(head))
+                var rest = value
+                for position in (head.count..<head.count + digits).reversed() {
+                    payload[position] = UInt8(truncatingIfNeeded: rest % 10) + UInt8(ascii: "0")
+                    rest /= 10
                 }
+                payload[head.count + digits] = 0
             }
         }
     }
@@ -65,7 +75,7 @@ public struct AttributeEncoder: Sendable {
     /// Appends attributes another encoder made.
     @inlinable
     public mutating func append(encoded attributes: [UInt8]) {
-        storage.append(contentsOf: attributes)
+        buffer.append(attributes)
     }
 
     /// Appends a flag attribute, which has no payload.
@@ -78,38 +88,24 @@ public struct AttributeEncoder: Sendable {
     /// length is filled in once its contents are written.
     @inlinable
     public mutating func nest(_ type: UInt16, _ body: (inout AttributeEncoder) throws -> Void) rethrows {
-        let start = storage.count
+        let start = buffer.count
         attribute(type | Attribute.nestedFlag, payload: 0) { _ in }
-        // The nest's encoder owns the buffer while it writes, so appends
-        // stay in place rather than copying it.
-        var inner = AttributeEncoder()
-        swap(&storage, &inner.storage)
-        defer {
-            swap(&storage, &inner.storage)
-            let length = UInt16(truncatingIfNeeded: storage.count - start)
-            storage[start] = UInt8(truncatingIfNeeded: length)
-            storage[start + 1] = UInt8(truncatingIfNeeded: length >> 8)
-        }
-        try body(&inner)
+        defer { buffer.store(UInt16(truncatingIfNeeded: buffer.count - start), at: start) }
+        try body(&self)
     }
 
     /// Appends one attribute: its header, a payload of `count` bytes that
-    /// `write` fills, and zeroes to the next 4-byte boundary. One capacity
-    /// check and one pass over the bytes, rather than an append per byte:
-    /// a dump encodes a few dozen attributes for each of a million
-    /// subdevices.
+    /// `write` fills, and zeroes to the next 4-byte boundary, stored in
+    /// place in one pass.
     @inlinable
     mutating func attribute(_ type: UInt16, payload count: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) {
         let length = Attribute.headerSize + count
-        let padded = alignTo4(length)
-        // Made on the stack, then appended with one copy.
-        withUnsafeTemporaryAllocation(byteCount: padded, alignment: 4) { attribute in
-            attribute.storeBytes(of: UInt16(truncatingIfNeeded: length).littleEndian, toByteOffset: 0, as: UInt16.self)
-            attribute.storeBytes(of: type.littleEndian, toByteOffset: 2, as: UInt16.self)
-            write(UnsafeMutableRawBufferPointer(rebasing: attribute[Attribute.headerSize..<length]))
-            // The padding, and so a string's NUL.
-            for position in length..<padded { attribute[position] = 0 }
-            storage.append(contentsOf: UnsafeBufferPointer(attribute.bindMemory(to: UInt8.self)))
+        buffer.write(alignTo4(length)) { bytes, start in
+            bytes.storeBytes(of: UInt16(truncatingIfNeeded: length).littleEndian, toByteOffset: start, as: UInt16.self)
+            bytes.storeBytes(of: type.littleEndian, toByteOffset: start + 2, as: UInt16.self)
+            write(UnsafeMutableRawBufferPointer(rebasing: bytes[start + Attribute.headerSize..<start + length]))
+            // The padding, and so a string's NUL; the room may hold old bytes.
+            for position in start + length..<start + alignTo4(length) { bytes[position] = 0 }
         }
     }
 

@@ -82,22 +82,28 @@ public struct GenericMessage: Sendable {
     /// - Returns: what `body` returns; when it is `false` (nothing left to
     ///   encode) the buffer is left as it was.
     @inlinable
-    public static func append(to buffer: inout [UInt8], header: MessageHeader, command: UInt8, version: UInt8,
+    public static func append(to buffer: inout WireBuffer, header: MessageHeader, command: UInt8, version: UInt8,
                               attributes body: (inout AttributeEncoder) -> Bool) -> Bool {
         let start = buffer.count
-        var encoder = AttributeEncoder()
-        swap(&encoder.storage, &buffer)
-        defer { swap(&encoder.storage, &buffer) }
-        var header = header
-        header.length = 0  // filled in below
-        appendHeaders(header, command: command, version: version, to: &encoder.storage)
-        guard body(&encoder) else {
-            encoder.storage.removeSubrange(start...)
-            return false
+        header.write(to: &buffer)  // its length is filled in below
+        buffer.write(headerSize) { bytes, offset in
+            bytes[offset] = command
+            bytes[offset + 1] = version
+            bytes[offset + 2] = 0
+            bytes[offset + 3] = 0
         }
-        let length = UInt32(truncatingIfNeeded: encoder.storage.count - start)
-        encoder.storage.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, toByteOffset: start, as: UInt32.self) }
-        return true
+        // The encoder owns the buffer while it writes, so its stores stay
+        // in place rather than copying it.
+        var encoder = AttributeEncoder()
+        swap(&encoder.buffer, &buffer)
+        let more = body(&encoder)
+        swap(&encoder.buffer, &buffer)
+        if more {
+            buffer.store(UInt32(truncatingIfNeeded: buffer.count - start), at: start)
+        } else {
+            buffer.truncate(to: start)
+        }
+        return more
     }
 
     /// A decoder over the attributes, with offsets counted from the message start.

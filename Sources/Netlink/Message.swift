@@ -70,6 +70,18 @@ extension MessageHeader {
         buffer.appendLE(sequence)
         buffer.appendLE(port)
     }
+
+    /// Writes the header as the wire carries it, `length` as it stands.
+    @inlinable
+    public func write(to buffer: inout WireBuffer) {
+        buffer.write(MessageHeader.size) { bytes, start in
+            bytes.storeBytes(of: length.littleEndian, toByteOffset: start, as: UInt32.self)
+            bytes.storeBytes(of: type.littleEndian, toByteOffset: start + 4, as: UInt16.self)
+            bytes.storeBytes(of: flags.rawValue.littleEndian, toByteOffset: start + 6, as: UInt16.self)
+            bytes.storeBytes(of: sequence.littleEndian, toByteOffset: start + 8, as: UInt32.self)
+            bytes.storeBytes(of: port.littleEndian, toByteOffset: start + 12, as: UInt32.self)
+        }
+    }
 }
 
 /// One netlink message: a header and its payload (everything after the header).

@@ -367,7 +367,7 @@ public final class ModelServer {
                         stream = nil
                     }
                     guard let end = done else { return false }
-                    buffer += end
+                    buffer.append(end)
                     done = nil
                     return true
                 })
@@ -427,7 +427,7 @@ public final class ModelServer {
         var remaining = messages.makeIterator()
         return Array(PackedDatagrams(budget: dumpBudget) { buffer in
             guard let message = remaining.next() else { return false }
-            message.append(to: &buffer)
+            buffer.append(message.encoded())
             return true
         })
     }

@@ -121,8 +121,8 @@ enum ObjectEncoding {
         }
         out.nest(SubdevDevAttr.vfio) { nest in
             nest.put(SubdevVfioAttr.index, device.vfioIndex)
-            nest.put(SubdevVfioAttr.devNode.rawValue, concatenating: context.nodePrefix, String(device.vfioIndex))
-            nest.put(SubdevVfioAttr.sysfsPath.rawValue, concatenating: context.sysfsPrefix, String(device.index))
+            nest.put(SubdevVfioAttr.devNode.rawValue, context.nodePrefix, decimal: device.vfioIndex)
+            nest.put(SubdevVfioAttr.sysfsPath.rawValue, context.sysfsPrefix, decimal: device.index)
             nest.put(SubdevVfioAttr.iommuGroup, context.iommuGroup)
             if let pasid = device.pasid { nest.put(SubdevVfioAttr.pasid, pasid) }
             nest.put(SubdevVfioAttr.registration, type?.registration ?? wire(SubdevRegistration.emulatedIommu))

@@ -9,35 +9,33 @@ import Netlink
 /// loop a million times.
 struct PackedDatagrams: Sequence, IteratorProtocol {
     /// Appends the next whole message to the buffer; `false` when none is left.
-    private let appendMessage: (inout [UInt8]) -> Bool
+    private let appendMessage: (inout WireBuffer) -> Bool
     private let budget: Int
-    /// A message that did not fit in the last datagram.
-    private var carried: [UInt8] = []
+    /// One buffer for the whole dump: each datagram is copied out of it,
+    /// and a message that did not fit stays in it to open the next.
+    private var buffer: WireBuffer
     private var finished = false
 
-    init(budget: Int, appendMessage: @escaping (inout [UInt8]) -> Bool) {
+    init(budget: Int, appendMessage: @escaping (inout WireBuffer) -> Bool) {
         self.appendMessage = appendMessage
         self.budget = budget
+        // Room for the message that goes over the budget, mostly.
+        buffer = WireBuffer(capacity: budget + budget / 4)
     }
 
     mutating func next() -> [UInt8]? {
-        var datagram = carried
-        carried = []
-        datagram.reserveCapacity(budget)
         while !finished {
-            let start = datagram.count
-            guard appendMessage(&datagram) else {
+            let start = buffer.count
+            guard appendMessage(&buffer) else {
                 finished = true
                 break
             }
-            if datagram.count > budget, start > 0 {
+            if buffer.count > budget, start > 0 {
                 // Over the budget: this message opens the next datagram.
-                carried = Array(datagram[start...])
-                datagram.removeSubrange(start...)
-                break
+                return buffer.takePrefix(start)
             }
         }
-        return datagram.isEmpty ? nil : datagram
+        return buffer.count == 0 ? nil : buffer.takePrefix(buffer.count)
     }
 }
 

@@ -7,15 +7,24 @@ import SubdevUAPI
 /// each type the wire values of its registration and parameter kinds.
 /// A class, so that a dump passes it around without copying its fields.
 final class ParentEncoding {
-    struct TypeEncoding {
-        var name: String
-        var registration: UInt8
+    /// A class, so that finding a subdevice's type hands back a
+    /// reference rather than copying its strings and kinds.
+    final class TypeEncoding: Sendable {
+        let name: String
+        let registration: UInt8
         /// Each parameter's kind, in schema order: a subdevice's parameters
         /// come in that order, so a search from the last match finds the
         /// next at once (a handful of entries; no hashing).
-        var kinds: [(name: String, kind: UInt8)]
+        let kinds: [(name: String, kind: UInt8)]
         /// The type's migration data, for migratable types.
-        var migrationCompat: String?
+        let migrationCompat: String?
+
+        init(name: String, registration: UInt8, kinds: [(name: String, kind: UInt8)], migrationCompat: String?) {
+            self.name = name
+            self.registration = registration
+            self.kinds = kinds
+            self.migrationCompat = migrationCompat
+        }
 
         /// The wire kind of parameter `name`; `cursor` carries where the
         /// last one was found, from one parameter of a subdevice to the next.

@@ -103,7 +103,7 @@ final class DeviceTableTests: XCTestCase {
         var remaining = messages.makeIterator()
         let datagrams = Array(PackedDatagrams(budget: 64) { buffer in
             guard let message = remaining.next() else { return false }
-            buffer += message
+            buffer.append(message)
             return true
         })
         XCTAssertEqual(datagrams.map(\.count), [60, 80], "two fit in 64 bytes; the large one travels alone")
