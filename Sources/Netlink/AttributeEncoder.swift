@@ -38,6 +38,8 @@ public struct AttributeEncoder: Sendable {
     /// Appends a NUL-terminated string attribute.
     @inlinable
     public mutating func put(_ type: UInt16, _ value: String) {
+        // `withUTF8` measured cheaper than `withContiguousStorageIfAvailable`
+        // or a byte loop over the UTF-8 view.
         var value = value
         value.withUTF8 { utf8 in
             attribute(type, payload: utf8.count + 1) { payload in
@@ -96,8 +98,10 @@ public struct AttributeEncoder: Sendable {
 
     /// Appends one attribute: its header, a payload of `count` bytes that
     /// `write` fills, and zeroes to the next 4-byte boundary, stored in
-    /// place in one pass.
-    @inlinable
+    /// place in one pass. Always inlined, so each `put` stores its payload
+    /// directly instead of calling through a closure (about a third of
+    /// an attribute's cost).
+    @inlinable @inline(__always)
     mutating func attribute(_ type: UInt16, payload count: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) {
         let length = Attribute.headerSize + count
         buffer.write(alignTo4(length)) { bytes, start in

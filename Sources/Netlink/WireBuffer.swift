@@ -78,7 +78,7 @@ public struct WireBuffer: Sendable {
     /// Writes `count` bytes that `write` stores, given the whole storage
     /// and where they start; `write` must store every one of them (the
     /// room may hold what was truncated).
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func write<R>(_ count: Int, _ write: (UnsafeMutableRawBufferPointer, Int) -> R) -> R {
         let start = end
         if storage.count - start < count { grow(toHold: count) }

@@ -100,7 +100,9 @@ enum ObjectEncoding {
     }
 
     /// Appends `device`'s attributes to `out`: a dump encodes them
-    /// straight into the datagram.
+    /// straight into the datagram. Never inlined: inlined into the dump's
+    /// closure, the optimiser copied the subdevice for its nests.
+    @inline(never)
     static func device(_ device: Subdevice, in context: ParentEncoding, holders: [Holder], reason: String? = nil,
                        into out: inout AttributeEncoder) {
         out.put(SubdevDevAttr.busName, context.bus)
@@ -119,13 +121,17 @@ enum ObjectEncoding {
                 value(setting, into: &nest)
             }
         }
+        // The nests' closures capture only these, never `device`: one that
+        // captured it had the optimiser copy the whole subdevice for it.
+        let vfioIndex = device.vfioIndex, index = device.index, pasid = device.pasid
+        let registration = type?.registration ?? wire(SubdevRegistration.emulatedIommu)
         out.nest(SubdevDevAttr.vfio) { nest in
-            nest.put(SubdevVfioAttr.index, device.vfioIndex)
-            nest.put(SubdevVfioAttr.devNode.rawValue, context.nodePrefix, decimal: device.vfioIndex)
-            nest.put(SubdevVfioAttr.sysfsPath.rawValue, context.sysfsPrefix, decimal: device.index)
+            nest.put(SubdevVfioAttr.index, vfioIndex)
+            nest.put(SubdevVfioAttr.devNode.rawValue, context.nodePrefix, decimal: vfioIndex)
+            nest.put(SubdevVfioAttr.sysfsPath.rawValue, context.sysfsPrefix, decimal: index)
             nest.put(SubdevVfioAttr.iommuGroup, context.iommuGroup)
-            if let pasid = device.pasid { nest.put(SubdevVfioAttr.pasid, pasid) }
-            nest.put(SubdevVfioAttr.registration, type?.registration ?? wire(SubdevRegistration.emulatedIommu))
+            if let pasid { nest.put(SubdevVfioAttr.pasid, pasid) }
+            nest.put(SubdevVfioAttr.registration, registration)
             nest.append(encoded: context.reservedIOVA)
         }
         for detail in device.allocation.details {
@@ -143,7 +149,8 @@ enum ObjectEncoding {
             }
         }
         if let reason { out.put(SubdevDevAttr.reason, reason) }
-        out.nest(SubdevDevAttr.aerStats) { nest in stats(device.aerStats, into: &nest) }
+        let aerStats = device.aerStats
+        out.nest(SubdevDevAttr.aerStats) { nest in stats(aerStats, into: &nest) }
         if let compat = type?.migrationCompat { out.put(SubdevDevAttr.migrationCompat, compat) }
     }
 
