@@ -62,16 +62,15 @@ public enum ExtendedAck {
         var flags: MessageFlags = [.capped]
         if !tlvs.isEmpty { flags.insert(.ackTLVs) }
         let length = MessageHeader.size + 4 + MessageHeader.size + tlvs.count
-        var out: [UInt8] = []
-        out.reserveCapacity(length)
+        var out = WireBuffer(capacity: length)
         MessageHeader(length: UInt32(length), type: MessageType.error, flags: flags,
-                      sequence: request.sequence, port: request.port).append(to: &out)
-        out.appendLE(-(error?.errno ?? 0))
+                      sequence: request.sequence, port: request.port).write(to: &out)
+        out.append(-(error?.errno ?? 0))
         var echoed = request
         echoed.length = UInt32(MessageHeader.size)
-        echoed.append(to: &out)
-        out.append(contentsOf: tlvs)
-        return out
+        echoed.write(to: &out)
+        out.append(tlvs)
+        return out.bytes
     }
 
     /// Encodes the `NLMSG_DONE` that ends a dump: an int of 0, or of the

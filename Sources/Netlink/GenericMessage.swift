@@ -53,26 +53,27 @@ public struct GenericMessage: Sendable {
 
     /// The wire form, written in one buffer: what a sender puts in a datagram.
     public func encoded() -> [UInt8] {
-        // In one array of the exact size: every reply, notification and
+        // In one buffer of the exact size: every reply, notification and
         // request goes through here.
-        var out: [UInt8] = []
-        out.reserveCapacity(GenericMessage.attributesOffset + attributeArea.count)
+        let length = GenericMessage.attributesOffset + attributeArea.count
+        var out = WireBuffer(capacity: length)
         var header = header
-        header.length = UInt32(truncatingIfNeeded: GenericMessage.attributesOffset + attributeArea.count)
-        Self.appendHeaders(header, command: command, version: version, to: &out)
-        out.append(contentsOf: attributeArea)
-        return out
+        header.length = UInt32(truncatingIfNeeded: length)
+        Self.writeHeaders(header, command: command, version: version, to: &out)
+        out.append(attributeArea)
+        return out.bytes
     }
 
-    /// Appends `nlmsghdr` and `genlmsghdr`, byte by byte: for a handful of
-    /// bytes that beats an array literal, which is allocated each time.
+    /// Writes `nlmsghdr` and `genlmsghdr`.
     @inlinable
-    static func appendHeaders(_ header: MessageHeader, command: UInt8, version: UInt8, to buffer: inout [UInt8]) {
-        header.append(to: &buffer)
-        buffer.append(command)
-        buffer.append(version)
-        buffer.append(0)
-        buffer.append(0)
+    static func writeHeaders(_ header: MessageHeader, command: UInt8, version: UInt8, to buffer: inout WireBuffer) {
+        header.write(to: &buffer)
+        buffer.write(headerSize) { bytes, offset in
+            bytes[offset] = command
+            bytes[offset + 1] = version
+            bytes[offset + 2] = 0
+            bytes[offset + 3] = 0
+        }
     }
 
     /// Appends a message to `buffer` whose attributes `body` encodes
@@ -85,13 +86,7 @@ public struct GenericMessage: Sendable {
     public static func append(to buffer: inout WireBuffer, header: MessageHeader, command: UInt8, version: UInt8,
                               attributes body: (inout AttributeEncoder) -> Bool) -> Bool {
         let start = buffer.count
-        header.write(to: &buffer)  // its length is filled in below
-        buffer.write(headerSize) { bytes, offset in
-            bytes[offset] = command
-            bytes[offset + 1] = version
-            bytes[offset + 2] = 0
-            bytes[offset + 3] = 0
-        }
+        writeHeaders(header, command: command, version: version, to: &buffer)  // the length is filled in below
         // The encoder owns the buffer while it writes, so its stores stay
         // in place rather than copying it.
         var encoder = AttributeEncoder()
