@@ -13,7 +13,7 @@ struct HandlerOutput {
     /// For a dump: more reply attribute areas after `replies`, made one at
     /// a time as the answer is sent, so a dump of a million subdevices
     /// never sits in memory whole. Read before the model changes again.
-    var stream: DumpStream?
+    var stream: (any DumpSource)?
     var notifications: [(command: SubdevCommand, attributes: [UInt8])] = []
     /// For a dump whose handler failed after validation: the error that
     /// ends it, carried in `NLMSG_DONE` as the kernel does.
@@ -134,24 +134,7 @@ struct FamilyHandlers {
 
     private func devDump(_ request: Request) throws -> HandlerOutput {
         let handles = try filterParents(request, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName).map(\.handle)
-        let handlers = self
-        var devices = machine.devices.inOrder(of: handles)
-        // Subdevices come parent by parent: look each parent up once, not
-        // once per subdevice.
-        var context: ParentEncoding?
-        return HandlerOutput(stream: DumpStream { out in
-            guard let device = devices.next() else { return false }
-            if context?.parent.handle != device.parentHandle {
-                context = handlers.encodings.encoding(of: device.parentHandle) { handlers.machine.parent(handle: device.parentHandle) }
-            }
-            // Hotplug removal takes a parent's subdevices before the parent,
-            // so each has one; were one orphaned, it would go out as an
-            // empty message, as `encodeDevice` makes it.
-            if let context {
-                ObjectEncoding.device(device, in: context, holders: handlers.registry.holders(device.vfioIndex), into: &out)
-            }
-            return true
-        })
+        return HandlerOutput(stream: DeviceDump(handlers: self, devices: machine.devices.inOrder(of: handles)))
     }
 
     private mutating func devNew(_ request: Request) throws -> HandlerOutput {

@@ -329,7 +329,7 @@ public final class ModelServer {
         do {
             let request = try GenericMessage(message)
             let replies: [[UInt8]]
-            var stream: DumpStream?
+            var stream: (any DumpSource)?
             var dumpError: NetlinkError?
             var command = request.command
             var family = header.type
@@ -350,27 +350,11 @@ public final class ModelServer {
             let version = header.type == Controller.familyID ? Controller.version : UInt8(subdevFamilyVersion)
             if dump {
                 // Replies made already, then the stream's, then NLMSG_DONE.
-                var done: [UInt8]? = ExtendedAck.done(for: header, error: dumpError).encoded()
-                var made = replies.makeIterator()
-                let replyHeader = MessageHeader(type: family, flags: [.multi], sequence: header.sequence, port: header.port)
-                answer.dumpParts = AnySequence(PackedDatagrams(budget: Self.dumpBudget) { buffer in
-                    if let reply = made.next() {
-                        return GenericMessage.append(to: &buffer, header: replyHeader, command: command, version: version) {
-                            $0.append(encoded: reply)
-                            return true
-                        }
-                    }
-                    if let next = stream?.next {
-                        if GenericMessage.append(to: &buffer, header: replyHeader, command: command, version: version, attributes: next) {
-                            return true
-                        }
-                        stream = nil
-                    }
-                    guard let end = done else { return false }
-                    buffer.append(end)
-                    done = nil
-                    return true
-                })
+                let messages = DumpMessages(made: replies.makeIterator(), stream: stream,
+                                            done: ExtendedAck.done(for: header, error: dumpError).encoded(),
+                                            header: MessageHeader(type: family, flags: [.multi], sequence: header.sequence, port: header.port),
+                                            command: command, version: version)
+                answer.dumpParts = AnySequence(PackedDatagrams(budget: Self.dumpBudget, source: messages))
             } else {
                 var datagrams: [[UInt8]] = []
                 datagrams.reserveCapacity(replies.count + 1)

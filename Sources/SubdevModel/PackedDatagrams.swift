@@ -1,23 +1,40 @@
 import Netlink
 
+/// Whole messages, appended one at a time to a datagram being packed.
+///
+/// A protocol rather than a closure: a closure keeps its state in boxes,
+/// and every access to a boxed variable is checked for exclusivity at run
+/// time, several times per message of a dump of a million.
+protocol MessageSource {
+    /// Appends the next whole message to `buffer`; `false` when none is left.
+    mutating func append(to buffer: inout WireBuffer) -> Bool
+}
+
+/// A message source whose messages a closure appends: for callers that
+/// send a handful, where boxes cost nothing worth counting.
+struct MessageClosure: MessageSource {
+    let body: (inout WireBuffer) -> Bool
+
+    func append(to buffer: inout WireBuffer) -> Bool { body(&buffer) }
+}
+
 /// Encoded messages packed into datagrams of at most `budget` bytes each
 /// (a message larger than that travels alone), produced one datagram at a
 /// time, as the kernel fills one skb per `recvmsg` of a dump.
 ///
-/// Messages are appended by a closure straight into the datagram, rather
-/// than made one array each and copied in: a dump of a million runs this
-/// loop a million times.
-struct PackedDatagrams: Sequence, IteratorProtocol {
-    /// Appends the next whole message to the buffer; `false` when none is left.
-    private let appendMessage: (inout WireBuffer) -> Bool
+/// Messages are appended straight into the datagram, rather than made one
+/// array each and copied in: a dump of a million runs this loop a million
+/// times.
+struct PackedDatagrams<Source: MessageSource>: Sequence, IteratorProtocol {
+    private var source: Source
     private let budget: Int
     /// One buffer for the whole dump: each datagram is copied out of it,
     /// and a message that did not fit stays in it to open the next.
     private var buffer: WireBuffer
     private var finished = false
 
-    init(budget: Int, appendMessage: @escaping (inout WireBuffer) -> Bool) {
-        self.appendMessage = appendMessage
+    init(budget: Int, source: Source) {
+        self.source = source
         self.budget = budget
         // Room for the message that goes over the budget, mostly.
         buffer = WireBuffer(capacity: budget + budget / 4)
@@ -26,7 +43,7 @@ struct PackedDatagrams: Sequence, IteratorProtocol {
     mutating func next() -> [UInt8]? {
         while !finished {
             let start = buffer.count
-            guard appendMessage(&buffer) else {
+            guard source.append(to: &buffer) else {
                 finished = true
                 break
             }
@@ -39,9 +56,47 @@ struct PackedDatagrams: Sequence, IteratorProtocol {
     }
 }
 
+extension PackedDatagrams where Source == MessageClosure {
+    init(budget: Int, appendMessage: @escaping (inout WireBuffer) -> Bool) {
+        self.init(budget: budget, source: MessageClosure(body: appendMessage))
+    }
+}
+
 /// A dump's reply objects, encoded one at a time as the dump is sent.
-struct DumpStream {
+protocol DumpSource {
     /// Encodes the next object's attributes into the encoder; `false`
     /// when there is none left.
-    let next: (inout AttributeEncoder) -> Bool
+    mutating func next(into out: inout AttributeEncoder) -> Bool
+}
+
+/// The messages of a dump's answer: the replies a handler made already,
+/// then its stream's objects, then `NLMSG_DONE`.
+struct DumpMessages: MessageSource {
+    var made: IndexingIterator<[[UInt8]]>
+    var stream: (any DumpSource)?
+    var done: [UInt8]?
+    let header: MessageHeader
+    let command: UInt8
+    let version: UInt8
+
+    mutating func append(to buffer: inout WireBuffer) -> Bool {
+        if let reply = made.next() {
+            return GenericMessage.append(to: &buffer, header: header, command: command, version: version) {
+                $0.append(encoded: reply)
+                return true
+            }
+        }
+        if stream != nil {
+            // Opened in place, so the stream's state is changed where it lies.
+            let more = GenericMessage.append(to: &buffer, header: header, command: command, version: version) { out in
+                stream?.next(into: &out) ?? false
+            }
+            if more { return true }
+            stream = nil
+        }
+        guard let end = done else { return false }
+        buffer.append(end)
+        done = nil
+        return true
+    }
 }
