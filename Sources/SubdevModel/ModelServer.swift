@@ -350,7 +350,7 @@ public final class ModelServer {
             let version = header.type == Controller.familyID ? Controller.version : UInt8(subdevFamilyVersion)
             if dump {
                 // Replies made already, then the stream's, then NLMSG_DONE.
-                let messages = DumpMessages(made: replies.makeIterator(), stream: stream,
+                let messages = DumpMessages(made: replies, stream: stream,
                                             done: ExtendedAck.done(for: header, error: dumpError).encoded(),
                                             header: MessageHeader(type: family, flags: [.multi], sequence: header.sequence, port: header.port),
                                             command: command, version: version)

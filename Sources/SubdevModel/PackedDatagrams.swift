@@ -78,6 +78,18 @@ struct DumpMessages: MessageSource {
     let header: MessageHeader
     let command: UInt8
     let version: UInt8
+    /// Whether `stream` may have more.
+    private var streaming: Bool
+
+    init(made: [[UInt8]], stream: (any DumpSource)?, done: [UInt8], header: MessageHeader, command: UInt8, version: UInt8) {
+        self.made = made.makeIterator()
+        self.stream = stream
+        self.done = done
+        self.header = header
+        self.command = command
+        self.version = version
+        streaming = stream != nil
+    }
 
     mutating func append(to buffer: inout WireBuffer) -> Bool {
         if let reply = made.next() {
@@ -86,12 +98,13 @@ struct DumpMessages: MessageSource {
                 return true
             }
         }
-        if stream != nil {
-            // Opened in place, so the stream's state is changed where it lies.
-            let more = GenericMessage.append(to: &buffer, header: header, command: command, version: version) { out in
+        if streaming {
+            // The stream is changed where it lies: testing or binding the
+            // optional would copy the existential, and the dump within it.
+            streaming = GenericMessage.append(to: &buffer, header: header, command: command, version: version) { out in
                 stream?.next(into: &out) ?? false
             }
-            if more { return true }
+            if streaming { return true }
             stream = nil
         }
         guard let end = done else { return false }
