@@ -1,8 +1,8 @@
 import Foundation
 import Subdev
 
-/// P2i: the instructions the model executes per pipelined create and per
-/// delete, counted by callgrind. Unlike the timed figures it does not move
+/// P2i and P3i: the instructions the model executes per pipelined create,
+/// per delete and per subdevice of a dump, counted by callgrind. Unlike the timed figures it does not move
 /// with a busy machine, so it is the one to compare a change with the
 /// last: it shows what the model's own code costs, without the kernel,
 /// the wake-ups or the client.
@@ -10,7 +10,7 @@ extension Suite {
     mutating func measureInstructions() async throws {
         guard let valgrind = Self.which("valgrind"), let control = Self.which("callgrind_control"),
               let objcopy = Self.which("objcopy") else {
-            report.note("P2i not measured: it needs valgrind (with callgrind_control) and objcopy (binutils).")
+            report.note("P2i and P3i not measured: they need valgrind (with callgrind_control) and objcopy (binutils).")
             return
         }
         // Valgrind gives up on the debug information Swift writes; a copy
@@ -34,11 +34,16 @@ extension Suite {
         _ = try run(control, ["-z", pid])
         let handles = try await creator.create(count)
         _ = try run(control, ["-d", pid])
+        let dumped = try await client.devices().count
+        _ = try run(control, ["-d", pid])
         try await creator.delete(handles)
         _ = try run(control, ["-d", pid])
-        let created = try Self.total(of: "\(counts).\(pid).1"), deleted = try Self.total(of: "\(counts).\(pid).2")
+        guard dumped == count else { throw BenchError("the dump read \(dumped) subdevices, not the \(count) made") }
+        let created = try Self.total(of: "\(counts).\(pid).1"), dump = try Self.total(of: "\(counts).\(pid).2"),
+            deleted = try Self.total(of: "\(counts).\(pid).3")
         report.add(Figure("P2i", "model instructions per pipelined dev-new (callgrind)", value: Double(created) / Double(count) / 1000, unit: "k"))
         report.add(Figure("P2i", "model instructions per pipelined dev-del (callgrind)", value: Double(deleted) / Double(count) / 1000, unit: "k"))
+        report.add(Figure("P3i", "model instructions per dumped subdevice (callgrind)", value: Double(dump) / Double(count) / 1000, unit: "k"))
     }
 
     /// The instructions a callgrind dump counted (its `summary:` line).

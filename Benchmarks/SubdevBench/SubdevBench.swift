@@ -16,7 +16,7 @@ struct SubdevBench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write the figures as JSON here.", valueName: "path"))
     var json: String?
 
-    @Option(help: ArgumentHelp("Run only these parts, comma-separated: floor, round-trips, delivery, nodes, scale, instructions (P2i, under callgrind), and dump (P3 alone, on a fresh model; scale includes it).", valueName: "parts"))
+    @Option(help: ArgumentHelp("Run only these parts, comma-separated: floor, round-trips, delivery, nodes, scale, instructions (P2i and P3i, under callgrind), and dump (P3 alone, on a fresh model; scale includes it).", valueName: "parts"))
     var only: String?
 
     @Option(help: ArgumentHelp("The repository, for Benchmarks/C and the uAPI header (default: where this was built from).", valueName: "path"))

@@ -16,7 +16,7 @@ struct Sizes: Sendable {
     /// Sizes measured with device nodes, each a descriptor of the model's.
     var nodeScales = [1_000, 10_000]
     var probe = 2_000
-    /// Creates and deletes counted under callgrind (P2i), which runs the model about fifty times slower.
+    /// Creates, deletes and dumped subdevices counted under callgrind (P2i, P3i), which runs the model about fifty times slower.
     var instructionOps = 5_000
     var subscribers = 100
     var events = 10_000
