@@ -41,7 +41,7 @@ public struct WireBuffer: Sendable {
 
     /// The bytes in `range`, as an array of their own.
     @inlinable
-    public func bytes(in range: Range<Int>) -> [UInt8] {
+    func bytes(in range: Range<Int>) -> [UInt8] {
         precondition(range.lowerBound >= 0 && range.upperBound <= end, "reading past the written bytes")
         return storage.withUnsafeBytes { Array(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
