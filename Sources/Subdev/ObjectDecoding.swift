@@ -155,7 +155,11 @@ enum ObjectDecoding {
             case .type?: type = try attribute.string()
             case .adminState?: adminState = SubdevAdminState(rawValue: UInt32(try attribute.integer(as: UInt8.self)))
             case .operState?: operState = SubdevOperState(rawValue: UInt32(try attribute.integer(as: UInt8.self)))
-            case .param?: params.append(try param(setting: attribute.nested()))
+            case .param?:
+                // Room for a few at the first: growing one at a time
+                // reallocates at the second and the third.
+                if params.isEmpty { params.reserveCapacity(4) }
+                params.append(try param(setting: attribute.nested()))
             case .vfio?: vfio = try self.vfio(attribute.nested())
             case .detail?: details.append(try fact(attribute.nested(), in: "dev"))
             case .nodeUid?: nodeUID = try attribute.integer()
