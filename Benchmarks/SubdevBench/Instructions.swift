@@ -2,10 +2,10 @@ import Foundation
 import Subdev
 
 /// P2i and P3i: the instructions the model executes per pipelined create,
-/// per delete and per subdevice of a dump, counted by callgrind. Unlike the timed figures it does not move
-/// with a busy machine, so it is the one to compare a change with the
-/// last: it shows what the model's own code costs, without the kernel,
-/// the wake-ups or the client.
+/// per delete and per subdevice of a dump, counted by callgrind. Unlike
+/// the timed figures they do not move with a busy machine, so they are
+/// the ones to compare a change with the last: they show what the model's
+/// own code costs, without the kernel, the wake-ups or the client.
 extension Suite {
     mutating func measureInstructions() async throws {
         guard let valgrind = Self.which("valgrind"), let control = Self.which("callgrind_control"),

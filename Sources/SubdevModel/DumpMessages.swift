@@ -10,12 +10,12 @@ protocol DumpSource {
 /// The messages of a dump's answer: the replies a handler made already,
 /// then its stream's objects, then `NLMSG_DONE`.
 struct DumpMessages: MessageSource {
-    var made: IndexingIterator<[[UInt8]]>
-    var stream: (any DumpSource)?
-    var done: [UInt8]?
-    let header: MessageHeader
-    let command: UInt8
-    let version: UInt8
+    private var made: IndexingIterator<[[UInt8]]>
+    private var stream: (any DumpSource)?
+    private var done: [UInt8]?
+    private let header: MessageHeader
+    private let command: UInt8
+    private let version: UInt8
     /// Whether `stream` may have more.
     private var streaming: Bool
 
