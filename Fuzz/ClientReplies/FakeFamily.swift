@@ -112,7 +112,7 @@ final class FakeFamily: Sendable {
             }
             datagrams = mode.contains(.splitDatagrams)
                 ? messages.map { $0.encoded() }
-                : [messages.reduce(into: [UInt8]()) { $1.append(to: &$0) }]
+                : [messages.flatMap { $0.encoded() }]
         }
         for datagram in datagrams where !datagram.isEmpty { send(datagram, to: sender) }
         // The end the request waits for, whatever came before it.

@@ -84,19 +84,19 @@ public enum ExtendedAck {
     /// `echo`, then the extended ACK attributes of `error`, if any.
     static func status(_ type: UInt16, flags: MessageFlags, error: NetlinkError?, for request: MessageHeader,
                        echo: [UInt8]) -> NetlinkMessage {
-        var payload: [UInt8] = []
-        payload.appendLE(-(error?.errno ?? 0))
-        payload.append(contentsOf: echo)
+        var payload = WireBuffer()
+        payload.append(-(error?.errno ?? 0))
+        payload.append(echo)
         var flags = flags
         if let error {
             let tlvs = attributes(of: error)
             if !tlvs.isEmpty {
                 flags.insert(.ackTLVs)
-                payload.append(contentsOf: tlvs)
+                payload.append(tlvs)
             }
         }
         return NetlinkMessage(header: MessageHeader(type: type, flags: flags, sequence: request.sequence, port: request.port),
-                              payload: payload)
+                              payload: payload.bytes)
     }
 
     /// The `NLMSGERR_ATTR_*` attributes of `error`.

@@ -61,16 +61,6 @@ public struct MessageHeader: Sendable, Hashable {
 }
 
 extension MessageHeader {
-    /// Appends the header as the wire carries it, `length` as it stands.
-    @inlinable
-    public func append(to buffer: inout [UInt8]) {
-        buffer.appendLE(length)
-        buffer.appendLE(type)
-        buffer.appendLE(flags.rawValue)
-        buffer.appendLE(sequence)
-        buffer.appendLE(port)
-    }
-
     /// Writes the header as the wire carries it, `length` as it stands.
     @inlinable
     public func write(to buffer: inout WireBuffer) {
@@ -113,19 +103,23 @@ public struct NetlinkMessage: Sendable, Hashable {
 
     /// The wire form: header with the right `nlmsg_len`, payload, padding to 4 bytes.
     public func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(MessageHeader.size + alignTo4(payloadSlice.count))
-        append(to: &out)
-        return out
+        var out = WireBuffer(capacity: alignTo4(MessageHeader.size + payloadSlice.count))
+        write(to: &out)
+        return out.bytes
     }
 
-    /// Appends the wire form to `buffer`, so several messages share one datagram.
-    public func append(to buffer: inout [UInt8]) {
+    /// Writes the wire form at the end of `buffer`, so several messages
+    /// share one datagram.
+    public func write(to buffer: inout WireBuffer) {
         var header = header
         header.length = UInt32(MessageHeader.size + payloadSlice.count)
-        header.append(to: &buffer)
-        buffer.append(contentsOf: payloadSlice)
-        buffer.padToAlignment()
+        header.write(to: &buffer)
+        buffer.append(payloadSlice)
+        let padding = alignTo4(payloadSlice.count) - payloadSlice.count
+        // Stored, not assumed: the buffer's room may hold old bytes.
+        buffer.write(padding) { bytes, start in
+            for position in start..<start + padding { bytes[position] = 0 }
+        }
     }
 
     /// Splits a datagram into its messages.
@@ -176,26 +170,6 @@ public struct NetlinkMessage: Sendable, Hashable {
 public func alignTo4(_ n: Int) -> Int { (n + 3) & ~3 }
 
 extension Array where Element == UInt8 {
-    /// Appends an integer in host (little-endian) byte order, as netlink carries them.
-    @inlinable
-    mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
-        // Byte by byte: for two- and four-byte values this beats appending
-        // a raw buffer, which goes through the general copying path.
-        for shift in stride(from: 0, to: T.bitWidth, by: 8) {
-            append(UInt8(truncatingIfNeeded: value >> shift))
-        }
-    }
-
-    /// Appends zero bytes up to the next 4-byte boundary.
-    @inlinable
-    mutating func padToAlignment() {
-        var padding = alignTo4(count) - count
-        while padding > 0 {
-            append(0)
-            padding -= 1
-        }
-    }
-
     /// Reads an integer at `offset`; the caller has checked the bounds.
     @inlinable
     func loadLE<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {

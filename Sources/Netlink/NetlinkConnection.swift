@@ -115,7 +115,7 @@ public final class NetlinkConnection: Sendable {
                 // of a datagram in turn (netlink_rcv_skb), and the peer then
                 // wakes once for many requests.
                 if sent - finished <= width / 2 {
-                    var batch: [UInt8] = []
+                    var batch = WireBuffer(capacity: Self.batchLimit)
                     while sent < requests.count, sent - finished < width {
                         var message = requests[sent]
                         message.header.flags.formUnion([.request, .ack])
@@ -123,14 +123,14 @@ public final class NetlinkConnection: Sendable {
                         message.header.port = socket.localPort
                         positions[message.header.sequence] = sent
                         let size = alignTo4(MessageHeader.size + message.payloadSlice.count)
-                        if !batch.isEmpty, batch.count + size > Self.batchLimit {
-                            try socket.send(batch, toPort: peerPort)
-                            batch.removeAll(keepingCapacity: true)
+                        if batch.count > 0, batch.count + size > Self.batchLimit {
+                            try socket.send(batch.bytes, toPort: peerPort)
+                            batch.truncate(to: 0)
                         }
-                        message.append(to: &batch)
+                        message.write(to: &batch)
                         sent += 1
                     }
-                    if !batch.isEmpty { try socket.send(batch, toPort: peerPort) }
+                    if batch.count > 0 { try socket.send(batch.bytes, toPort: peerPort) }
                 }
                 // Wait for one answer, then take the others already queued.
                 var answers = try receiveFromPeer(waiting: " with \(sent - finished) requests in flight")

@@ -11,8 +11,8 @@ final class MessageTests: XCTestCase {
         for (command, value) in [(UInt8(1), "first"), (UInt8(2), "second")] {
             var attributes = AttributeEncoder()
             attributes.put(UInt16(1), value)
-            GenericMessage(family: 0x500, command: command, version: 1, sequence: UInt32(command), attributes: attributes.bytes)
-                .netlinkMessage.append(to: &datagram)
+            datagram += GenericMessage(family: 0x500, command: command, version: 1, sequence: UInt32(command), attributes: attributes.bytes)
+                .netlinkMessage.encoded()
         }
         let messages = try NetlinkMessage.parse(datagram)
         XCTAssertEqual(messages.map(\.header.sequence), [1, 2])
@@ -39,7 +39,7 @@ final class MessageTests: XCTestCase {
     func testAnAckLaterInADatagramDecodes() throws {
         let request = MessageHeader(length: 20, type: 0x500, flags: [.request, .ack], sequence: 5, port: 9)
         var datagram = GenericMessage(family: 0x500, command: 1, version: 1, sequence: 5).netlinkMessage.encoded()
-        ExtendedAck.encode(error: NetlinkError(errno: ENOENT, message: "no such parent", offset: 24), for: request).append(to: &datagram)
+        datagram += ExtendedAck.encode(error: NetlinkError(errno: ENOENT, message: "no such parent", offset: 24), for: request).encoded()
         let ack = try NetlinkMessage.parse(datagram)[1]
         let error = try XCTUnwrap(try ExtendedAck.decode(ack))
         XCTAssertEqual(error.errno, ENOENT)
@@ -85,7 +85,7 @@ final class MessageTests: XCTestCase {
             var datagram = GenericMessage(family: 0x500, command: 1, version: 1, attributes: padding.bytes).netlinkMessage.encoded()
             var attributes = AttributeEncoder()
             body(&attributes)
-            GenericMessage(family: 0x500, command: 1, version: 1, attributes: attributes.bytes).netlinkMessage.append(to: &datagram)
+            datagram += GenericMessage(family: 0x500, command: 1, version: 1, attributes: attributes.bytes).netlinkMessage.encoded()
             let second = try NetlinkMessage.parse(datagram)[1]
             XCTAssertGreaterThan(second.payloadSlice.startIndex, 0)
             return try GenericMessage(second)
