@@ -18,7 +18,7 @@ struct DeviceDump: DumpSource {
 
     mutating func next(into out: inout AttributeEncoder) -> Bool {
         guard let device = devices.next() else { return false }
-        if context?.parent.handle != device.parentHandle {
+        if context?.handle != device.parentHandle {
             let machine = handlers.machine
             context = handlers.encodings.encoding(of: device.parentHandle) { machine.parent(handle: device.parentHandle) }
         }

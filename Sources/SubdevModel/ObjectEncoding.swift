@@ -100,8 +100,8 @@ enum ObjectEncoding {
     }
 
     /// Appends `device`'s attributes to `out`: a dump encodes them
-    /// straight into the datagram. Never inlined: inlined into the dump's
-    /// closure, the optimiser copied the subdevice for its nests.
+    /// straight into the datagram. Never inlined: inlined into the dump,
+    /// it had the optimiser copy the subdevice for its nests.
     @inline(never)
     static func device(_ device: Subdevice, in context: ParentEncoding, holders: [Holder], reason: String? = nil,
                        into out: inout AttributeEncoder) {

@@ -40,9 +40,9 @@ final class ParentEncoding {
         }
     }
 
-    let parent: Parent
-    /// The parent's fields every subdevice carries, held apart so that
-    /// encoding one never copies the whole `Parent`.
+    /// The parent's handle, and the fields every subdevice carries: held
+    /// rather than the `Parent`, so that encoding one never copies it.
+    let handle: String
     let bus: String
     let name: String
     let iommuGroup: UInt32
@@ -56,7 +56,7 @@ final class ParentEncoding {
     private let types: [TypeEncoding]
 
     init(_ parent: Parent, root: ModelRoot) {
-        self.parent = parent
+        handle = parent.handle
         bus = parent.bus
         name = parent.name
         iommuGroup = parent.iommuGroup
