@@ -158,7 +158,8 @@ extension NetlinkConnection {
         attributes.put(Controller.Attr.familyName, name)
         let request = GenericMessage(family: Controller.familyID, command: Controller.Command.getFamily,
                                      version: Controller.version, attributes: attributes.bytes)
-        let replies = try execute(request.netlinkMessage)
+        // CTRL_CMD_GETFAMILY always replies: no ACK needed after it.
+        let replies = try execute(request.netlinkMessage, endingWith: .reply)
         guard let reply = replies.first else {
             throw ProtocolError("nlctrl answered CTRL_CMD_GETFAMILY for \(name) with no family")
         }

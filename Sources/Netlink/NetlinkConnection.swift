@@ -40,17 +40,37 @@ public final class NetlinkConnection: Sendable {
     /// The local port id.
     public var localPort: UInt32 { socket.localPort }
 
+    /// What ends the answer to a `do` request.
+    public enum AnswerEnd: Sendable {
+        /// The peer's ACK, asked for with `NLM_F_ACK`: for an op that
+        /// replies with nothing, or with several messages.
+        case ack
+        /// The one reply message of an op that always sends one when it
+        /// succeeds (the spec's `do: reply:`). `NLM_F_ACK` is left clear, as
+        /// the kernel's `netlink_rcv_skb` reports a failure unasked. The
+        /// answer is one datagram instead of two: a peer in another
+        /// process wakes the requester once, not twice.
+        case reply
+    }
+
     /// Sends a `do` request and returns its replies (none for an op without
-    /// a reply), after the peer's ACK.
+    /// a reply): those before the peer's ACK, or the one reply.
     ///
+    /// - Parameter end: `.ack` (the default) or, for an op that always
+    ///   replies, `.reply`.
     /// - Throws: `NetlinkError` with the errno and extack of a failed request;
     ///   `ETIMEDOUT` when the peer does not answer in time.
-    public func execute(_ request: NetlinkMessage) throws -> [NetlinkMessage] {
+    public func execute(_ request: NetlinkMessage, endingWith end: AnswerEnd = .ack) throws -> [NetlinkMessage] {
         var message = request
-        message.header.flags.formUnion([.request, .ack])
+        message.header.flags.formUnion(Self.flags(for: end))
         var replies: [NetlinkMessage] = []
-        try exchange(message) { replies.append($0) }
+        try exchange(message, endsAtReply: end == .reply) { replies.append($0) }
         return replies
+    }
+
+    /// The flags of a `do` request whose answer ends with `end`.
+    private static func flags(for end: AnswerEnd) -> MessageFlags {
+        end == .ack ? [.request, .ack] : [.request]
     }
 
     /// Sends a dump request and returns every message up to `NLMSG_DONE`.
@@ -79,13 +99,14 @@ public final class NetlinkConnection: Sendable {
     public func dump(_ request: NetlinkMessage, each body: (NetlinkMessage) throws -> Void) throws {
         var message = request
         message.header.flags.formUnion([.request, .dump])
-        try exchange(message, deliver: body)
+        try exchange(message, endsAtReply: false, deliver: body)
     }
 
     /// Sends many `do` requests with up to `window` in flight at once and
-    /// returns each one's outcome, in request order: its replies after the
-    /// peer's ACK, or the error it failed with. Replies are matched by
-    /// sequence number, so the peer may answer in any order.
+    /// returns each one's outcome, in request order: its replies (before
+    /// the peer's ACK, or the one reply, as `end` says), or the error it
+    /// failed with. Replies are matched by sequence number, so the peer
+    /// may answer in any order.
     ///
     /// Requests go out packed, several to a datagram (at most 32 KiB), and
     /// the window is refilled once half of it is answered. The window must
@@ -94,8 +115,10 @@ public final class NetlinkConnection: Sendable {
     ///
     /// - Throws: `NetlinkError` `ETIMEDOUT` when the peer stops answering;
     ///   errors of single requests are in the results, not thrown.
-    public func pipeline(_ requests: [NetlinkMessage], window: Int = 64) throws -> [Result<[NetlinkMessage], NetlinkError>] {
+    public func pipeline(_ requests: [NetlinkMessage], window: Int = 64,
+                         endingWith end: AnswerEnd = .ack) throws -> [Result<[NetlinkMessage], NetlinkError>] {
         guard !requests.isEmpty else { return [] }
+        let flags = Self.flags(for: end)
         return try sequence.withLock { next in
             let first = next
             // One sequence number per request, consecutive (wrapping past 0).
@@ -118,7 +141,7 @@ public final class NetlinkConnection: Sendable {
                     var batch = WireBuffer(capacity: Self.batchLimit)
                     while sent < requests.count, sent - finished < width {
                         var message = requests[sent]
-                        message.header.flags.formUnion([.request, .ack])
+                        message.header.flags.formUnion(flags)
                         message.header.sequence = number(sent)
                         message.header.port = socket.localPort
                         positions[message.header.sequence] = sent
@@ -154,7 +177,13 @@ public final class NetlinkConnection: Sendable {
                     case MessageType.noop, MessageType.done:
                         continue
                     default:
-                        replies[message.header.sequence, default: []].append(message)
+                        guard end == .reply else {
+                            replies[message.header.sequence, default: []].append(message)
+                            continue
+                        }
+                        positions[message.header.sequence] = nil
+                        results[position] = .success([message])
+                        finished += 1
                     }
                 }
             }
@@ -163,8 +192,9 @@ public final class NetlinkConnection: Sendable {
         }
     }
 
-    /// Sends `request` and hands each reply to `deliver` until its end.
-    private func exchange(_ request: NetlinkMessage, deliver: (NetlinkMessage) throws -> Void) throws {
+    /// Sends `request` and hands each reply to `deliver` until its end:
+    /// the ACK, `NLMSG_DONE` or, when `endsAtReply`, the first reply.
+    private func exchange(_ request: NetlinkMessage, endsAtReply: Bool, deliver: (NetlinkMessage) throws -> Void) throws {
         try sequence.withLock { next in
             var message = request
             message.header.sequence = next
@@ -172,7 +202,7 @@ public final class NetlinkConnection: Sendable {
             next = next &+ 1
             if next == 0 { next = 1 }
             try socket.send(message.encoded(), toPort: peerPort)
-            try collect(sequence: message.header.sequence, deliver: deliver)
+            try collect(sequence: message.header.sequence, endsAtReply: endsAtReply, deliver: deliver)
         }
     }
 
@@ -203,7 +233,7 @@ public final class NetlinkConnection: Sendable {
     /// each reply message to `deliver` and dropping stale replies to
     /// earlier, abandoned requests. When `deliver` throws, the rest of the
     /// reply is still read, so that it cannot be taken for a later one's.
-    private func collect(sequence: UInt32, deliver: (NetlinkMessage) throws -> Void) throws {
+    private func collect(sequence: UInt32, endsAtReply: Bool, deliver: (NetlinkMessage) throws -> Void) throws {
         var interrupted = false
         var failure: (any Error)?
         while true {
@@ -225,8 +255,10 @@ public final class NetlinkConnection: Sendable {
                     if failure == nil {
                         do { try deliver(message) } catch { failure = error }
                     }
-                    // A do without NLM_F_ACK honoured would end here; the
-                    // kernel and the model both send the ACK, so keep reading.
+                    if endsAtReply {
+                        if let failure { throw failure }
+                        return
+                    }
                 }
             }
         }

@@ -133,6 +133,10 @@ public struct OperationPolicy: Sendable, Hashable {
     public var doRequest: [UInt16]?
     /// Attribute ids a `dump` request may carry; `nil` when the op has no `dump`.
     public var dumpRequest: [UInt16]?
+    /// Whether a `do` that succeeds answers with one reply message (the
+    /// spec lists `do: reply:`): a requester may then leave `NLM_F_ACK`
+    /// clear and take the reply as the end of the answer.
+    public var doReplies: Bool
     /// Whether the op needs `CAP_NET_ADMIN` (`flags: [admin-perm]`).
     public var adminPerm: Bool
     /// For a notification: the op whose reply it shares.
@@ -144,7 +148,7 @@ public struct OperationPolicy: Sendable, Hashable {
 
     public init(
         command: UInt8, name: String, attributeSet: String?,
-        doRequest: [UInt16]?, dumpRequest: [UInt16]?, adminPerm: Bool,
+        doRequest: [UInt16]?, dumpRequest: [UInt16]?, adminPerm: Bool, doReplies: Bool = false,
         notify: String? = nil, multicastGroup: String? = nil, event: [UInt16]? = nil
     ) {
         self.command = command
@@ -153,6 +157,7 @@ public struct OperationPolicy: Sendable, Hashable {
         self.doRequest = doRequest
         self.dumpRequest = dumpRequest
         self.adminPerm = adminPerm
+        self.doReplies = doReplies
         self.notify = notify
         self.multicastGroup = multicastGroup
         self.event = event

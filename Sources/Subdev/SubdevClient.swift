@@ -188,7 +188,7 @@ public final class SubdevClient: Sendable {
     ///
     /// - Throws: `NetlinkError` only when the model stops answering.
     public func createDevices(_ devices: [NewDevice], window: Int = 64) async throws -> [Result<DeviceInfo, NetlinkError>] {
-        let outcomes = try await pipeline(devices.map { message(.devNew, Self.attributes(of: $0)) }, window: window)
+        let outcomes = try await pipeline(.devNew, devices.map { message(.devNew, Self.attributes(of: $0)) }, window: window)
         return outcomes.map { outcome in
             outcome.flatMap { replies in
                 do {
@@ -214,7 +214,7 @@ public final class SubdevClient: Sendable {
             if force { request.putFlag(SubdevDevAttr.force) }
             return message(.devDel, request)
         }
-        return try await pipeline(requests, window: window).map { $0.map { _ in () } }
+        return try await pipeline(.devDel, requests, window: window).map { $0.map { _ in () } }
     }
 
     static func attributes(of device: NewDevice) -> AttributeEncoder {
@@ -429,7 +429,8 @@ public final class SubdevClient: Sendable {
     private func execute(_ command: SubdevCommand, _ attributes: AttributeEncoder) async throws -> [AttributeDecoder] {
         let request = message(command, attributes)
         let connection = self.connection
-        let replies = try await requestThread.run(on: queue) { try connection.execute(request) }
+        let end = Self.answerEnd(of: command)
+        let replies = try await requestThread.run(on: queue) { try connection.execute(request, endingWith: end) }
         return try replies.map { try GenericMessage($0).decoder() }
     }
 
@@ -453,8 +454,18 @@ public final class SubdevClient: Sendable {
         }
     }
 
-    private func pipeline(_ requests: [NetlinkMessage], window: Int) async throws -> [Result<[NetlinkMessage], NetlinkError>] {
+    /// Requests of `command`, pipelined.
+    private func pipeline(_ command: SubdevCommand, _ requests: [NetlinkMessage],
+                          window: Int) async throws -> [Result<[NetlinkMessage], NetlinkError>] {
         let connection = self.connection
-        return try await requestThread.run(on: queue) { try connection.pipeline(requests, window: window) }
+        let end = Self.answerEnd(of: command)
+        return try await requestThread.run(on: queue) { try connection.pipeline(requests, window: window, endingWith: end) }
+    }
+
+    /// What ends the answer to a `do` of `command`: its reply when the spec
+    /// gives it one (no ACK asked: one datagram back instead of two), else
+    /// the ACK.
+    static func answerEnd(of command: SubdevCommand) -> NetlinkConnection.AnswerEnd {
+        subdevFamilyPolicy.operations[command.rawValue]?.doReplies == true ? .reply : .ack
     }
 }

@@ -1319,10 +1319,10 @@ public let subdevFamilyPolicy = FamilyPolicy(
         ]),
     ],
     operations: [
-        OperationPolicy(command: 1, name: "parent-get", attributeSet: "parent", doRequest: [1, 2], dumpRequest: [], adminPerm: false),
-        OperationPolicy(command: 2, name: "type-get", attributeSet: "type", doRequest: [1, 2, 3], dumpRequest: [1, 2], adminPerm: false),
-        OperationPolicy(command: 3, name: "dev-get", attributeSet: "dev", doRequest: [1, 2, 3, 4], dumpRequest: [1, 2], adminPerm: false),
-        OperationPolicy(command: 4, name: "dev-new", attributeSet: "dev", doRequest: [1, 2, 5, 4, 6, 8, 11, 12, 13, 16], dumpRequest: nil, adminPerm: true),
+        OperationPolicy(command: 1, name: "parent-get", attributeSet: "parent", doRequest: [1, 2], dumpRequest: [], adminPerm: false, doReplies: true),
+        OperationPolicy(command: 2, name: "type-get", attributeSet: "type", doRequest: [1, 2, 3], dumpRequest: [1, 2], adminPerm: false, doReplies: true),
+        OperationPolicy(command: 3, name: "dev-get", attributeSet: "dev", doRequest: [1, 2, 3, 4], dumpRequest: [1, 2], adminPerm: false, doReplies: true),
+        OperationPolicy(command: 4, name: "dev-new", attributeSet: "dev", doRequest: [1, 2, 5, 4, 6, 8, 11, 12, 13, 16], dumpRequest: nil, adminPerm: true, doReplies: true),
         OperationPolicy(command: 5, name: "dev-set", attributeSet: "dev", doRequest: [1, 2, 3, 4, 6, 8], dumpRequest: nil, adminPerm: true),
         OperationPolicy(command: 6, name: "dev-del", attributeSet: "dev", doRequest: [1, 2, 3, 4, 14, 15], dumpRequest: nil, adminPerm: true),
         OperationPolicy(command: 7, name: "dev-new-ntf", attributeSet: "dev", doRequest: nil, dumpRequest: nil, adminPerm: false, notify: "dev-get", multicastGroup: "config"),
@@ -1337,7 +1337,7 @@ public let subdevFamilyPolicy = FamilyPolicy(
         OperationPolicy(command: 16, name: "aer-answer", attributeSet: "event", doRequest: [2, 3, 4, 5, 1, 14], dumpRequest: nil, adminPerm: false),
         OperationPolicy(command: 17, name: "inject-aer", attributeSet: "event", doRequest: [2, 3, 4, 5, 11, 12, 15], dumpRequest: nil, adminPerm: true),
         OperationPolicy(command: 18, name: "inject-hotplug", attributeSet: "event", doRequest: [2, 3, 16, 18, 8, 19], dumpRequest: nil, adminPerm: true),
-        OperationPolicy(command: 19, name: "dev-compat", attributeSet: "compat", doRequest: [1, 2], dumpRequest: nil, adminPerm: false),
+        OperationPolicy(command: 19, name: "dev-compat", attributeSet: "compat", doRequest: [1, 2], dumpRequest: nil, adminPerm: false, doReplies: true),
     ],
     multicastGroups: ["config", "events"],
     enums: [

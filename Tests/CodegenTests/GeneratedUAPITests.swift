@@ -138,6 +138,10 @@ final class GeneratedUAPITests: XCTestCase {
             SubdevDevAttr.busName, .devName, .index, .name, .force, .deadlineMs,
         ].map(\.rawValue))
 
+        // A do that the spec gives a reply may be sent without NLM_F_ACK.
+        let replying = policy.operations.values.filter(\.doReplies).map(\.name).sorted()
+        XCTAssertEqual(replying, ["dev-compat", "dev-get", "dev-new", "parent-get", "type-get"])
+
         let removeRequest = try XCTUnwrap(policy.operation(named: "remove-request-ntf"))
         XCTAssertTrue(removeRequest.isNotification, "an event is not a request")
         XCTAssertEqual(removeRequest.multicastGroup, "events")

@@ -93,6 +93,71 @@ final class ConnectionTests: XCTestCase {
         XCTAssertGreaterThan(sizes.count, 3)
     }
 
+    /// A reply message to `request` carrying `byte`.
+    static func reply(to request: NetlinkMessage, _ byte: UInt8) -> [UInt8] {
+        NetlinkMessage(header: MessageHeader(type: 0x500, flags: [], sequence: request.header.sequence, port: request.header.port),
+                       payload: [1, 1, 0, 0, byte, 0, 0, 0]).encoded()
+    }
+
+    func testAnAnswerEndingAtItsReplyAsksForNoAck() throws {
+        let peer = try NetlinkSocket(protocol: .userSock)
+        let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.localPort, timeout: 2)
+        serve(peer) { request in
+            // A request that asked for an ACK gets none here, and times out.
+            request.header.flags.contains(.ack) ? [] : [Self.reply(to: request, 42)]
+        }
+        let replies = try connection.execute(GenericMessage(family: 0x500, command: 1, version: 1).netlinkMessage, endingWith: .reply)
+        XCTAssertEqual(replies.map { $0.payload[4] }, [42])
+    }
+
+    func testAnAnswerEndingAtItsReplyStillReportsAFailure() throws {
+        let peer = try NetlinkSocket(protocol: .userSock)
+        let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.localPort, timeout: 2)
+        serve(peer) { request in
+            [ExtendedAck.encode(error: NetlinkError(errno: ENOSPC, message: "full"), for: request.header).encoded()]
+        }
+        XCTAssertThrowsError(try connection.execute(GenericMessage(family: 0x500, command: 1, version: 1).netlinkMessage,
+                                                    endingWith: .reply)) { error in
+            XCTAssertEqual(error as? NetlinkError, NetlinkError(errno: ENOSPC, message: "full"))
+        }
+    }
+
+    func testPipelinedAnswersEndingAtTheirRepliesMatchTheirRequests() throws {
+        let peer = try NetlinkSocket(protocol: .userSock)
+        let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.localPort, timeout: 2)
+        let box = SocketBox(peer)
+        let count = 40
+        Thread.detachNewThread {
+            var answered = 0
+            while answered < count, let datagram = try? box.socket.receive(),
+                  let requests = try? NetlinkMessage.parse(datagram.bytes) {
+                // In reverse order within each datagram, the fifth request
+                // failing; nothing for a request that asked for an ACK.
+                var answers: [[UInt8]] = []
+                for request in requests.reversed() where !request.header.flags.contains(.ack) {
+                    let position = Int(request.payload[8])  // after genlmsghdr and the attribute header
+                    answers.append(position == 5
+                        ? ExtendedAck.encode(error: NetlinkError(errno: EEXIST, message: "taken"), for: request.header).encoded()
+                        : Self.reply(to: request, UInt8(position) &* 2))
+                }
+                for answer in answers { try? box.socket.send(answer, toPort: datagram.senderPort) }
+                answered += requests.count
+            }
+        }
+        let requests = (0..<count).map { position in
+            GenericMessage(family: 0x500, command: 1, version: 1, attributes: [8, 0, 1, 0, UInt8(position), 0, 0, 0]).netlinkMessage
+        }
+        let results = try connection.pipeline(requests, window: 16, endingWith: .reply)
+        XCTAssertEqual(results.count, count)
+        for (position, result) in results.enumerated() {
+            if position == 5 {
+                XCTAssertThrowsError(try result.get()) { XCTAssertEqual(($0 as? NetlinkError)?.errno, EEXIST) }
+            } else {
+                XCTAssertEqual(try result.get().map { $0.payload[4] }, [UInt8(position) &* 2], "request \(position)")
+            }
+        }
+    }
+
     func testSilentPeerTimesOut() throws {
         let peer = try NetlinkSocket(protocol: .userSock)
         let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.localPort, timeout: 0.1)

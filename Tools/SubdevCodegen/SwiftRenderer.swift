@@ -316,6 +316,7 @@ struct SwiftRenderer {
             "dumpRequest: \(ids(operation.dumpPart))",
             "adminPerm: \(operation.adminPerm)",
         ]
+        if operation.doPart?.reply != nil { arguments.append("doReplies: true") }
         if let notify = operation.notify { arguments.append("notify: \(Naming.quoted(notify))") }
         if let group = operation.multicastGroup { arguments.append("multicastGroup: \(Naming.quoted(group))") }
         if let event = operation.event { arguments.append("event: [" + event.map { String($0.id) }.joined(separator: ", ") + "]") }

@@ -1,0 +1,107 @@
+import XCTest
+import Netlink
+import Subdev
+import SubdevUAPI
+
+/// The model acknowledges a request as the kernel's `netlink_rcv_skb` does:
+/// with an ACK only when `NLM_F_ACK` asks for one, and with an error
+/// message always. The client leaves `NLM_F_ACK` clear for ops that
+/// always reply, and takes the reply as the end of the answer.
+final class AcknowledgementTests: XCTestCase {
+    var model: ModelProcess!
+    var socket: NetlinkSocket!
+    var familyID: UInt16 = 0
+    let parent = ParentHandle(bus: "virtual", name: "mtty")
+
+    override func setUp() async throws {
+        model = try ModelProcess.start()
+        familyID = try NetlinkConnection(protocol: .generic, peerPort: model.port).resolveFamily("subdev").id
+        socket = try NetlinkSocket(protocol: .generic)
+        try socket.enableExtendedAcks()
+    }
+
+    override func tearDown() {
+        model.stop()
+    }
+
+    /// Sends one request for `command` with `flags` and returns every
+    /// message the model answered with, waiting `quiet` seconds for more.
+    func answer(_ command: SubdevCommand, flags: MessageFlags, quiet: Double = 0.3,
+                _ build: (inout AttributeEncoder) -> Void) throws -> [[NetlinkMessage]] {
+        var attributes = AttributeEncoder()
+        build(&attributes)
+        var message = GenericMessage(family: familyID, command: command.rawValue, version: 1, attributes: attributes.bytes).netlinkMessage
+        message.header.flags = flags
+        message.header.sequence = 7
+        message.header.port = socket.localPort
+        try socket.send(message.encoded(), toPort: model.port)
+        var datagrams: [[NetlinkMessage]] = []
+        try socket.setReceiveTimeout(5)
+        datagrams.append(try NetlinkMessage.parse(try socket.receive().bytes))
+        try socket.setReceiveTimeout(quiet)
+        while let datagram = try? socket.receive() { datagrams.append(try NetlinkMessage.parse(datagram.bytes)) }
+        return datagrams
+    }
+
+    func putNew(_ a: inout AttributeEncoder, type: String) {
+        a.put(SubdevDevAttr.busName, parent.bus)
+        a.put(SubdevDevAttr.devName, parent.name)
+        a.put(SubdevDevAttr.type, type)
+    }
+
+    func testAReplyWithoutAckAskedIsTheWholeAnswer() throws {
+        let datagrams = try answer(.devNew, flags: [.request]) { putNew(&$0, type: "mtty-1") }
+        XCTAssertEqual(datagrams.count, 1, "one datagram: the reply, no ACK after it")
+        XCTAssertEqual(datagrams.first?.map(\.header.type), [familyID])
+        XCTAssertEqual(datagrams.first?.first?.header.sequence, 7)
+    }
+
+    func testAReplyWithAckAskedIsFollowedByTheAck() throws {
+        let datagrams = try answer(.devNew, flags: [.request, .ack]) { putNew(&$0, type: "mtty-1") }
+        XCTAssertEqual(datagrams.flatMap { $0 }.map(\.header.type), [familyID, MessageType.error])
+        let ack = try XCTUnwrap(datagrams.last?.last)
+        XCTAssertNil(try ExtendedAck.decode(ack), "an ACK, errno 0")
+    }
+
+    func testAFailureIsReportedThoughNoAckWasAsked() throws {
+        let datagrams = try answer(.devNew, flags: [.request]) { putNew(&$0, type: "no-such-type") }
+        XCTAssertEqual(datagrams.count, 1)
+        let message = try XCTUnwrap(datagrams.first?.first)
+        XCTAssertEqual(message.header.type, MessageType.error)
+        let error = try XCTUnwrap(try ExtendedAck.decode(message))
+        XCTAssertEqual(error.errno, ENOENT)
+        XCTAssertTrue(error.message?.contains("no-such-type") ?? false, "\(error)")
+    }
+
+    func testASuccessWithoutReplyOrAckSendsNothing() async throws {
+        let client = try await SubdevClient.connect(port: model.port)
+        let device = try await client.createDevice(parent: parent, type: "mtty-1")
+        XCTAssertThrowsError(try answer(.devDel, flags: [.request], quiet: 0.5) { a in
+            a.put(SubdevDevAttr.busName, parent.bus)
+            a.put(SubdevDevAttr.devName, parent.name)
+            a.put(SubdevDevAttr.index, device.index)
+        }, "no datagram at all") { error in
+            XCTAssertEqual((error as? NetlinkError)?.errno, EAGAIN)
+        }
+        let left = try await client.devices()
+        XCTAssertFalse(left.contains { $0.handle == device.handle }, "deleted all the same")
+    }
+
+    /// The client's ops that always reply end at the reply: a stray ACK
+    /// would be taken for the next request's answer, which the sequence
+    /// numbers rule out, and every answer below is the right one.
+    func testTheClientEndsRepliedOpsAtTheirReply() async throws {
+        let client = try await SubdevClient.connect(port: model.port)
+        for round in 0..<20 {
+            let device = try await client.createDevice(parent: parent, type: "mtty-1", name: "port-\(round)")
+            let read = try await client.device(.name("port-\(round)"))
+            XCTAssertEqual(read.index, device.index)
+            try await client.deleteDevice(device.handle)
+        }
+        let outcomes = try await client.createDevices((0..<8).map { _ in NewDevice(parent: parent, type: "mtty-1") }
+                                                      + [NewDevice(parent: parent, type: "no-such-type")])
+        XCTAssertEqual(outcomes.prefix(8).compactMap { try? $0.get().index }.count, 8)
+        guard case .failure(let error)? = outcomes.last else { return XCTFail("the last should fail") }
+        XCTAssertEqual(error.errno, ENOENT)
+    }
+}
