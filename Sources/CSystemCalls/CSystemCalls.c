@@ -175,11 +175,11 @@ int subdev_notify_send(const char *path, const char *message)
     return 0;
 }
 
-int subdev_netlink_send_datagrams(int fd, uint32_t port, const unsigned char *bytes,
-                                  const size_t *lengths, unsigned count)
+int subdev_netlink_send_datagrams(int fd, const uint32_t *ports, const uint32_t *groups,
+                                  const unsigned char *bytes, const size_t *lengths, unsigned count)
 {
     enum { batch = 16 };
-    struct sockaddr_nl to = { .nl_family = AF_NETLINK, .nl_pid = port };
+    struct sockaddr_nl to[batch];
     struct iovec iov[batch];
     struct mmsghdr messages[batch];
     unsigned sent = 0;
@@ -191,9 +191,13 @@ int subdev_netlink_send_datagrams(int fd, uint32_t port, const unsigned char *by
             iov[i].iov_base = (void *)(bytes + at);
             iov[i].iov_len = lengths[sent + i];
             at += lengths[sent + i];
+            memset(&to[i], 0, sizeof(to[i]));
+            to[i].nl_family = AF_NETLINK;
+            to[i].nl_pid = ports[sent + i];
+            to[i].nl_groups = groups[sent + i];
             memset(&messages[i], 0, sizeof(messages[i]));
-            messages[i].msg_hdr.msg_name = &to;
-            messages[i].msg_hdr.msg_namelen = sizeof(to);
+            messages[i].msg_hdr.msg_name = &to[i];
+            messages[i].msg_hdr.msg_namelen = sizeof(to[i]);
             messages[i].msg_hdr.msg_iov = &iov[i];
             messages[i].msg_hdr.msg_iovlen = 1;
         }

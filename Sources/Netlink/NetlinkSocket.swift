@@ -106,29 +106,55 @@ public final class NetlinkSocket: @unchecked Sendable {
     }
 
     /// Sends several datagrams to `port` in one system call (`sendmmsg`),
-    /// each a datagram of its own. The kernel may still run the woken
-    /// receiver between two of them: `sendmmsg` calls `cond_resched()`
-    /// after each, even with `preempt=none`.
+    /// as `send(_:)` does.
+    @discardableResult
+    public func send(_ datagrams: [[UInt8]], toPort port: UInt32) throws -> Int {
+        try send(datagrams.map { OutgoingDatagram($0, toPort: port) }[...])
+    }
+
+    /// Sends several datagrams, each to its own destination, in one system
+    /// call (`sendmmsg`), each a datagram of its own. The kernel may still
+    /// run a woken receiver between two of them: `sendmmsg` calls
+    /// `cond_resched()` after each, even with `preempt=none`.
     ///
     /// - Returns: how many were sent; fewer than all when one failed after
     ///   the first (the rest are not tried).
     /// - Throws: `NetlinkError` when the first could not be sent.
     @discardableResult
-    public func send(_ datagrams: [[UInt8]], toPort port: UInt32) throws -> Int {
+    public func send(_ datagrams: ArraySlice<OutgoingDatagram>) throws -> Int {
         guard datagrams.count > 1 else {
-            if let only = datagrams.first { try send(only, toPort: port) }
-            return datagrams.count
+            guard let only = datagrams.first else { return 0 }
+            nl_socket_set_peer_port(handle, only.port)
+            nl_socket_set_peer_groups(handle, only.groups)
+            try sendToPeer(only.bytes)
+            return 1
         }
-        // A closure, not a key path: `map(\.count)` goes through the
-        // runtime's key path machinery, a thousand instructions a batch.
-        let lengths = datagrams.map { $0.count }
+        // One loop over a slice, not a generic collection: unspecialised
+        // across the module boundary, `map` and the element reads went
+        // through protocol witnesses, thousands of instructions a batch.
+        var lengths: [Int] = [], ports: [UInt32] = [], groups: [UInt32] = []
+        lengths.reserveCapacity(datagrams.count)
+        ports.reserveCapacity(datagrams.count)
+        groups.reserveCapacity(datagrams.count)
+        var total = 0
+        for datagram in datagrams {
+            lengths.append(datagram.bytes.count)
+            ports.append(datagram.port)
+            groups.append(datagram.groups)
+            total += datagram.bytes.count
+        }
         // Copied end to end, a memcpy each: `joined()` would go byte by byte.
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(lengths.reduce(0, +))
-        for datagram in datagrams { bytes.append(contentsOf: datagram) }
+        bytes.reserveCapacity(total)
+        for datagram in datagrams { bytes.append(contentsOf: datagram.bytes) }
         let sent = bytes.withUnsafeBufferPointer { buffer in
-            lengths.withUnsafeBufferPointer {
-                subdev_netlink_send_datagrams(fileDescriptor, port, buffer.baseAddress, $0.baseAddress, UInt32(datagrams.count))
+            lengths.withUnsafeBufferPointer { lengths in
+                ports.withUnsafeBufferPointer { ports in
+                    groups.withUnsafeBufferPointer { groups in
+                        subdev_netlink_send_datagrams(fileDescriptor, ports.baseAddress, groups.baseAddress,
+                                                      buffer.baseAddress, lengths.baseAddress, UInt32(lengths.count))
+                    }
+                }
             }
         }
         if sent < 0 { throw NetlinkError.system("sendmmsg", errno: errno) }
@@ -137,12 +163,7 @@ public final class NetlinkSocket: @unchecked Sendable {
 
     /// Broadcasts one datagram to multicast group `group` (1...32).
     public func send(_ bytes: [UInt8], toGroup group: UInt32) throws {
-        guard (1...32).contains(group) else {
-            throw NetlinkError(errno: EINVAL, message: "multicast group \(group) is outside 1...32")
-        }
-        nl_socket_set_peer_port(handle, 0)
-        nl_socket_set_peer_groups(handle, 1 << (group - 1))
-        try sendToPeer(bytes)
+        try send([try OutgoingDatagram(bytes, toGroup: group)][...])
     }
 
     /// Sends one datagram to `port` without waiting for room: `false`,

@@ -117,22 +117,24 @@ public final class ModelServer {
 
     /// Sends notifications on `config` and events on `events`.
     private func publish(_ output: HandlerOutput) {
-        for datagram in encode(output) { try? generic.send(datagram.bytes, toGroup: datagram.group) }
+        sendEach(encode(output), on: generic)
     }
 
     /// The multicast datagrams of a handler's output: notifications on
     /// `config`, then events on `events`.
-    private func encode(_ output: HandlerOutput) -> [(group: UInt32, bytes: [UInt8])] {
-        var datagrams: [(group: UInt32, bytes: [UInt8])] = []
+    private func encode(_ output: HandlerOutput) -> [OutgoingDatagram] {
+        var datagrams: [OutgoingDatagram] = []
         if let config = configGroup {
             for notification in output.notifications {
                 let message = GenericMessage(family: configuration.familyID, command: notification.command.rawValue,
                                              version: UInt8(subdevFamilyVersion), attributes: notification.attributes)
-                datagrams.append((config, message.encoded()))
+                if let datagram = try? OutgoingDatagram(message.encoded(), toGroup: config) { datagrams.append(datagram) }
             }
         }
         if let events = eventsGroup {
-            for event in output.events { datagrams.append((events, event)) }
+            for event in output.events {
+                if let datagram = try? OutgoingDatagram(event, toGroup: events) { datagrams.append(datagram) }
+            }
         }
         return datagrams
     }
@@ -141,29 +143,52 @@ public final class ModelServer {
     func serveOne(_ socket: NetlinkSocket) {
         guard let datagram = try? socket.receive(), datagram.groups == 0 else { return }
         let port = datagram.senderPort
-        // The answers to every request of the datagram go out together,
-        // in one system call, each still a datagram of its own. The kernel
-        // answers a datagram's requests inside the sender's sendmsg, so the
-        // requester finds them all queued when it next reads; sent one by
-        // one, each would wake it (and on one CPU, switch to it) in turn.
-        // A requester that went away or stopped reading loses its answers
-        // (from the first that did not fit), as with the kernel; the model
-        // goes on.
-        var answers: [[UInt8]] = []
+        // What the requests of the datagram send, in the kernel's order
+        // (each request's notifications, then its answer), goes out
+        // together in one system call, each still a datagram of its own.
+        // The kernel answers a datagram's requests inside the sender's
+        // sendmsg, so the requester finds them all queued when it next
+        // reads; sent one by one, each would wake it (and on one CPU, switch
+        // to it) in turn, and each notification would cost a call of its own.
+        var outgoing: [OutgoingDatagram] = []
+        // Notifications leave on the generic socket; when the request came
+        // on another, they go in a batch of their own.
+        var published: [OutgoingDatagram] = []
         // The kernel lets a datagram reach a user-space port over
         // NETLINK_GENERIC only from a sender with CAP_NET_ADMIN in the
         // network namespace's user namespace: it checked already.
         answerEach(datagram.bytes, from: port, credentials: datagram.credentials,
-                   senderIsAdmin: socket === generic) { made, dump in
-            answers += made
+                   senderIsAdmin: socket === generic) { made, dump, notifications in
+            if socket === generic { outgoing += notifications } else { published += notifications }
+            for answer in made { outgoing.append(OutgoingDatagram(answer, toPort: port)) }
             if let dump {
-                // Behind the answers before it, on the same socket.
-                if !answers.isEmpty { _ = try? socket.send(answers, toPort: port) }
-                answers = []
+                // Behind what went before it, on the same socket.
+                sendEach(published, on: generic)
+                sendEach(outgoing, on: socket)
+                outgoing = []
+                published = []
                 send(dump: ParkedDump(socket: socket, parts: [AnyIterator(dump.makeIterator())]), to: port)
             }
         }
-        if !answers.isEmpty { _ = try? socket.send(answers, toPort: port) }
+        sendEach(published, on: generic)
+        sendEach(outgoing, on: socket)
+    }
+
+    /// Sends `datagrams` in order, in as few system calls as it can. A
+    /// requester that went away or stopped reading loses its answers (from
+    /// the first that did not fit), as with the kernel; the others, and the
+    /// groups, still get theirs.
+    private func sendEach(_ datagrams: [OutgoingDatagram], on socket: NetlinkSocket) {
+        var rest = datagrams[...]
+        while !rest.isEmpty {
+            let sent = (try? socket.send(rest)) ?? 0
+            rest = rest.dropFirst(sent)
+            guard let failed = rest.popFirst() else { return }
+            if failed.groups == 0 {
+                // One wait for room per requester, not one per answer.
+                rest = rest.filter { $0.groups != 0 || $0.port != failed.port }[...]
+            }
+        }
     }
 
     /// What is left of the dumps to one requester whose receive buffer was
@@ -240,17 +265,19 @@ public final class ModelServer {
     /// the kernel drops them.
     public func answer(_ datagram: [UInt8], from senderPort: UInt32, credentials: Credentials?,
                        senderIsAdmin: Bool, reply: ([UInt8]) -> Void) {
-        answerEach(datagram, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin) { made, dump in
+        answerEach(datagram, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin) { made, dump, notifications in
+            sendEach(notifications, on: generic)
             for part in made { reply(part) }
             for part in dump ?? AnySequence([]) { reply(part) }
         }
     }
 
-    /// As `answer`, but hands over each request's answer whole: the
-    /// datagrams made already, then for a dump its datagrams, made as they
-    /// are taken.
+    /// As `answer`, but hands over each request's answer whole, for the
+    /// caller to send: the datagrams made already, for a dump its
+    /// datagrams, made as they are taken, and the multicast datagrams the
+    /// request caused, which the kernel sends before its answer.
     func answerEach(_ datagram: [UInt8], from senderPort: UInt32, credentials: Credentials?, senderIsAdmin: Bool,
-                    deliver: (_ made: [[UInt8]], _ dump: AnySequence<[UInt8]>?) -> Void) {
+                    deliver: (_ made: [[UInt8]], _ dump: AnySequence<[UInt8]>?, _ notifications: [OutgoingDatagram]) -> Void) {
         for message in NetlinkMessage.leadingMessages(of: datagram) {
             // As netlink_rcv_skb: only requests reach the family, control
             // types (below NLMSG_MIN_TYPE) are skipped, and either is
@@ -259,15 +286,12 @@ public final class ModelServer {
                 if message.header.flags.contains(.ack) {
                     var header = message.header
                     header.port = senderPort
-                    deliver([ExtendedAck.encoded(error: nil, for: header)], nil)
+                    deliver([ExtendedAck.encoded(error: nil, for: header)], nil, [])
                 }
                 continue
             }
             let answer = respond(to: message, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin)
-            deliver(answer.made, answer.dumpParts)
-            for notification in answer.notifications {
-                try? generic.send(notification.bytes, toGroup: notification.group)
-            }
+            deliver(answer.made, answer.dumpParts, answer.notifications)
         }
     }
 
@@ -307,7 +331,7 @@ public final class ModelServer {
         /// For a dump that went ahead (an error is not one): its
         /// datagrams, made as they are sent.
         var dumpParts: AnySequence<[UInt8]>?
-        var notifications: [(group: UInt32, bytes: [UInt8])] = []
+        var notifications: [OutgoingDatagram] = []
 
         /// Every datagram of the answer, in order.
         var datagrams: AnySequence<[UInt8]> { dumpParts ?? AnySequence(made) }

@@ -87,6 +87,38 @@ final class AcknowledgementTests: XCTestCase {
         XCTAssertFalse(left.contains { $0.handle == device.handle }, "deleted all the same")
     }
 
+    /// The kernel runs a datagram's requests one after another, each
+    /// sending its notification, then its answer: a requester that listens
+    /// to `config` on the same socket sees them interleaved so, though the
+    /// model sends them all in one call.
+    func testEachRequestsNotificationPrecedesItsAnswerRequestByRequest() async throws {
+        let client = try await SubdevClient.connect(port: model.port)
+        let config = try XCTUnwrap(client.family.multicastGroups[SubdevMulticastGroup.config.rawValue])
+        try socket.join(group: config)
+        var datagram: [UInt8] = []
+        for (sequence, type) in [(1, "mtty-1"), (2, "no-such-type"), (3, "mtty-1")] {
+            var attributes = AttributeEncoder()
+            putNew(&attributes, type: type)
+            var message = GenericMessage(family: familyID, command: SubdevCommand.devNew.rawValue, version: 1,
+                                         attributes: attributes.bytes).netlinkMessage
+            message.header.flags = [.request]
+            message.header.sequence = UInt32(sequence)
+            message.header.port = socket.localPort
+            datagram += message.encoded()
+        }
+        try socket.send(datagram, toPort: model.port)
+        try socket.setReceiveTimeout(5)
+        var seen: [String] = []
+        while seen.count < 5 {
+            let received = try socket.receive()
+            for message in try NetlinkMessage.parse(received.bytes) {
+                let what = message.header.type == MessageType.error ? "error" : received.groups != 0 ? "ntf" : "reply"
+                seen.append("\(what) \(message.header.sequence)")
+            }
+        }
+        XCTAssertEqual(seen, ["ntf 0", "reply 1", "error 2", "ntf 0", "reply 3"])
+    }
+
     /// The client's ops that always reply end at the reply: a stray ACK
     /// would be taken for the next request's answer, which the sequence
     /// numbers rule out, and every answer below is the right one.

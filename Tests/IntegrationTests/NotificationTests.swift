@@ -56,6 +56,47 @@ final class NotificationTests: XCTestCase {
         XCTAssertEqual(b, .created(mine))
     }
 
+    /// The model sends a datagram's answers and notifications in one call;
+    /// a requester whose buffer is full loses its answers after a moment's
+    /// wait, as with the kernel, but subscribers still hear every change.
+    func testARequesterThatDoesNotReadLosesItsAnswersNotTheSubscribersNotifications() async throws {
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let notifications = try client.configNotifications()
+        defer { notifications.cancel() }
+        var received = notifications.makeAsyncIterator()
+        let familyID = client.family.id
+        // The smallest receive buffer the kernel grants holds a reply or
+        // two: the rest of the ten find it full.
+        let stalled = try NetlinkSocket(protocol: .generic)
+        try stalled.setBufferSizes(receive: 1, send: 0)
+        var datagram: [UInt8] = []
+        for sequence in 1...10 {
+            var attributes = AttributeEncoder()
+            attributes.put(SubdevDevAttr.busName, "virtual")
+            attributes.put(SubdevDevAttr.devName, "mtty")
+            attributes.put(SubdevDevAttr.type, "mtty-1")
+            var message = GenericMessage(family: familyID, command: SubdevCommand.devNew.rawValue, version: 1,
+                                         attributes: attributes.bytes).netlinkMessage
+            message.header.flags = [.request, .ack]
+            message.header.sequence = UInt32(sequence)
+            message.header.port = stalled.localPort
+            datagram += message.encoded()
+        }
+        try stalled.send(datagram, toPort: model.port)
+        var created: [UInt32] = []
+        for _ in 0..<10 {
+            guard case .created(let device)? = try await next(&received) else { return XCTFail("expected dev-new-ntf") }
+            created.append(device.index)
+        }
+        XCTAssertEqual(created, Array(0..<10), "every change announced, in order")
+        let queued = stalled.discardQueued()
+        XCTAssertLessThan(queued, 20, "not all ten replies and acks fitted")
+        let devices = try await client.devices()
+        XCTAssertEqual(devices.count, 10, "and the model went on")
+    }
+
     func testFullBufferIsReportedAndTheClientResynchronises() async throws {
         let model = try ModelProcess.start()
         defer { model.stop() }

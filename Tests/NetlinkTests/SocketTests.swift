@@ -59,6 +59,42 @@ final class SocketTests: XCTestCase {
         }
     }
 
+    /// On NETLINK_GENERIC, as the model publishes: there a datagram to a
+    /// group also goes to the kernel (port 0), which drops a message that
+    /// is not a request. (On NETLINK_USERSOCK no socket holds port 0, and
+    /// the send fails with ECONNREFUSED after broadcasting.)
+    func testDatagramsToPortsAndGroupsLeaveInOneCallInOrder() throws {
+        // A group no kernel family uses, as the model picks its own.
+        let used = Set(try NetlinkConnection(protocol: .generic).families().flatMap { $0.multicastGroups.values })
+        let group = try XCTUnwrap((1...UInt32(32)).reversed().first { !used.contains($0) }, "every group id is a kernel family's")
+        let receiver = try NetlinkSocket(protocol: .generic)
+        try receiver.join(group: group)
+        let listener = try NetlinkSocket(protocol: .generic)
+        try listener.join(group: group)
+        let sender = try NetlinkSocket(protocol: .generic)
+        let message = { (sequence: UInt32) in NetlinkMessage(header: MessageHeader(type: 0x20, flags: [], sequence: sequence), payload: [UInt8]()).encoded() }
+        let outgoing = try [
+            OutgoingDatagram(message(1), toGroup: group),
+            OutgoingDatagram(message(2), toPort: receiver.localPort),
+            OutgoingDatagram(message(3), toGroup: group),
+        ]
+        XCTAssertEqual(try sender.send(outgoing[...]), 3)
+        // The member the unicast is addressed to gets all three, in order.
+        var got: [(UInt32, UInt32)] = []
+        for _ in 0..<3 {
+            let datagram = try receiver.receive()
+            got.append((try NetlinkMessage.parse(datagram.bytes).first?.header.sequence ?? 0, datagram.groups))
+        }
+        XCTAssertEqual(got.map(\.0), [1, 2, 3])
+        XCTAssertEqual(got.map(\.1), [1 << (group - 1), 0, 1 << (group - 1)], "the group's bit, or 0 for the unicast")
+        XCTAssertEqual(try NetlinkMessage.parse(try listener.receive().bytes).first?.header.sequence, 1)
+        XCTAssertEqual(try NetlinkMessage.parse(try listener.receive().bytes).first?.header.sequence, 3)
+        XCTAssertNil(try listener.receiveIfQueued(), "the other member gets the group's only")
+        XCTAssertThrowsError(try OutgoingDatagram([], toGroup: 33)) { error in
+            XCTAssertEqual((error as? NetlinkError)?.errno, EINVAL)
+        }
+    }
+
     func testCredentialsIdentifyTheSender() throws {
         let receiver = try NetlinkSocket(protocol: .userSock)
         try receiver.enableCredentials()

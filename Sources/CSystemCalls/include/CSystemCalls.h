@@ -14,12 +14,13 @@ int subdev_pidfd_open(pid_t pid);
 /* SO_PEERCRED of a connected Unix socket. */
 int subdev_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);
 
-/* sendmmsg(2) of count datagrams to netlink port `port`, in one call:
- * `bytes` holds them back to back and lengths[i] is each one's size.
+/* sendmmsg(2) of count netlink datagrams, in one call: `bytes` holds them
+ * back to back, lengths[i] is each one's size, and ports[i] and groups[i]
+ * its destination's nl_pid and nl_groups (a port, or 0 and a group's bit).
  * Returns how many were sent (fewer when one failed after the first), or -1
  * and errno when the first failed. */
-int subdev_netlink_send_datagrams(int fd, uint32_t port, const unsigned char *bytes,
-                                  const size_t *lengths, unsigned count);
+int subdev_netlink_send_datagrams(int fd, const uint32_t *ports, const uint32_t *groups,
+                                  const unsigned char *bytes, const size_t *lengths, unsigned count);
 
 /* A listening SOCK_SEQPACKET Unix socket bound at path, non-blocking and
  * close-on-exec. */
