@@ -11,9 +11,23 @@ import Glibc
 /// offset of that attribute in the request, for the extended ACK.
 public struct PolicyValidator: Sendable {
     public let family: FamilyPolicy
+    /// Each operation's request attribute set, by command number: found
+    /// for every request without hashing the set's name.
+    private let requestSets: [AttributeSetPolicy?]
 
     public init(family: FamilyPolicy) {
         self.family = family
+        var sets = [AttributeSetPolicy?](repeating: nil, count: Int(family.operations.keys.max() ?? 0) + 1)
+        for (command, operation) in family.operations {
+            sets[Int(command)] = operation.attributeSet.flatMap { family.sets[$0] }
+        }
+        requestSets = sets
+    }
+
+    /// The attribute set the requests of `operation`, one of the family's,
+    /// carry; `nil` for an operation without one.
+    public func requestSet(of operation: OperationPolicy) -> AttributeSetPolicy? {
+        Int(operation.command) < requestSets.count ? requestSets[Int(operation.command)] : nil
     }
 
     /// Validates the attributes of `message` for `operation`, where they
@@ -22,7 +36,7 @@ public struct PolicyValidator: Sendable {
     /// - Returns: a decoder over the request's top-level attributes, which
     ///   shares the message's bytes.
     public func validate(_ message: GenericMessage, operation: OperationPolicy, dump: Bool) throws -> AttributeDecoder {
-        guard let setName = operation.attributeSet, let set = family.sets[setName] else {
+        guard let set = requestSet(of: operation) else {
             throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.name) takes no requests")
         }
         // A handful of ids: a linear search beats building a set per request.

@@ -308,7 +308,7 @@ public final class ModelServer {
             }
             guard request.command == SubdevCommand.aerAnswer.rawValue,
                   let operation = subdevFamilyPolicy.operations[request.command],
-                  let setName = operation.attributeSet, let set = subdevFamilyPolicy.sets[setName] else {
+                  let set = validator.requestSet(of: operation) else {
                 throw NetlinkError(errno: EOPNOTSUPP, message: "a device connection takes aer-answer only; use the netlink socket for command \(request.command)")
             }
             let attributes = try validator.validate(request, operation: operation, dump: false)
@@ -417,7 +417,7 @@ public final class ModelServer {
             throw NetlinkError(errno: EPERM, message: "\(operation.name) needs CAP_NET_ADMIN")
         }
         let attributes = try validator.validate(request, operation: operation, dump: dump)
-        guard let setName = operation.attributeSet, let set = subdevFamilyPolicy.sets[setName] else {
+        guard let set = validator.requestSet(of: operation) else {
             throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.name) has no attribute set")
         }
         let validated = Request(operation: operation, attributes: attributes, set: set, credentials: credentials)
