@@ -166,31 +166,43 @@ struct Suite {
     }
 
     /// Memory and the cost of one more subdevice at each of `sizes`, on a
-    /// fresh model; returns the model, its client and how many exist.
-    private mutating func grow(_ creator: inout Creator, model: ModelProcess, to scales: [Int], label: String) async throws {
+    /// fresh model.
+    ///
+    /// The reference for each size's cost is a second model, held at the
+    /// first size, probed in turn with it: the VM's speed drifts over the
+    /// minute it takes to grow to a million, and a reference measured at
+    /// the start would carry that drift into the ratio.
+    private mutating func grow(_ creator: inout Creator, model: ModelProcess, reference: inout Creator,
+                               to scales: [Int], label: String) async throws {
         var present = 0
-        var firstCost: Double?
+        _ = try await reference.create(scales[0])
         for size in scales {
             _ = try await creator.create(size - present)
             present = size
             let rss = model.residentBytes
-            // The median of three probes: one batch of a few thousand is
-            // at the mercy of a single stall on a shared machine.
-            var costs: [Double] = []
+            // The median of three probes each: one batch of a few thousand
+            // is at the mercy of a single stall on a shared machine.
+            var costs: [Double] = [], referenceCosts: [Double] = []
             for _ in 0..<3 {
-                let probeStart = now()
-                let probe = try await creator.create(sizes.probe)
-                costs.append(Double(now() - probeStart) / Double(sizes.probe))
-                try await creator.delete(probe)
+                costs.append(try await probe(&creator))
+                referenceCosts.append(try await probe(&reference))
             }
-            let cost = Sample(costs).median
-            firstCost = firstCost ?? cost
+            let cost = Sample(costs).median, referenceCost = Sample(referenceCosts).median
             report.add(Figure("P5", "subdevd resident memory at \(size) \(label)", value: Double(rss) / 1_048_576, unit: "MiB",
                               target: size >= 1_000_000 ? 512 : nil))
             report.add(Figure("P5", "dev-new per op at \(size) \(label)", value: cost / 1000, unit: "µs",
-                              reference: (firstCost ?? cost) / 1000, referenceName: "per op at \(scales[0])",
+                              reference: referenceCost / 1000, referenceName: "per op at \(scales[0]), probed beside it",
                               target: size == scales.last && size >= 1_000_000 ? 1.2 : nil))
         }
+    }
+
+    /// The time per create of `sizes.probe` more subdevices, deleted again.
+    private func probe(_ creator: inout Creator) async throws -> Double {
+        let start = now()
+        let made = try await creator.create(sizes.probe)
+        let cost = Double(now() - start) / Double(sizes.probe)
+        try await creator.delete(made)
+        return cost
     }
 
     /// With device nodes, as far as the model's descriptors allow.
@@ -212,7 +224,10 @@ struct Suite {
                               reference: floor.pipelined.per_op_ns / 1000, referenceName: "pipelined floor"))
             try await creator.delete(batch)
         }
-        try await grow(&creator, model: model, to: scales, label: "with nodes")
+        let (referenceModel, referenceClient) = try await scaleModel(port: 0x4B00_1008, nodes: true)
+        defer { referenceModel.stop() }
+        var reference = Creator(client: referenceClient, parents: scaleParents(sizes.parents))
+        try await grow(&creator, model: model, reference: &reference, to: scales, label: "with nodes")
     }
 
     /// The control plane alone, without device nodes: to a million.
@@ -233,7 +248,10 @@ struct Suite {
         report.add(Figure("P2a", "dev-del pipelined, per op", value: Double(now() - deleteStart) / Double(batch.count) / 1000, unit: "µs",
                           reference: floor.pipelined.per_op_ns / 1000, referenceName: "pipelined floor"))
 
-        try await grow(&creator, model: model, to: sizes.scales, label: "no nodes")
+        let (referenceModel, referenceClient) = try await scaleModel(port: 0x4B00_1009, nodes: false)
+        defer { referenceModel.stop() }
+        var reference = Creator(client: referenceClient, parents: scaleParents(sizes.parents))
+        try await grow(&creator, model: model, reference: &reference, to: sizes.scales, label: "no nodes")
         try await measureDump(of: creator.made, model: model, client: client)
     }
 
