@@ -127,11 +127,53 @@ public final class NetlinkConnection: Sendable {
                 if value < first { value &+= 1 }
                 return value
             }
+            // The position of the sent request numbered `sequence`: numbers
+            // are consecutive, so no table is kept.
+            func position(of sequence: UInt32, sent: Int) -> Int? {
+                var offset = sequence &- first
+                if sequence < first {
+                    // Numbered after wrapping past 0, which is skipped.
+                    guard sequence != 0 else { return nil }
+                    offset &-= 1
+                }
+                return offset < UInt32(sent) ? Int(offset) : nil
+            }
             var results = [Result<[NetlinkMessage], NetlinkError>?](repeating: nil, count: requests.count)
-            var replies: [UInt32: [NetlinkMessage]] = [:]
-            var positions: [UInt32: Int] = [:]
+            // Replies before the ACK, by position, when the ACK ends an answer.
+            var replies = [[NetlinkMessage]](repeating: [], count: end == .ack ? requests.count : 0)
             var sent = 0, finished = 0
             let width = max(1, window)
+            // Matches each message of one datagram of answers to its request.
+            func take(_ answers: [NetlinkMessage]) {
+                for message in answers {
+                    guard let position = position(of: message.header.sequence, sent: sent), results[position] == nil else { continue }
+                    switch message.header.type {
+                    case MessageType.error:
+                        do {
+                            if let error = try ExtendedAck.decode(message) {
+                                results[position] = .failure(error)
+                            } else {
+                                results[position] = .success(end == .ack ? replies[position] : [])
+                            }
+                        } catch let error as NetlinkError {
+                            results[position] = .failure(error)
+                        } catch {
+                            results[position] = .failure(NetlinkError(errno: EPROTO, message: "\(error)"))
+                        }
+                        if end == .ack { replies[position] = [] }
+                        finished += 1
+                    case MessageType.noop, MessageType.done:
+                        continue
+                    default:
+                        guard end == .reply else {
+                            replies[position].append(message)
+                            continue
+                        }
+                        results[position] = .success([message])
+                        finished += 1
+                    }
+                }
+            }
             while finished < requests.count {
                 // Refill the window once half of it is free, packing the
                 // requests into few datagrams: a family answers each message
@@ -144,7 +186,6 @@ public final class NetlinkConnection: Sendable {
                         message.header.flags.formUnion(flags)
                         message.header.sequence = number(sent)
                         message.header.port = socket.localPort
-                        positions[message.header.sequence] = sent
                         let size = alignTo4(MessageHeader.size + message.payloadSlice.count)
                         if batch.count > 0, batch.count + size > Self.batchLimit {
                             try socket.send(batch.bytes, toPort: peerPort)
@@ -156,36 +197,8 @@ public final class NetlinkConnection: Sendable {
                     if batch.count > 0 { try socket.send(batch.bytes, toPort: peerPort) }
                 }
                 // Wait for one answer, then take the others already queued.
-                var answers = try receiveFromPeer(waiting: " with \(sent - finished) requests in flight")
-                while let more = try receiveQueuedFromPeer() { answers += more }
-                for message in answers {
-                    guard let position = positions[message.header.sequence] else { continue }
-                    switch message.header.type {
-                    case MessageType.error:
-                        positions[message.header.sequence] = nil
-                        let collected = replies.removeValue(forKey: message.header.sequence) ?? []
-                        do {
-                            if let error = try ExtendedAck.decode(message) {
-                                results[position] = .failure(error)
-                            } else {
-                                results[position] = .success(collected)
-                            }
-                        } catch let error as NetlinkError {
-                            results[position] = .failure(error)
-                        }
-                        finished += 1
-                    case MessageType.noop, MessageType.done:
-                        continue
-                    default:
-                        guard end == .reply else {
-                            replies[message.header.sequence, default: []].append(message)
-                            continue
-                        }
-                        positions[message.header.sequence] = nil
-                        results[position] = .success([message])
-                        finished += 1
-                    }
-                }
+                take(try receiveFromPeer(waiting: " with \(sent - finished) requests in flight"))
+                while let more = try receiveQueuedFromPeer() { take(more) }
             }
             next = number(requests.count)
             return results.map { $0 ?? .failure(NetlinkError(errno: EIO, message: "no answer")) }
