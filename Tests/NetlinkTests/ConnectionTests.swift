@@ -158,6 +158,30 @@ final class ConnectionTests: XCTestCase {
         }
     }
 
+    func testAMalformedAnswerFailsItsOwnRequestOnly() throws {
+        let peer = try NetlinkSocket(protocol: .userSock)
+        let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.localPort, timeout: 2)
+        let box = SocketBox(peer)
+        Thread.detachNewThread {
+            guard let datagram = try? box.socket.receive(), let requests = try? NetlinkMessage.parse(datagram.bytes) else { return }
+            for (position, request) in requests.enumerated() {
+                // The second gets an NLMSG_ERROR too short to hold an error code.
+                let answer = position == 1
+                    ? NetlinkMessage(header: MessageHeader(type: MessageType.error, flags: [], sequence: request.header.sequence,
+                                                           port: request.header.port), payload: [0, 0]).encoded()
+                    : ExtendedAck.encode(error: nil, for: request.header).encoded()
+                try? box.socket.send(answer, toPort: datagram.senderPort)
+            }
+        }
+        let results = try connection.pipeline((0..<3).map { _ in GenericMessage(family: 0x500, command: 1, version: 1).netlinkMessage })
+        XCTAssertNotNil(try? results[0].get())
+        XCTAssertThrowsError(try results[1].get()) { error in
+            XCTAssertEqual((error as? NetlinkError)?.errno, EPROTO)
+            XCTAssertTrue((error as? NetlinkError)?.message?.contains("NLMSG_ERROR of 2 bytes") ?? false, "\(error)")
+        }
+        XCTAssertNotNil(try? results[2].get())
+    }
+
     func testSilentPeerTimesOut() throws {
         let peer = try NetlinkSocket(protocol: .userSock)
         let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.localPort, timeout: 0.1)
