@@ -8,12 +8,21 @@ import SubdevUAPI
 final class NotificationTests: XCTestCase {
     let dsa = ParentHandle(bus: "pci", name: "0000:6a:01.0")
 
-    func testOneNotificationPerChangeInOrder() async throws {
+    /// A fresh model, a client of it and the client's subscription to `config`.
+    func subscribedModel() async throws -> (ModelProcess, SubdevClient, ConfigNotifications) {
         let model = try ModelProcess.start()
-        defer { model.stop() }
-        let client = try await SubdevClient.connect(port: model.port)
-        let notifications = try client.configNotifications()
-        defer { notifications.cancel() }
+        do {
+            let client = try await SubdevClient.connect(port: model.port)
+            return (model, client, try client.configNotifications())
+        } catch {
+            model.stop()
+            throw error
+        }
+    }
+
+    func testOneNotificationPerChangeInOrder() async throws {
+        let (model, client, notifications) = try await subscribedModel()
+        defer { notifications.cancel(); model.stop() }
         var received = notifications.makeAsyncIterator()
 
         let created = try await client.createDevice(parent: dsa, type: "dwq", name: "vm0")
@@ -60,11 +69,8 @@ final class NotificationTests: XCTestCase {
     /// a requester whose buffer is full loses its answers after a moment's
     /// wait, as with the kernel, but subscribers still hear every change.
     func testARequesterThatDoesNotReadLosesItsAnswersNotTheSubscribersNotifications() async throws {
-        let model = try ModelProcess.start()
-        defer { model.stop() }
-        let client = try await SubdevClient.connect(port: model.port)
-        let notifications = try client.configNotifications()
-        defer { notifications.cancel() }
+        let (model, client, notifications) = try await subscribedModel()
+        defer { notifications.cancel(); model.stop() }
         var received = notifications.makeAsyncIterator()
         let familyID = client.family.id
         // The smallest receive buffer the kernel grants holds a reply or
