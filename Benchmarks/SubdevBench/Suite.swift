@@ -174,8 +174,9 @@ struct Suite {
     /// the start would carry that drift into the ratio.
     private mutating func grow(_ creator: inout Creator, model: ModelProcess, reference: inout Creator,
                                to scales: [Int], label: String) async throws {
+        guard let first = scales.first else { return }
         var present = 0
-        _ = try await reference.create(scales[0])
+        _ = try await reference.create(first)
         for size in scales {
             _ = try await creator.create(size - present)
             present = size
@@ -191,7 +192,7 @@ struct Suite {
             report.add(Figure("P5", "subdevd resident memory at \(size) \(label)", value: Double(rss) / 1_048_576, unit: "MiB",
                               target: size >= 1_000_000 ? 512 : nil))
             report.add(Figure("P5", "dev-new per op at \(size) \(label)", value: cost / 1000, unit: "µs",
-                              reference: referenceCost / 1000, referenceName: "per op at \(scales[0]), probed beside it",
+                              reference: referenceCost / 1000, referenceName: "per op at \(first), probed beside it",
                               target: size == scales.last && size >= 1_000_000 ? 1.2 : nil))
         }
     }
