@@ -31,6 +31,13 @@ public struct AttributeDecoder: @unchecked Sendable {
     // only inside the `forEach` body that made it, on that body's thread.
     @usableFromInline
     let storage: Storage
+    /// Where the last attribute of each type starts in an `area`, by type,
+    /// -1 for none: the kernel's `tb[]` from `nla_parse`. The validator
+    /// fills it in the walk it makes anyway, so that each of a handler's
+    /// lookups is an index, not another walk of the request. `nil` for
+    /// every other decoder.
+    @usableFromInline
+    let lastByType: [Int32]?
 
     /// The attributes, in wire order.
     public var attributes: [Attribute] {
@@ -54,6 +61,7 @@ public struct AttributeDecoder: @unchecked Sendable {
     public init(_ bytes: ArraySlice<UInt8>, baseOffset: Int = 0) throws {
         _ = try bytes.withUnsafeBytes { try Self.checkFraming($0, baseOffset: baseOffset) }
         storage = .area(bytes, baseOffset: baseOffset)
+        lastByType = nil
     }
 
     @inlinable
@@ -69,12 +77,14 @@ public struct AttributeDecoder: @unchecked Sendable {
     @inlinable
     public init(attributes: [Attribute]) {
         storage = .parsed(attributes)
+        lastByType = nil
     }
 
     /// A decoder over borrowed bytes whose framing the caller checked.
     @inlinable
     init(view raw: UnsafeRawBufferPointer, baseOffset: Int) {
         storage = .view(raw, baseOffset: baseOffset)
+        lastByType = nil
     }
 
     /// Walks the lengths once, so that lookups need not check them.
@@ -170,11 +180,18 @@ public struct AttributeDecoder: @unchecked Sendable {
     static func walk(_ raw: UnsafeRawBufferPointer, baseOffset: Int, _ body: (Found) throws -> Void) rethrows {
         var position = 0
         while raw.count - position >= Attribute.headerSize {
-            let length = Int(raw.loadLE(UInt16.self, at: position))
-            let payload = UnsafeRawBufferPointer(rebasing: raw[(position + Attribute.headerSize)..<(position + length)])
-            try body(Found(raw: payload, offset: baseOffset + position, rawType: raw.loadLE(UInt16.self, at: position + 2)))
-            position += min(alignTo4(length), raw.count - position)
+            let found = Self.found(at: position, in: raw, baseOffset: baseOffset)
+            try body(found)
+            position += min(alignTo4(found.raw.count + Attribute.headerSize), raw.count - position)
         }
+    }
+
+    /// The attribute that starts `position` bytes into `raw`, whose framing was checked.
+    @inlinable
+    static func found(at position: Int, in raw: UnsafeRawBufferPointer, baseOffset: Int) -> Found {
+        let length = Int(raw.loadLE(UInt16.self, at: position))
+        let payload = UnsafeRawBufferPointer(rebasing: raw[(position + Attribute.headerSize)..<(position + length)])
+        return Found(raw: payload, offset: baseOffset + position, rawType: raw.loadLE(UInt16.self, at: position + 2))
     }
 
     /// Calls `body` with every attribute of `type` (flags masked off), in wire order.
@@ -197,6 +214,12 @@ public struct AttributeDecoder: @unchecked Sendable {
                 try read(Found(raw: raw, offset: attribute.offset, rawType: attribute.rawType))
             }
         case .area(let bytes, let baseOffset):
+            if let table = lastByType {
+                guard Int(type) < table.count, table[Int(type)] >= 0 else { return nil }
+                return try bytes.withUnsafeBytes { raw in
+                    try read(Self.found(at: Int(table[Int(type)]), in: raw, baseOffset: baseOffset))
+                }
+            }
             return try bytes.withUnsafeBytes { raw in try Self.readLast(type, in: raw, baseOffset: baseOffset, read) }
         case .view(let raw, let baseOffset):
             return try Self.readLast(type, in: raw, baseOffset: baseOffset, read)
@@ -235,8 +258,9 @@ public struct AttributeDecoder: @unchecked Sendable {
 
     /// A decoder over bytes whose framing the caller checked.
     @inlinable
-    init(checked bytes: ArraySlice<UInt8>, baseOffset: Int) {
+    init(checked bytes: ArraySlice<UInt8>, baseOffset: Int, lastByType: [Int32]? = nil) {
         storage = .area(bytes, baseOffset: baseOffset)
+        self.lastByType = lastByType
     }
 
     /// The last attribute of `type`, if any.
@@ -290,6 +314,14 @@ public struct AttributeDecoder: @unchecked Sendable {
     @inlinable
     public func string(_ type: UInt16) throws -> String? {
         try readLast(type) { try $0.string() }
+    }
+
+    /// Lends `body` the bytes of string attribute `type` before its NUL,
+    /// without making a `String`, for a lookup that only hashes and
+    /// compares them; `nil` when the attribute is absent.
+    @inlinable
+    public func withStringBytes<Result>(_ type: UInt16, _ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result? {
+        try readLast(type) { found in try body(try Attribute.stringBytes(found.raw, type: found.type)) }
     }
 
     /// The attributes nested in the attribute `type`, read in place; the
@@ -387,11 +419,17 @@ extension Attribute {
 
     @inlinable
     static func string(_ payload: UnsafeRawBufferPointer, type: UInt16) throws -> String {
+        String(decoding: try stringBytes(payload, type: type), as: UTF8.self)
+    }
+
+    /// A string payload's bytes before its NUL.
+    @inlinable
+    static func stringBytes(_ payload: UnsafeRawBufferPointer, type: UInt16) throws -> UnsafeRawBufferPointer {
         // memchr rather than a generic search: a dump decodes millions.
         guard let base = payload.baseAddress, let nul = memchr(base, 0, payload.count) else {
             throw ProtocolError("attribute \(type): string without its NUL")
         }
-        return String(decoding: UnsafeRawBufferPointer(start: base, count: base.distance(to: UnsafeRawPointer(nul))), as: UTF8.self)
+        return UnsafeRawBufferPointer(start: base, count: base.distance(to: UnsafeRawPointer(nul)))
     }
 }
 

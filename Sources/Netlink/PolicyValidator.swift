@@ -14,6 +14,9 @@ public struct PolicyValidator: Sendable {
     /// Each operation's request attribute set, by command number: found
     /// for every request without hashing the set's name.
     private let requestSets: [AttributeSetPolicy?]
+    /// For each of those, an empty table of where each type last occurs,
+    /// copied for every request: cheaper than making one.
+    private let emptyTables: [[Int32]]
 
     public init(family: FamilyPolicy) {
         self.family = family
@@ -22,6 +25,9 @@ public struct PolicyValidator: Sendable {
             sets[Int(command)] = operation.attributeSet.flatMap { family.sets[$0] }
         }
         requestSets = sets
+        emptyTables = sets.map { set in
+            [Int32](repeating: -1, count: Int(set.map { max($0.maxType, $0.attributes.keys.max() ?? 0) } ?? 0) + 1)
+        }
     }
 
     /// The attribute set the requests of `operation`, one of the family's,
@@ -43,6 +49,8 @@ public struct PolicyValidator: Sendable {
         let allowed = (dump ? operation.dumpRequest : operation.doRequest) ?? []
         let area = message.attributeArea
         let baseOffset = GenericMessage.attributesOffset
+        // Where each type's last instance starts, as `nla_parse` fills `tb[]`.
+        var lastByType = emptyTables[Int(operation.command)]
         try area.withUnsafeBytes { raw in
             try checkFraming(raw, baseOffset: baseOffset, in: set.name)
             try AttributeDecoder.walk(raw, baseOffset: baseOffset) { attribute in
@@ -55,9 +63,11 @@ public struct PolicyValidator: Sendable {
                                        offset: UInt32(attribute.offset))
                 }
                 try check(attribute, against: policy)
+                // The set has a policy for the type, so the table has room for it.
+                lastByType[Int(attribute.type)] = Int32(attribute.offset - baseOffset)
             }
         }
-        return AttributeDecoder(checked: area, baseOffset: baseOffset)
+        return AttributeDecoder(checked: area, baseOffset: baseOffset, lastByType: lastByType)
     }
 
     /// Checks that every `nla_len` of an attribute area stays inside it,

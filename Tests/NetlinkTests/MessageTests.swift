@@ -118,4 +118,48 @@ final class MessageTests: XCTestCase {
             XCTAssertEqual((error as? NetlinkError)?.message, "2 bytes left over after the attributes of dev")
         }
     }
+
+    /// The decoder the validator returns looks attributes up in the table
+    /// it filled while validating, as `nla_parse` fills `tb[]`: it must
+    /// answer every lookup as a decoder that walks the bytes does.
+    func testTheValidatorsTableAnswersAsAWalkDoes() throws {
+        let set = AttributeSetPolicy(name: "dev", attributes: [
+            AttributePolicy(id: 1, name: "bus-name", type: .string, maxLength: 16),
+            AttributePolicy(id: 2, name: "index", type: .u32),
+            AttributePolicy(id: 4, name: "param", type: .nest, nestedSet: "param"),
+            AttributePolicy(id: 6, name: "force", type: .flag),
+        ])
+        let inner = AttributeSetPolicy(name: "param", attributes: [AttributePolicy(id: 1, name: "name", type: .string)])
+        let operation = OperationPolicy(command: 3, name: "dev-new", attributeSet: "dev", doRequest: [1, 2, 4, 6], dumpRequest: nil, adminPerm: false)
+        let validator = PolicyValidator(family: FamilyPolicy(name: "subdev", version: 1, sets: [set, inner], operations: [operation],
+                                                             multicastGroups: [], enums: [:]))
+        var attributes = AttributeEncoder()
+        attributes.put(UInt16(2), UInt32(7))
+        attributes.nest(UInt16(4)) { $0.put(UInt16(1), "first") }
+        attributes.put(UInt16(1), "pci")
+        attributes.nest(UInt16(4)) { $0.put(UInt16(1), "second") }
+        attributes.put(UInt16(2), UInt32(9))  // repeated: the last one counts
+        let message = GenericMessage(family: 0x500, command: 3, version: 1, attributes: attributes.bytes)
+
+        let indexed = try validator.validate(message, operation: operation, dump: false)
+        let walked = try AttributeDecoder(message.attributeArea, baseOffset: GenericMessage.attributesOffset)
+        for type in UInt16(0)...UInt16(9) {
+            XCTAssertEqual(indexed.offset(of: type), walked.offset(of: type), "offset of type \(type)")
+            XCTAssertEqual(indexed.has(type), walked.has(type), "type \(type) present")
+        }
+        XCTAssertEqual(try indexed.integer(UInt16(2), as: UInt32.self), 9, "the last instance, as nla_parse keeps it")
+        XCTAssertEqual(try indexed.string(UInt16(1)), "pci")
+        XCTAssertNil(try indexed.string(UInt16(6)), "absent, though the set has it")
+        XCTAssertNil(try indexed.string(UInt16(40)), "past the set's highest type")
+        XCTAssertEqual(try indexed.all(UInt16(4)).map { try AttributeDecoder($0.payload).string(UInt16(1)) }, ["first", "second"],
+                       "a multi-attr attribute still reads every instance")
+
+        XCTAssertEqual(try indexed.withStringBytes(UInt16(1)) { Array($0) }, Array("pci".utf8), "the bytes before the NUL")
+        XCTAssertNil(try indexed.withStringBytes(UInt16(6)) { Array($0) })
+        var unterminated = AttributeEncoder()
+        unterminated.put(UInt16(1), bytes: [UInt8]("pci".utf8))
+        XCTAssertThrowsError(try AttributeDecoder(unterminated.bytes).withStringBytes(UInt16(1)) { Array($0) }) { error in
+            XCTAssertEqual((error as? ProtocolError)?.reason, "attribute 1: string without its NUL")
+        }
+    }
 }
