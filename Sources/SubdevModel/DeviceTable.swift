@@ -49,11 +49,21 @@ public struct DeviceTable: Sendable {
         }
     }
 
+    /// Where a parent's group sits in the table: found by handle once per
+    /// request, then used for every step of a create or delete without
+    /// hashing the handle again. Valid for the life of the table.
+    struct GroupID: Hashable, Sendable {
+        fileprivate let position: Int
+    }
+
     static let vacant = UInt32.max
 
     private var byVFIO: [Subdevice?] = []
     private var vfios = LowestFree()
-    private var groups: [String: Group] = [:]
+    /// One group per parent that ever had a subdevice; an emptied group
+    /// stays, so that ids stay valid.
+    private var groups: [Group] = []
+    private var groupIDs: [String: GroupID] = [:]
     private var names: [String: UInt32] = [:]
     /// One stored copy of each distinct plan and parameter list.
     private var shared = SharedValues()
@@ -84,7 +94,8 @@ public struct DeviceTable: Sendable {
     }
 
     public func position(parent: String, index: UInt32) -> Int? {
-        guard let group = groups[parent], Int(index) < group.vfioByIndex.count else { return nil }
+        guard let id = groupIDs[parent], Int(index) < groups[id.position].vfioByIndex.count else { return nil }
+        let group = groups[id.position]
         let vfio = group.vfioByIndex[Int(index)]
         return vfio == Self.vacant ? nil : Int(vfio)
     }
@@ -96,12 +107,12 @@ public struct DeviceTable: Sendable {
     public func contains(pasid: UInt32) -> Bool { pasids.contains(pasid) }
 
     /// How many subdevices parent `handle` has.
-    public func count(of parent: String) -> Int { groups[parent]?.count ?? 0 }
+    public func count(of parent: String) -> Int { groupIDs[parent].map { groups[$0.position].count } ?? 0 }
 
     /// Parent `handle`'s subdevices in index order.
     public func devices(of parent: String) -> [Subdevice] {
-        guard let group = groups[parent] else { return [] }
-        return group.vfioByIndex.compactMap { $0 == Self.vacant ? nil : byVFIO[Int($0)] }
+        guard let id = groupIDs[parent] else { return [] }
+        return groups[id.position].vfioByIndex.compactMap { $0 == Self.vacant ? nil : byVFIO[Int($0)] }
     }
 
     /// The subdevices of `parents`, parent by parent in the order given,
@@ -132,18 +143,45 @@ public struct DeviceTable: Sendable {
                 }
                 parent += 1
                 guard parent < parents.count else { return nil }
-                slots = table.groups[parents[parent]]?.vfioByIndex ?? []
+                slots = table.groupIDs[parents[parent]].map { table.groups[$0.position].vfioByIndex } ?? []
                 slot = 0
             }
         }
     }
 
-    /// The plugin's view of parent `handle`; `nil` before its first subdevice.
-    func state(of parent: String) -> ParentState? { groups[parent]?.state }
+    /// The plugin's view of parent `handle`, a copy; `nil` while it has no
+    /// subdevice.
+    func state(of parent: String) -> ParentState? {
+        guard let id = groupIDs[parent], groups[id.position].count > 0 else { return nil }
+        return groups[id.position].state
+    }
 
-    /// The lowest free index on parent `handle`, which `insert` will give.
-    func nextIndex(on parent: String) -> UInt32 {
-        groups[parent]?.indices.lowest ?? 0
+    /// Parent `handle`'s group, made for it if it has none.
+    mutating func group(for parent: Parent) -> GroupID {
+        if let id = groupIDs[parent.handle] {
+            // An emptied group takes the parent as it is now: a parent
+            // plugged in again may come with a new description.
+            if groups[id.position].count == 0 {
+                groups[id.position] = Group(state: ParentState(hardware: parent.hardware, spec: parent.spec, instances: []))
+            }
+            return id
+        }
+        let id = GroupID(position: groups.count)
+        groups.append(Group(state: ParentState(hardware: parent.hardware, spec: parent.spec, instances: [])))
+        groupIDs[parent.handle] = id
+        return id
+    }
+
+    /// Calls `body` with the plugin's view of `group`'s parent, lent and not
+    /// copied, so that the table's copy stays uniquely referenced and grows
+    /// in place afterwards.
+    func withState<Result>(of group: GroupID, _ body: (ParentState) throws -> Result) rethrows -> Result {
+        try body(groups[group.position].state)
+    }
+
+    /// The lowest free index in `group`, which `insert` will give.
+    func nextIndex(in group: GroupID) -> UInt32 {
+        groups[group.position].indices.lowest
     }
 
     /// The lowest free `vfioN`, which `insert` will give.
@@ -151,18 +189,16 @@ public struct DeviceTable: Sendable {
 
     // MARK: changes
 
-    /// Adds `device` of `parent`, whose index and `vfioIndex` must be
-    /// `nextIndex` and `nextVFIO`.
-    mutating func insert(_ new: Subdevice, of parent: Parent) {
+    /// Adds `device` to `group`, its parent's; its index and `vfioIndex`
+    /// must be `nextIndex` and `nextVFIO`.
+    mutating func insert(_ new: Subdevice, into group: GroupID) {
         var device = new
         let instance = share(&device)
         let vfio = vfios.take()
         precondition(vfio == device.vfioIndex, "subdevice inserted as vfio\(device.vfioIndex), but vfio\(vfio) is next")
         if Int(vfio) == byVFIO.count { byVFIO.append(device) } else { byVFIO[Int(vfio)] = device }
-        // Changed where it lies in the dictionary (one lookup; its arrays
-        // stay uniquely referenced and grow in place).
-        let index = groups[device.parentHandle, default: Group(state: ParentState(hardware: parent.hardware, spec: parent.spec, instances: []))]
-            .add(instance, vfio: vfio)
+        // Changed where it lies: its arrays stay uniquely referenced and grow in place.
+        let index = groups[group.position].add(instance, vfio: vfio)
         precondition(index == device.index, "subdevice inserted as index \(device.index), but \(index) is next")
         if let name = device.name { names[name] = vfio }
         if let pasid = device.pasid { pasids.insert(pasid) }
@@ -235,8 +271,7 @@ public struct DeviceTable: Sendable {
 
     /// Runs `body` on a group it owns uniquely, so arrays change in place.
     private mutating func modifyGroup(_ parent: String, _ body: (inout Group) -> Void) {
-        guard var group = groups.removeValue(forKey: parent) else { return }
-        body(&group)
-        if group.count > 0 { groups[parent] = group }
+        guard let id = groupIDs[parent] else { return }
+        body(&groups[id.position])
     }
 }

@@ -362,9 +362,15 @@ struct FamilyHandlers {
 
     /// The parent a request names with its bus and device name; both are required.
     func locateParent<A: RawRepresentable>(_ request: Request, bus: A, name: A) throws -> Int where A.RawValue == UInt16 {
-        let busName = try request.requireString(bus)
-        let devName = try request.requireString(name)
-        guard let position = machine.parentIndex(bus: busName, name: devName) else {
+        // The names' bytes are looked up where they lie; strings are made
+        // only for an error.
+        let found = try request.attributes.withStringBytes(bus.rawValue) { busBytes in
+            try request.attributes.withStringBytes(name.rawValue) { nameBytes in machine.parentIndex(bus: busBytes, name: nameBytes) }
+        }
+        // Absent bus or name, or no such parent: nil at one level or another.
+        guard let bothPresent = found, let namePresent = bothPresent, let position = namePresent else {
+            let busName = try request.requireString(bus)
+            let devName = try request.requireString(name)
             throw NetlinkError(errno: ENODEV, message: "no parent \(busName)/\(devName)",
                                offset: request.offset(of: name).map(UInt32.init))
         }

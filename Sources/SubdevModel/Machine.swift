@@ -34,6 +34,7 @@ public struct Machine: Sendable {
         didSet {
             parentPositions = Self.positions(of: parents)
             parentNames = Self.names(of: parents)
+            parentKeys = Self.keys(of: parents)
         }
     }
     /// Parents whose slot is empty now: described as not present, or
@@ -45,6 +46,10 @@ public struct Machine: Sendable {
     /// The same by bus and name as a request gives them, so that finding
     /// one builds no handle string.
     private var parentNames: [ParentName: Int]
+    /// The same by a hash of the bytes of bus and name, for a request's
+    /// attributes, so that finding a parent makes no strings at all; `nil`
+    /// when two parents' hashes collide, and strings are made after all.
+    private var parentKeys: [UInt64: Int]?
     private var nextPASID: UInt32 = 1
     /// The machine's capacity clock: ticks on every change of a parent's
     /// capacity, so a generation number is never reused.
@@ -59,6 +64,7 @@ public struct Machine: Sendable {
         self.slots = slots
         parentPositions = Self.positions(of: parents)
         parentNames = Self.names(of: parents)
+        parentKeys = Self.keys(of: parents)
         for parent in parents { generations[parent.handle] = clock }
     }
 
@@ -82,6 +88,26 @@ public struct Machine: Sendable {
         Dictionary(parents.enumerated().map { (ParentName(bus: $1.bus, name: $1.name), $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    private static func keys(of parents: [Parent]) -> [UInt64: Int]? {
+        var keys: [UInt64: Int] = [:]
+        for (position, parent) in parents.enumerated() {
+            var bus = parent.bus, name = parent.name
+            let key = bus.withUTF8 { bus in name.withUTF8 { name in Self.key(bus: UnsafeRawBufferPointer(bus), name: UnsafeRawBufferPointer(name)) } }
+            guard keys.updateValue(position, forKey: key) == nil else { return nil }
+        }
+        return keys
+    }
+
+    /// FNV-1a over bus, a NUL, and name: a few instructions a byte, where
+    /// `String`s would be made, checked and hashed with SipHash.
+    private static func key(bus: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bus { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        hash = hash &* 0x0000_0100_0000_01b3  // the NUL between them
+        for byte in name { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return hash
+    }
+
     private static func positions(of parents: [Parent]) -> [String: Int] {
         Dictionary(parents.enumerated().map { ($1.handle, $0) }, uniquingKeysWith: { first, _ in first })
     }
@@ -90,6 +116,27 @@ public struct Machine: Sendable {
 
     public func parentIndex(bus: String, name: String) -> Int? {
         parentNames[ParentName(bus: bus, name: name)]
+    }
+
+    /// The parent named by these bytes, as a request's attributes carry them.
+    public func parentIndex(bus: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) -> Int? {
+        guard let keys = parentKeys else {
+            return parentIndex(bus: String(decoding: bus, as: UTF8.self), name: String(decoding: name, as: UTF8.self))
+        }
+        // Every parent has a key of its own, so a request whose key is none
+        // of theirs, or whose bytes differ from the key's parent's, names none.
+        guard let position = keys[Self.key(bus: bus, name: name)],
+              Self.same(parents[position].bus, bus), Self.same(parents[position].name, name) else { return nil }
+        return position
+    }
+
+    private static func same(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let utf8 = string.utf8
+        guard utf8.count == bytes.count else { return false }
+        return utf8.withContiguousStorageIfAvailable { stored in
+            guard let left = stored.baseAddress, let right = bytes.baseAddress else { return stored.count == 0 }
+            return memcmp(left, right, stored.count) == 0
+        } ?? utf8.elementsEqual(bytes)
     }
 
     public func parentIndex(handle: String) -> Int? {
@@ -258,24 +305,25 @@ public struct Machine: Sendable {
         // the plugin takes: subdevices made alike share both, and the
         // dictionary is built only for values not seen before.
         let values = devices.shared(params: try Self.complete(params, for: type))
-        let plan = try plan(parent, type: type, params: values.dictionary)
-        let index = devices.nextIndex(on: parent.handle)
+        let group = devices.group(for: parent)
+        let plan = try devices.withState(of: group) { state in
+            try Self.plan(parent, type: type, params: values.dictionary, state: state)
+        }
+        let index = devices.nextIndex(in: group)
         let device = Subdevice(
             parentHandle: parent.handle, index: index, name: name, typeName: typeName,
             adminState: adminState, operState: adminState == .up ? .up : .down,
             params: values.list,
             allocation: plan, vfioIndex: devices.nextVFIO,
             pasid: plan.pasid ? takePASID() : nil, node: node, ownerPID: ownerPID)
-        devices.insert(device, of: parent)
+        devices.insert(device, into: group)
         capacityChanged(parent.handle)
         return device
     }
 
-    /// The plugin's checked plan for a new subdevice of `type` on `parent`.
-    /// The parent's view lives only inside this call, so the table's copy
-    /// stays uniquely referenced and grows in place afterwards.
-    private func plan(_ parent: Parent, type: TypeSpec, params values: [String: ParamValue]) throws -> Allocation {
-        let state = state(of: parent)
+    /// The plugin's checked plan for a new subdevice of `type` on `parent`,
+    /// whose view is `state`.
+    private static func plan(_ parent: Parent, type: TypeSpec, params values: [String: ParamValue], state: ParentState) throws -> Allocation {
         let plan = Self.withPASID(try Self.plan(parent, type: type) { try parent.plugin.allocate(type: type, params: values, in: state) })
         try Self.check(plan, on: parent, state: state, for: " for a new \(type.name)")
         return plan

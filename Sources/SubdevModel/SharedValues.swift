@@ -54,6 +54,9 @@ struct SharedValues: Sendable {
     }
 
     private static func same(_ a: [(name: String, value: ParamValue)], _ b: [(name: String, value: ParamValue)]) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { $0.name == $1.name && $0.value == $1.value }
+        guard a.count == b.count else { return false }
+        // A list handed back before is the stored one itself: no need to compare its values.
+        let identical = a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
+        return identical || zip(a, b).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }
 }

@@ -87,6 +87,42 @@ final class DeviceTableTests: XCTestCase {
         XCTAssertEqual(machine.available(try XCTUnwrap(machine.parents[0].type("mtty-1")), on: machine.parents[0]), 1)
     }
 
+    func testAFailedFirstCreateOnAParentLeavesItAsItWas() throws {
+        var machine = try machine(ports: 1)
+        XCTAssertThrowsError(try create(&machine, on: 0, type: "mtty-2")) { error in
+            XCTAssertEqual((error as? NetlinkError)?.errno, ENOSPC)
+        }
+        XCTAssertEqual(machine.devices.count(of: "virtual/a"), 0)
+        XCTAssertTrue(machine.devices.devices(of: "virtual/a").isEmpty)
+        XCTAssertNil(machine.devices.state(of: "virtual/a"), "no plugin view before the first subdevice")
+        XCTAssertEqual(machine.counters(of: machine.parents[0]).first?.reserved, 0)
+        let made = try create(&machine, on: 0)
+        XCTAssertEqual([made.index, made.vfioIndex], [0, 0])
+        XCTAssertEqual(machine.state(of: machine.parents[0]).instances.map(\.index), [0])
+        _ = machine.delete(device: try XCTUnwrap(machine.deviceIndex(parent: "virtual/a", index: 0)))
+        XCTAssertNil(machine.devices.state(of: "virtual/a"), "emptied again")
+        XCTAssertEqual(machine.counters(of: machine.parents[0]).first?.reserved, 0)
+    }
+
+    /// Requests name a parent by the bytes of bus and name, which are
+    /// looked up without making strings.
+    func testParentsAreFoundByTheBytesOfTheirNames() throws {
+        var machine = try machine()
+        func find(_ bus: String, _ name: String) -> Int? {
+            Array(bus.utf8).withUnsafeBytes { bus in Array(name.utf8).withUnsafeBytes { name in machine.parentIndex(bus: bus, name: name) } }
+        }
+        XCTAssertEqual(find("virtual", "a"), 0)
+        XCTAssertEqual(find("virtual", "b"), 1)
+        for (bus, name) in [("virtual", "c"), ("virtual", "ab"), ("virtual", ""), ("virtua", "la"), ("", "virtual/a"), ("pci", "a")] {
+            XCTAssertNil(find(bus, name), "\(bus) \(name)")
+        }
+        _ = machine.removeParent(0)
+        XCTAssertNil(find("virtual", "a"), "unplugged")
+        XCTAssertEqual(find("virtual", "b"), 0, "positions follow the parents")
+        _ = machine.addParent(slot: 0)
+        XCTAssertEqual(find("virtual", "a"), 1)
+    }
+
     func testIdenticalSubdevicesShareTheirParamsAndPlan() throws {
         var machine = try machine()
         let one = try create(&machine, on: 0), two = try create(&machine, on: 0)
