@@ -235,23 +235,31 @@ public struct DeviceTable: Sendable {
 
     /// Removes the subdevice at `position` and returns it with its plugin
     /// view as the table kept it (sharing its parameter dictionary), for
-    /// the plugin's `destroy`.
+    /// the plugin's `destroy`, and its parent's group, to lend the plugin
+    /// the parent's view.
     mutating func removeWithInstance(_ position: Int) -> (device: Subdevice, instance: InstanceState?) {
+        let (device, instance, _) = removeFromGroup(position)
+        return (device, instance)
+    }
+
+    /// `removeWithInstance`, with the group the subdevice left.
+    mutating func removeFromGroup(_ position: Int) -> (device: Subdevice, instance: InstanceState?, group: GroupID?) {
         let device = self[position]
         var instance: InstanceState?
         byVFIO[position] = nil
         vfios.give(device.vfioIndex)
         // Trailing vacancies go, so an emptied table holds no memory.
         while let last = byVFIO.last, last == nil { byVFIO.removeLast() }
-        modifyGroup(device.parentHandle) { group in
-            group.vfioByIndex[Int(device.index)] = Self.vacant
-            group.indices.give(device.index)
-            instance = group.removeInstance(of: device.index)
+        let group = groupIDs[device.parentHandle]
+        if let group {
+            groups[group.position].vfioByIndex[Int(device.index)] = Self.vacant
+            groups[group.position].indices.give(device.index)
+            instance = groups[group.position].removeInstance(of: device.index)
         }
         if let name = device.name { names[name] = nil }
         if let pasid = device.pasid { pasids.remove(pasid) }
         count -= 1
-        return (device, instance)
+        return (device, instance, group)
     }
 
     /// The stored copy of a parameter list in schema order, with the same

@@ -397,9 +397,9 @@ struct FamilyHandlers {
                 throw NetlinkError(errno: EINVAL, message: "name a subdevice by parent and index or by name, not both",
                                    offset: request.offset(of: nameAttribute).map(UInt32.init))
             }
-            let parent = machine.parents[try locateParent(request, bus: bus, name: parentName)]
-            guard let position = machine.deviceIndex(parent: parent.handle, index: index) else {
-                throw NetlinkError(errno: ENOENT, message: "no subdevice \(parent.handle)/\(index)",
+            let handle = machine.parents[try locateParent(request, bus: bus, name: parentName)].handle
+            guard let position = machine.deviceIndex(parent: handle, index: index) else {
+                throw NetlinkError(errno: ENOENT, message: "no subdevice \(handle)/\(index)",
                                    offset: request.offset(of: indexAttribute).map(UInt32.init))
             }
             return position

@@ -384,9 +384,15 @@ public struct Machine: Sendable {
     /// Deletes subdevice `position`; what it held returns to its parent.
     public mutating func delete(device position: Int) -> Subdevice {
         let parent = parent(ofDevice: position)
-        let (device, instance) = devices.removeWithInstance(position)
+        let (device, instance, group) = devices.removeFromGroup(position)
         if let parent {
-            parent.plugin.destroy(instance ?? device.instanceState, in: state(of: parent))
+            // The parent's view as the table keeps it, lent: with this
+            // subdevice gone, and empty when it was the last.
+            if let group {
+                devices.withState(of: group) { state in parent.plugin.destroy(instance ?? device.instanceState, in: state) }
+            } else {
+                parent.plugin.destroy(instance ?? device.instanceState, in: state(of: parent))
+            }
             capacityChanged(parent.handle)
         }
         return device

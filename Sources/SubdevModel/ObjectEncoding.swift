@@ -105,22 +105,16 @@ enum ObjectEncoding {
     @inline(never)
     static func device(_ device: Subdevice, in context: ParentEncoding, holders: [Holder], reason: String? = nil,
                        into out: inout AttributeEncoder) {
-        out.put(SubdevDevAttr.busName, context.bus)
-        out.put(SubdevDevAttr.devName, context.name)
+        // What the parent's or the type's subdevices all carry alike is
+        // appended as encoded once.
+        let type = context.type(device.typeName)
+        out.append(encoded: context.encodedNames)
         out.put(SubdevDevAttr.index, device.index)
         if let name = device.name { out.put(SubdevDevAttr.name, name) }
-        out.put(SubdevDevAttr.type, device.typeName)
+        if let type { out.append(encoded: type.encodedName) } else { out.put(SubdevDevAttr.type, device.typeName) }
         out.put(SubdevDevAttr.adminState, UInt8(device.adminState.rawValue))
         out.put(SubdevDevAttr.operState, UInt8(device.operState.rawValue))
-        let type = context.type(device.typeName)
-        var cursor = 0
-        for (name, setting) in device.params {
-            out.nest(SubdevDevAttr.param) { nest in
-                nest.put(SubdevParamAttr.name, name)
-                if let kind = type?.kind(of: name, cursor: &cursor) { nest.put(SubdevParamAttr.kind, kind) }
-                value(setting, into: &nest)
-            }
-        }
+        if let type { out.append(encoded: type.encoded(params: device.params)) } else { params(device.params, type: nil, into: &out) }
         // The nests' closures capture only these, never `device`: one that
         // captured it had the optimiser copy the whole subdevice for it.
         let vfioIndex = device.vfioIndex, index = device.index, pasid = device.pasid
@@ -151,7 +145,20 @@ enum ObjectEncoding {
         if let reason { out.put(SubdevDevAttr.reason, reason) }
         let aerStats = device.aerStats
         out.nest(SubdevDevAttr.aerStats) { nest in stats(aerStats, into: &nest) }
-        if let compat = type?.migrationCompat { out.put(SubdevDevAttr.migrationCompat, compat) }
+        if let type { out.append(encoded: type.encodedCompat) }
+    }
+
+    /// A subdevice's parameters as `param` nests, each with its kind when
+    /// `type` knows it.
+    static func params(_ list: [(name: String, value: ParamValue)], type: ParentEncoding.TypeEncoding?, into out: inout AttributeEncoder) {
+        var cursor = 0
+        for (name, setting) in list {
+            out.nest(SubdevDevAttr.param) { nest in
+                nest.put(SubdevParamAttr.name, name)
+                if let kind = type?.kind(of: name, cursor: &cursor) { nest.put(SubdevParamAttr.kind, kind) }
+                value(setting, into: &nest)
+            }
+        }
     }
 
     static func stats(_ stats: AERStats, into out: inout AttributeEncoder) {

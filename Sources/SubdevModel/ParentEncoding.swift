@@ -9,7 +9,7 @@ import SubdevUAPI
 final class ParentEncoding {
     /// A class, so that finding a subdevice's type hands back a
     /// reference rather than copying its strings and kinds.
-    final class TypeEncoding: Sendable {
+    final class TypeEncoding {
         let name: String
         let registration: UInt8
         /// Each parameter's kind, in schema order: a subdevice's parameters
@@ -18,12 +18,42 @@ final class ParentEncoding {
         let kinds: [(name: String, kind: UInt8)]
         /// The type's migration data, for migratable types.
         let migrationCompat: String?
+        /// The `type` attribute, and `migration-compat` (empty for a type
+        /// that does not migrate), encoded once for all its subdevices.
+        let encodedName: [UInt8]
+        let encodedCompat: [UInt8]
+        /// Parameter lists encoded as `param` nests, by the address of the
+        /// list's storage. Subdevices made alike share one list
+        /// (`SharedValues`), so most find theirs here; and each entry holds
+        /// its list, so no other list can be stored at that address while
+        /// the entry is kept.
+        private var encodedParams: [UInt: (list: [(name: String, value: ParamValue)], bytes: [UInt8])] = [:]
+        /// Bounded as `SharedValues` is: past it, the entries start over.
+        static let encodedParamsLimit = 64
 
         init(name: String, registration: UInt8, kinds: [(name: String, kind: UInt8)], migrationCompat: String?) {
             self.name = name
             self.registration = registration
             self.kinds = kinds
             self.migrationCompat = migrationCompat
+            var out = AttributeEncoder()
+            out.put(SubdevDevAttr.type, name)
+            encodedName = out.bytes
+            out = AttributeEncoder()
+            if let migrationCompat { out.put(SubdevDevAttr.migrationCompat, migrationCompat) }
+            encodedCompat = out.bytes
+        }
+
+        /// `list`'s `param` nests, encoded the first time this list is seen.
+        func encoded(params list: [(name: String, value: ParamValue)]) -> [UInt8] {
+            let key = list.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+            if let entry = encodedParams[key] { return entry.bytes }
+            var out = AttributeEncoder(capacity: 128)
+            ObjectEncoding.params(list, type: self, into: &out)
+            let bytes = out.bytes
+            if encodedParams.count >= Self.encodedParamsLimit { encodedParams = [:] }
+            encodedParams[key] = (list, bytes)
+            return bytes
         }
 
         /// The wire kind of parameter `name`; `cursor` carries where the
@@ -45,6 +75,8 @@ final class ParentEncoding {
     let handle: String
     let bus: String
     let name: String
+    /// The `bus-name` and `dev-name` attributes, encoded.
+    let encodedNames: [UInt8]
     let iommuGroup: UInt32
     /// `ROOT/dev/vfio/devices/vfio`, to which N is appended.
     let nodePrefix: String
@@ -59,6 +91,10 @@ final class ParentEncoding {
         handle = parent.handle
         bus = parent.bus
         name = parent.name
+        var names = AttributeEncoder()
+        names.put(SubdevDevAttr.busName, parent.bus)
+        names.put(SubdevDevAttr.devName, parent.name)
+        encodedNames = names.bytes
         iommuGroup = parent.iommuGroup
         nodePrefix = root.join("dev/vfio/devices/vfio")
         sysfsPrefix = root.parentDirectory(bus: parent.bus, name: parent.name) + "/subdev."
