@@ -64,8 +64,12 @@ public struct AttributeEncoder: Sendable {
         prefix.withUTF8 { head in
             attribute(type, payload: head.count + digits + 1) { payload in
                 payload.copyMemory(from: UnsafeRawBufferPointer(head))
+                // Last digit first. A plain loop: `reversed()` over a range
+                // went through the generic, unspecialised path.
                 var rest = value
-                for position in (head.count..<head.count + digits).reversed() {
+                var position = head.count + digits
+                while position > head.count {
+                    position -= 1
                     payload[position] = UInt8(truncatingIfNeeded: rest % 10) + UInt8(ascii: "0")
                     rest /= 10
                 }

@@ -28,6 +28,10 @@ final class ParentEncoding {
         /// its list, so no other list can be stored at that address while
         /// the entry is kept.
         private var encodedParams: [UInt: (list: [(name: String, value: ParamValue)], bytes: [UInt8])] = [:]
+        /// The entry found last: alike subdevices come in runs, and
+        /// comparing one address is cheaper than hashing it.
+        /// It holds its list too, so that its address stays its own.
+        private var lastParams: (key: UInt, list: [(name: String, value: ParamValue)], bytes: [UInt8])?
         /// Bounded as `SharedValues` is: past it, the entries start over.
         static let encodedParamsLimit = 64
 
@@ -47,12 +51,17 @@ final class ParentEncoding {
         /// `list`'s `param` nests, encoded the first time this list is seen.
         func encoded(params list: [(name: String, value: ParamValue)]) -> [UInt8] {
             let key = list.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
-            if let entry = encodedParams[key] { return entry.bytes }
+            if let last = lastParams, last.key == key { return last.bytes }
+            if let entry = encodedParams[key] {
+                lastParams = (key, entry.list, entry.bytes)
+                return entry.bytes
+            }
             var out = AttributeEncoder(capacity: 128)
             ObjectEncoding.params(list, type: self, into: &out)
             let bytes = out.bytes
             if encodedParams.count >= Self.encodedParamsLimit { encodedParams = [:] }
             encodedParams[key] = (list, bytes)
+            lastParams = (key, list, bytes)
             return bytes
         }
 
