@@ -134,6 +134,11 @@ public struct AttributeDecoder: @unchecked Sendable {
         @inlinable
         public var bytes: [UInt8] { Array(raw) }
 
+        /// The payload, borrowed: valid only as long as this `Found` is,
+        /// inside the body it was handed to.
+        @inlinable
+        public var payload: UnsafeRawBufferPointer { raw }
+
         /// The payload as an integer of exactly `T`'s size.
         @inlinable
         public func integer<T: FixedWidthInteger>(as: T.Type = T.self) throws -> T {

@@ -141,26 +141,38 @@ enum ObjectDecoding {
     /// decodes this a million times. A repeated attribute reads as its last
     /// instance, as elsewhere; `param`, `detail` and `holder` repeat.
     static func device(_ d: AttributeDecoder) throws -> DeviceInfo {
+        var memo = DeviceDumpMemo(remembering: false)
+        return try device(d, memo: &memo)
+    }
+
+    /// A subdevice of a dump: what it carries alike with the one before
+    /// it is taken from `memo` when the bytes are the same.
+    static func device(_ d: AttributeDecoder, memo: inout DeviceDumpMemo) throws -> DeviceInfo {
         var bus: String?, parentName: String?, index: UInt32?, name: String?, type: String?
         var adminState: SubdevAdminState?, operState: SubdevOperState?
         var params: [ParamSetting] = [], details: [FactInfo] = [], holders: [HolderInfo] = []
+        var paramRun = RememberedRun<ParamSetting>.Reading()
         var vfio: VFIOInfo?, nodeUID: UInt32?, nodeGID: UInt32?, nodeMode: UInt16?, ownerPID: UInt32?
         var reason: String?, aerStats: AERStatsInfo?, migrationCompat: String?
         try d.forEach { attribute in
             switch SubdevDevAttr(rawValue: attribute.type) {
-            case .busName?: bus = try attribute.string()
-            case .devName?: parentName = try attribute.string()
+            case .busName?: bus = try memo.string(.bus, attribute)
+            case .devName?: parentName = try memo.string(.parentName, attribute)
             case .index?: index = try attribute.integer()
             case .name?: name = try attribute.string()
-            case .type?: type = try attribute.string()
+            case .type?: type = try memo.string(.type, attribute)
             case .adminState?: adminState = SubdevAdminState(rawValue: UInt32(try attribute.integer(as: UInt8.self)))
             case .operState?: operState = SubdevOperState(rawValue: UInt32(try attribute.integer(as: UInt8.self)))
             case .param?:
-                // Room for a few at the first: growing one at a time
-                // reallocates at the second and the third.
-                if params.isEmpty { params.reserveCapacity(4) }
-                params.append(try param(setting: attribute.nested()))
-            case .vfio?: vfio = try self.vfio(attribute.nested())
+                if memo.remembering {
+                    try memo.params.next(&paramRun, raw: attribute.payload) { try param(setting: attribute.nested()) }
+                } else {
+                    // Room for a few at the first: growing one at a time
+                    // reallocates at the second and the third.
+                    if params.isEmpty { params.reserveCapacity(4) }
+                    params.append(try param(setting: attribute.nested()))
+                }
+            case .vfio?: vfio = try self.vfio(attribute.nested(), memo: &memo)
             case .detail?: details.append(try fact(attribute.nested(), in: "dev"))
             case .nodeUid?: nodeUID = try attribute.integer()
             case .nodeGid?: nodeGID = try attribute.integer()
@@ -168,11 +180,14 @@ enum ObjectDecoding {
             case .ownerPid?: ownerPID = try attribute.integer()
             case .holder?: holders.append(try holder(attribute.nested()))
             case .reason?: reason = try attribute.string()
-            case .aerStats?: aerStats = try stats(attribute.nested())
-            case .migrationCompat?: migrationCompat = try attribute.string()
+            case .aerStats?:
+                aerStats = memo.remembering ? try memo.aerStats.value(for: attribute.payload) { try stats(attribute.nested()) }.value
+                    : try stats(attribute.nested())
+            case .migrationCompat?: migrationCompat = try memo.string(.migrationCompat, attribute)
             case .force?, .deadlineMs?, .owned?, nil: break
             }
         }
+        if memo.remembering { params = memo.params.finish(paramRun) }
         return DeviceInfo(
             parent: ParentHandle(bus: try require(bus, "bus-name", in: "dev"), name: try require(parentName, "dev-name", in: "dev")),
             index: try require(index, "index", in: "dev"),
@@ -200,9 +215,10 @@ enum ObjectDecoding {
     }
 
     /// A subdevice's VFIO registration, in one pass.
-    static func vfio(_ v: AttributeDecoder) throws -> VFIOInfo {
+    static func vfio(_ v: AttributeDecoder, memo: inout DeviceDumpMemo) throws -> VFIOInfo {
         var index: UInt32?, devNode = "", sysfsPath = "", iommuGroup: UInt32?, pasid: UInt32?
         var registration: SubdevRegistration?, reservedIOVA: [IOVARangeInfo] = []
+        var rangeRun = RememberedRun<IOVARangeInfo>.Reading()
         try v.forEach { attribute in
             switch SubdevVfioAttr(rawValue: attribute.type) {
             case .index?: index = try attribute.integer()
@@ -211,10 +227,16 @@ enum ObjectDecoding {
             case .iommuGroup?: iommuGroup = try attribute.integer()
             case .pasid?: pasid = try attribute.integer()
             case .registration?: registration = SubdevRegistration(rawValue: UInt32(try attribute.integer(as: UInt8.self)))
-            case .reservedIova?: reservedIOVA.append(try range(attribute.nested()))
+            case .reservedIova?:
+                if memo.remembering {
+                    try memo.reservedIOVA.next(&rangeRun, raw: attribute.payload) { try range(attribute.nested()) }
+                } else {
+                    reservedIOVA.append(try range(attribute.nested()))
+                }
             case nil: break
             }
         }
+        if memo.remembering { reservedIOVA = memo.reservedIOVA.finish(rangeRun) }
         return VFIOInfo(index: try require(index, "vfio index", in: "dev"), devNode: devNode, sysfsPath: sysfsPath,
                         iommuGroup: iommuGroup, pasid: pasid, registration: registration, reservedIOVA: reservedIOVA)
     }

@@ -155,7 +155,16 @@ public final class SubdevClient: Sendable {
             request.put(SubdevDevAttr.busName, parent.bus)
             request.put(SubdevDevAttr.devName, parent.name)
         }
-        return try await dump(.devGet, request, as: ObjectDecoding.device)
+        let message = message(.devGet, request)
+        let connection = self.connection
+        return try await requestThread.run(on: queue) {
+            var values: [DeviceInfo] = []
+            // Alike subdevices come in runs: what one shares with the one
+            // before is not decoded again.
+            var memo = DeviceDumpMemo(remembering: true)
+            try connection.dump(message) { values.append(try ObjectDecoding.device(try GenericMessage.attributes(of: $0), memo: &memo)) }
+            return values
+        }
     }
 
     /// One subdevice (`dev-get`); `ENOENT` when there is none.

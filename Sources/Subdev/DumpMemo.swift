@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Netlink
+
+/// A value decoded from some bytes, kept with a copy of them, so that the
+/// next object of a dump whose bytes are the same gets the value back
+/// without decoding them again.
+///
+/// Values are compared by the bytes they come from, before any decoding:
+/// equal bytes decode to equal values, and comparing 100 bytes is cheaper
+/// than making three strings and an array from them. (Decoding first and
+/// then sharing equal values, tried before, cost more than it saved.)
+struct Remembered<Value> {
+    private var bytes: [UInt8] = []
+    private var value: Value?
+
+    /// The remembered value when `raw` holds the bytes it came from; else
+    /// what `decode` makes, remembered in its place. `hit` says which.
+    mutating func value(for raw: UnsafeRawBufferPointer, _ decode: () throws -> Value) rethrows -> (value: Value, hit: Bool) {
+        if let value, holds(raw) { return (value, true) }
+        let made = try decode()
+        bytes = Array(raw)
+        value = made
+        return (made, false)
+    }
+
+    private func holds(_ raw: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count == raw.count else { return false }
+        return bytes.withUnsafeBytes { kept in
+            guard let left = kept.baseAddress, let right = raw.baseAddress else { return true }  // both empty
+            return memcmp(left, right, raw.count) == 0
+        }
+    }
+}
+
+/// The values of a run of repeated attributes (a subdevice's parameters,
+/// its reserved IOVA ranges), remembered by position, and the array the
+/// last object made of them: an object whose run is the same byte for
+/// byte shares that array and allocates nothing.
+struct RememberedRun<Element> {
+    private var slots: [Remembered<Element>] = []
+    private var last: [Element] = []
+
+    /// Where one object's run is read into.
+    struct Reading {
+        fileprivate var count = 0
+        /// Made only once an element differs from the last object's.
+        fileprivate var made: [Element]?
+    }
+
+    /// Reads the next element of `reading`'s run from `raw`.
+    mutating func next(_ reading: inout Reading, raw: UnsafeRawBufferPointer, _ decode: () throws -> Element) rethrows {
+        let position = reading.count
+        if position == slots.count { slots.append(Remembered()) }
+        let (element, hit) = try slots[position].value(for: raw, decode)
+        reading.count += 1
+        if reading.made == nil, hit, position < last.count { return }
+        if reading.made == nil {
+            // The first that differs: the ones before it are the last object's.
+            var made = Array(last.prefix(position))
+            made.reserveCapacity(4)
+            reading.made = made
+        }
+        reading.made?.append(element)
+    }
+
+    /// The run `reading` read: the last object's array when it is the same.
+    mutating func finish(_ reading: Reading) -> [Element] {
+        if let made = reading.made {
+            last = made
+            return made
+        }
+        if reading.count != last.count { last = Array(last.prefix(reading.count)) }
+        return last
+    }
+}
+
+/// What a `dev-get` dump's subdevices carry alike, remembered from one to
+/// the next while the dump is decoded: parent, type, parameters, reserved
+/// IOVA, migration data. Their own values (index, name, paths) are always
+/// decoded. One per dump, on the thread that decodes it.
+struct DeviceDumpMemo {
+    /// Off for a single subdevice: nothing to share it with, and keeping
+    /// copies of its bytes would only cost.
+    let remembering: Bool
+    var bus = Remembered<String>()
+    var parentName = Remembered<String>()
+    var type = Remembered<String>()
+    var migrationCompat = Remembered<String>()
+    var params = RememberedRun<ParamSetting>()
+    var reservedIOVA = RememberedRun<IOVARangeInfo>()
+    var aerStats = Remembered<AERStatsInfo>()
+
+    init(remembering: Bool) {
+        self.remembering = remembering
+    }
+
+    /// Where a subdevice's strings that repeat are remembered.
+    enum StringSlot {
+        case bus, parentName, type, migrationCompat
+    }
+
+    /// String attribute `found`, remembered in `slot` when remembering.
+    mutating func string(_ slot: StringSlot, _ found: AttributeDecoder.Found) throws -> String {
+        guard remembering else { return try found.string() }
+        switch slot {
+        case .bus: return try bus.value(for: found.payload) { try found.string() }.value
+        case .parentName: return try parentName.value(for: found.payload) { try found.string() }.value
+        case .type: return try type.value(for: found.payload) { try found.string() }.value
+        case .migrationCompat: return try migrationCompat.value(for: found.payload) { try found.string() }.value
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import XCTest
+import Netlink
+import Subdev
+
+/// A dump decodes what its subdevices carry alike once and shares it with
+/// the next whose bytes are the same: every subdevice must still come out
+/// as it does on its own.
+final class DumpDecodingTests: XCTestCase {
+    let dsa = ParentHandle(bus: "pci", name: "0000:6a:01.0")
+    let gpu = ParentHandle(bus: "pci", name: "0000:3b:00.0")
+    let mtty = ParentHandle(bus: "virtual", name: "mtty")
+
+    func testADumpDecodesEachSubdeviceAsAReadOfItAlone() async throws {
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        // Runs of alike subdevices, broken by ones that differ in a
+        // parameter, in their number, in type, in name, and in state.
+        let made = try await client.createDevices([
+            NewDevice(parent: dsa, type: "dwq"),
+            NewDevice(parent: dsa, type: "dwq"),
+            NewDevice(parent: dsa, type: "dwq", params: [("wq-size", .int(8))]),
+            NewDevice(parent: dsa, type: "dwq", params: [("priority", .int(3)), ("wq-size", .int(8))]),
+            NewDevice(parent: dsa, type: "swq-slice", name: "slice-a"),
+            NewDevice(parent: dsa, type: "swq-slice", params: [("entries", .int(2))]),
+            NewDevice(parent: dsa, type: "dwq"),
+            NewDevice(parent: gpu, type: "A40-8Q"),
+            NewDevice(parent: gpu, type: "A40-8Q", adminState: .down),
+            NewDevice(parent: mtty, type: "mtty-1"),
+            NewDevice(parent: mtty, type: "mtty-2"),
+            NewDevice(parent: mtty, type: "mtty-1", name: "console"),
+            NewDevice(parent: mtty, type: "mtty-1"),
+        ]).map { try $0.get() }
+        try await client.setDevice(made[1].handle, params: [("priority", .int(12))])
+
+        let dumped = try await client.devices()
+        XCTAssertEqual(dumped.count, made.count)
+        for device in dumped {
+            let alone = try await client.device(device.handle)
+            XCTAssertEqual(device, alone, "\(device.handle) as the dump decodes it and as a read of it alone")
+        }
+        XCTAssertEqual(dumped.first { $0.handle == made[1].handle }?.params.first { $0.name == "priority" }?.value, .int(12),
+                       "a change breaks a run")
+        XCTAssertEqual(Set(dumped.map(\.type)), ["dwq", "swq-slice", "A40-8Q", "mtty-1", "mtty-2"])
+        // The same again, from a second dump on the same client.
+        let again = try await client.devices()
+        XCTAssertEqual(again, dumped)
+    }
+}

@@ -1,0 +1,62 @@
+import XCTest
+@testable import Subdev
+
+/// What a dump remembers from one subdevice to the next, by bytes.
+final class DumpMemoTests: XCTestCase {
+    /// Runs each element's bytes through `run`, decoding an element as its
+    /// first byte, and returns the run and how many were decoded.
+    private func read(_ elements: [[UInt8]], into run: inout RememberedRun<UInt8>) -> (values: [UInt8], decoded: Int) {
+        var reading = RememberedRun<UInt8>.Reading()
+        var decoded = 0
+        for bytes in elements {
+            bytes.withUnsafeBytes { raw in
+                run.next(&reading, raw: raw) {
+                    decoded += 1
+                    return bytes.first ?? 0
+                }
+            }
+        }
+        return (run.finish(reading), decoded)
+    }
+
+    func testARunComesOutAsItsElementsWhateverCameBefore() {
+        var run = RememberedRun<UInt8>()
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<2_000 {
+            // Short runs over a small alphabet, so that most repeat in part.
+            let elements = (0..<Int.random(in: 0...4, using: &generator)).map { _ in [UInt8.random(in: 1...3, using: &generator), 0, 7] }
+            XCTAssertEqual(read(elements, into: &run).values, elements.map { $0[0] }, "round \(round): \(elements)")
+        }
+    }
+
+    func testARepeatedRunIsNotDecodedAgainAndSharesItsArray() {
+        var run = RememberedRun<UInt8>()
+        let elements: [[UInt8]] = [[1, 0], [2, 0], [3, 0]]
+        let first = read(elements, into: &run), second = read(elements, into: &run)
+        XCTAssertEqual(first.decoded, 3)
+        XCTAssertEqual(second.decoded, 0)
+        XCTAssertEqual(first.values.withUnsafeBufferPointer { $0.baseAddress }, second.values.withUnsafeBufferPointer { $0.baseAddress },
+                       "one array for both")
+        XCTAssertEqual(read([[1, 0], [2, 0]], into: &run).values, [1, 2], "a shorter run")
+        let changed = read([[1, 0], [9, 0], [3, 0]], into: &run)
+        XCTAssertEqual(changed.values, [1, 9, 3])
+        XCTAssertEqual(changed.decoded, 1, "only the one that differs is decoded")
+        XCTAssertEqual(read([[1, 1], [9, 0], [3, 0]], into: &run).decoded, 1, "bytes past what is decoded count too")
+        XCTAssertEqual(read([], into: &run).values, [])
+    }
+
+    func testAValueIsRememberedByItsBytes() {
+        var slot = Remembered<String>()
+        func value(_ bytes: [UInt8]) -> (String, Bool) {
+            bytes.withUnsafeBytes { raw in
+                let (value, hit) = slot.value(for: raw) { String(decoding: bytes, as: UTF8.self) }
+                return (value, hit)
+            }
+        }
+        XCTAssertEqual(value(Array("pci".utf8)).1, false)
+        XCTAssertEqual(value(Array("pci".utf8)).1, true)
+        XCTAssertEqual(value(Array("pcx".utf8)).0, "pcx", "same length, other bytes")
+        XCTAssertEqual(value([]).0, "")
+        XCTAssertEqual(value([]).1, true, "empty bytes remembered too")
+    }
+}
