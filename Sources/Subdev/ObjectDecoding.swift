@@ -141,13 +141,13 @@ enum ObjectDecoding {
     /// decodes this a million times. A repeated attribute reads as its last
     /// instance, as elsewhere; `param`, `detail` and `holder` repeat.
     static func device(_ d: AttributeDecoder) throws -> DeviceInfo {
-        var memo = DeviceDumpMemo(remembering: false)
+        var memo = DeviceMemo(remembering: false)
         return try device(d, memo: &memo)
     }
 
     /// A subdevice of a dump: what it carries alike with the one before
     /// it is taken from `memo` when the bytes are the same.
-    static func device(_ d: AttributeDecoder, memo: inout DeviceDumpMemo) throws -> DeviceInfo {
+    static func device(_ d: AttributeDecoder, memo: inout DeviceMemo) throws -> DeviceInfo {
         var bus: String?, parentName: String?, index: UInt32?, name: String?, type: String?
         var adminState: SubdevAdminState?, operState: SubdevOperState?
         var params: [ParamSetting] = [], details: [FactInfo] = [], holders: [HolderInfo] = []
@@ -215,7 +215,7 @@ enum ObjectDecoding {
     }
 
     /// A subdevice's VFIO registration, in one pass.
-    static func vfio(_ v: AttributeDecoder, memo: inout DeviceDumpMemo) throws -> VFIOInfo {
+    static func vfio(_ v: AttributeDecoder, memo: inout DeviceMemo) throws -> VFIOInfo {
         var index: UInt32?, devNode = "", sysfsPath = "", iommuGroup: UInt32?, pasid: UInt32?
         var registration: SubdevRegistration?, reservedIOVA: [IOVARangeInfo] = []
         var rangeRun = RememberedRun<IOVARangeInfo>.Reading()

@@ -161,7 +161,7 @@ public final class SubdevClient: Sendable {
             var values: [DeviceInfo] = []
             // Alike subdevices come in runs: what one shares with the one
             // before is not decoded again.
-            var memo = DeviceDumpMemo(remembering: true)
+            var memo = DeviceMemo(remembering: true)
             try connection.dump(message) { values.append(try ObjectDecoding.device(try GenericMessage.attributes(of: $0), memo: &memo)) }
             return values
         }
@@ -198,11 +198,13 @@ public final class SubdevClient: Sendable {
     /// - Throws: `NetlinkError` only when the model stops answering.
     public func createDevices(_ devices: [NewDevice], window: Int = 64) async throws -> [Result<DeviceInfo, NetlinkError>] {
         let outcomes = try await pipeline(.devNew, devices.map { message(.devNew, Self.attributes(of: $0)) }, window: window)
+        // A batch is mostly alike subdevices, as a dump is.
+        var memo = DeviceMemo(remembering: true)
         return outcomes.map { outcome in
             outcome.flatMap { replies in
                 do {
                     guard let reply = replies.first else { throw ProtocolError("dev-new answered without a reply message") }
-                    return .success(try ObjectDecoding.device(try GenericMessage(reply).decoder()))
+                    return .success(try ObjectDecoding.device(try GenericMessage(reply).decoder(), memo: &memo))
                 } catch let error as NetlinkError {
                     return .failure(error)
                 } catch {

@@ -3,15 +3,15 @@ import XCTest
 import Netlink
 import Subdev
 
-/// A dump decodes what its subdevices carry alike once and shares it with
-/// the next whose bytes are the same: every subdevice must still come out
-/// as it does on its own.
+/// A dump, or a batch of creates, decodes what its subdevices carry alike
+/// once and shares it with the next whose bytes are the same: every
+/// subdevice must still come out as it does on its own.
 final class DumpDecodingTests: XCTestCase {
     let dsa = ParentHandle(bus: "pci", name: "0000:6a:01.0")
     let gpu = ParentHandle(bus: "pci", name: "0000:3b:00.0")
     let mtty = ParentHandle(bus: "virtual", name: "mtty")
 
-    func testADumpDecodesEachSubdeviceAsAReadOfItAlone() async throws {
+    func testADumpAndABatchDecodeEachSubdeviceAsAReadOfItAlone() async throws {
         let model = try ModelProcess.start()
         defer { model.stop() }
         let client = try await SubdevClient.connect(port: model.port)
@@ -32,6 +32,11 @@ final class DumpDecodingTests: XCTestCase {
             NewDevice(parent: mtty, type: "mtty-1", name: "console"),
             NewDevice(parent: mtty, type: "mtty-1"),
         ]).map { try $0.get() }
+        // A batch's replies are decoded as a dump's are.
+        for device in made {
+            let alone = try await client.device(device.handle)
+            XCTAssertEqual(device, alone, "\(device.handle) as the batch decodes its reply and as a read of it alone")
+        }
         try await client.setDevice(made[1].handle, params: [("priority", .int(12))])
 
         let dumped = try await client.devices()

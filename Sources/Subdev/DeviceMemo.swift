@@ -76,11 +76,12 @@ struct RememberedRun<Element> {
     }
 }
 
-/// What a `dev-get` dump's subdevices carry alike, remembered from one to
-/// the next while the dump is decoded: parent, type, parameters, reserved
-/// IOVA, migration data. Their own values (index, name, paths) are always
-/// decoded. One per dump, on the thread that decodes it.
-struct DeviceDumpMemo {
+/// What the subdevices of a `dev-get` dump or of a batch of creates carry
+/// alike, remembered from one to the next while they are decoded: parent,
+/// type, parameters, reserved IOVA, AER counts, migration data. Their own
+/// values (index, name, paths) are always decoded. One per dump or batch,
+/// on the thread that decodes it.
+struct DeviceMemo {
     /// Off for a single subdevice: nothing to share it with, and keeping
     /// copies of its bytes would only cost.
     let remembering: Bool

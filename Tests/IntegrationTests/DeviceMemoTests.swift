@@ -2,7 +2,7 @@ import XCTest
 @testable import Subdev
 
 /// What a dump remembers from one subdevice to the next, by bytes.
-final class DumpMemoTests: XCTestCase {
+final class DeviceMemoTests: XCTestCase {
     /// Runs each element's bytes through `run`, decoding an element as its
     /// first byte, and returns the run and how many were decoded.
     private func read(_ elements: [[UInt8]], into run: inout RememberedRun<UInt8>) -> (values: [UInt8], decoded: Int) {
