@@ -155,16 +155,9 @@ public final class SubdevClient: Sendable {
             request.put(SubdevDevAttr.busName, parent.bus)
             request.put(SubdevDevAttr.devName, parent.name)
         }
-        let message = message(.devGet, request)
-        let connection = self.connection
-        return try await requestThread.run(on: queue) {
-            var values: [DeviceInfo] = []
-            // Alike subdevices come in runs: what one shares with the one
-            // before is not decoded again.
-            var memo = DeviceMemo(remembering: true)
-            try connection.dump(message) { values.append(try ObjectDecoding.device(try GenericMessage.attributes(of: $0), memo: &memo)) }
-            return values
-        }
+        // Alike subdevices come in runs: what one shares with the one
+        // before is not decoded again.
+        return try await dump(.devGet, request, state: { DeviceMemo(remembering: true) }) { try ObjectDecoding.device($0, memo: &$1) }
     }
 
     /// One subdevice (`dev-get`); `ENOENT` when there is none.
@@ -456,11 +449,21 @@ public final class SubdevClient: Sendable {
     /// encoding the next part while this one is decoded.
     private func dump<T: Sendable>(_ command: SubdevCommand, _ attributes: AttributeEncoder = AttributeEncoder(),
                                    as decode: @escaping @Sendable (AttributeDecoder) throws -> T) async throws -> [T] {
+        try await dump(command, attributes, state: {}) { decoder, _ in try decode(decoder) }
+    }
+
+    /// A dump of `command`, each message decoded as it is read; `decode`
+    /// keeps what it needs from one message to the next in a `State`,
+    /// made afresh for each dump.
+    private func dump<T: Sendable, State>(_ command: SubdevCommand, _ attributes: AttributeEncoder = AttributeEncoder(),
+                                          state makeState: @escaping @Sendable () -> State,
+                                          as decode: @escaping @Sendable (AttributeDecoder, inout State) throws -> T) async throws -> [T] {
         let request = message(command, attributes)
         let connection = self.connection
         return try await requestThread.run(on: queue) {
             var values: [T] = []
-            try connection.dump(request) { values.append(try decode(try GenericMessage.attributes(of: $0))) }
+            var state = makeState()
+            try connection.dump(request) { values.append(try decode(try GenericMessage.attributes(of: $0), &state)) }
             return values
         }
     }

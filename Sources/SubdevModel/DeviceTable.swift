@@ -278,6 +278,12 @@ public struct DeviceTable: Sendable {
             groups[group.position].vfioByIndex[Int(device.index)] = Self.vacant
             groups[group.position].indices.give(device.index)
             instance = groups[group.position].removeInstance(of: device.index)
+            // An emptied group keeps its place, but not its arrays.
+            if groups[group.position].count == 0 {
+                groups[group.position].vfioByIndex = []
+                groups[group.position].indices = LowestFree()
+                groups[group.position].instancePosition = [:]
+            }
         }
         if let name = device.name { names[name] = nil }
         if let pasid = device.pasid { pasids.remove(pasid) }
@@ -300,7 +306,7 @@ public struct DeviceTable: Sendable {
         return InstanceState(index: device.index, type: device.typeName, params: params.dictionary, allocation: device.allocation)
     }
 
-    /// Runs `body` on a group it owns uniquely, so arrays change in place.
+    /// Runs `body` on parent `handle`'s group, in place.
     private mutating func modifyGroup(_ parent: String, _ body: (inout Group) -> Void) {
         guard let id = groupIDs[parent] else { return }
         body(&groups[id.position])

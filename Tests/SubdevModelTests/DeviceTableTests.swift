@@ -102,6 +102,9 @@ final class DeviceTableTests: XCTestCase {
         _ = machine.delete(device: try XCTUnwrap(machine.deviceIndex(parent: "virtual/a", index: 0)))
         XCTAssertNil(machine.devices.state(of: "virtual/a"), "emptied again")
         XCTAssertEqual(machine.counters(of: machine.parents[0]).first?.reserved, 0)
+        let again = try create(&machine, on: 0, name: "again")
+        XCTAssertEqual([again.index, again.vfioIndex], [0, 0], "an emptied parent starts at index 0 again")
+        XCTAssertEqual(machine.devices.devices(of: "virtual/a").map(\.name), ["again"])
     }
 
     /// Requests name a parent by the bytes of bus and name, which are
