@@ -50,7 +50,13 @@ int subdev_unix_listen(const char *path, int backlog)
     memset(&addr, 0, sizeof(addr));
     addr.sun_family = AF_UNIX;
     strcpy(addr.sun_path, path);
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, backlog) < 0) {
+    int bound = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+    if (bound < 0 && errno == EADDRINUSE) {
+        /* A node left behind (by a model that crashed): take its place. */
+        unlink(path);
+        bound = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+    }
+    if (bound < 0 || listen(fd, backlog) < 0) {
         int saved = errno;
         close(fd);
         errno = saved;

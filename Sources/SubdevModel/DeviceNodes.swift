@@ -61,7 +61,7 @@ final class DeviceNodes {
     /// Creates the node for `vfio`, owned by `uid`:`gid` with `mode`.
     func create(_ vfio: UInt32, uid: UInt32, gid: UInt32, mode: UInt16) throws {
         let path = root.devNode(vfio)
-        unlink(path)
+        // A node left behind at `path` is replaced.
         let listener = subdev_unix_listen(path, 16)
         guard listener >= 0 else {
             let code = errno

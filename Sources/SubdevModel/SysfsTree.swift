@@ -92,7 +92,9 @@ struct SysfsTree {
         at.remove("vfio-dev", directory: true)
         for file in ["uevent", "type", "name", "index", "registration", "reserved_regions"] { at.remove(file) }
         if device.pasid != nil { at.remove("pasid") }
-        at.remove("iommu_group")
+        // Only a whole-function type has the link; what else is left
+        // goes with the directory below.
+        if parent.type(device.typeName)?.registration == .iommuGroup { at.remove("iommu_group") }
         at.close()
         if rmdir(directory) != 0 && errno != ENOENT {
             // Something else was put there; take it all.

@@ -74,6 +74,14 @@ final class PluginLoadingTests: XCTestCase {
         _ = try await client.createDevice(parent: card, type: "accel", params: [("bitstream", .string("aes"))])
         await XCTAssertThrowsErrno(ENOSPC, try await client.createDevice(parent: card, type: "accel", params: [("bitstream", .string("aes"))]),
                                    message: "not enough slots on pci/0000:af:00.0 for a new accel: 1 needed, 0 free")
+
+        // A whole function: its sysfs directory links its IOMMU group, and
+        // goes with the link when it is deleted.
+        let directory = try XCTUnwrap(device.vfio?.sysfsPath)
+        let group = try FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/iommu_group")
+        XCTAssertTrue(group.hasSuffix("kernel/iommu_groups/\(device.vfio?.iommuGroup ?? 0)"), group)
+        try await client.deleteDevice(device.handle)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory))
     }
 
     func testSamplePluginBuiltOutOfTreeWithSwiftcLoads() async throws {

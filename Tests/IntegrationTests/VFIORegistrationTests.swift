@@ -206,6 +206,24 @@ final class VFIORegistrationTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(model.root)/dev/vfio/devices/vfio0"))
     }
 
+    /// A file left at a node's path (by a model that crashed) does not stop
+    /// the subdevice: the node takes its place.
+    func testANodeReplacesWhatWasLeftAtItsPath() async throws {
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let path = "\(model.root)/dev/vfio/devices/vfio0"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("left behind".utf8)))
+        let device = try await client.createDevice(parent: dsa, type: "dwq")
+        XCTAssertEqual(device.vfio?.devNode, path)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        XCTAssertEqual(attributes[.type] as? FileAttributeType, .typeSocket)
+        let (holder, line) = try startWaitingForLine(try Fixtures.build("holder", for: self).path, [path])
+        XCTAssertEqual(line, "held", "the node is the model's, and answers")
+        kill(holder.processIdentifier, SIGKILL)
+        waitForExit(holder)
+    }
+
     func testNoUUIDAnywhere() async throws {
         let model = try ModelProcess.start()
         defer { model.stop() }

@@ -23,7 +23,7 @@ int subdev_netlink_send_datagrams(int fd, const uint32_t *ports, const uint32_t 
                                   const unsigned char *bytes, const size_t *lengths, unsigned count);
 
 /* A listening SOCK_SEQPACKET Unix socket bound at path, non-blocking and
- * close-on-exec. */
+ * close-on-exec; a socket file already at path is replaced. */
 int subdev_unix_listen(const char *path, int backlog);
 
 /* A blocking, close-on-exec SOCK_SEQPACKET connection to the Unix socket at
