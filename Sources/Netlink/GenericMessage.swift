@@ -46,9 +46,13 @@ public struct GenericMessage: Sendable {
 
     /// The message as netlink carries it.
     public var netlinkMessage: NetlinkMessage {
-        var payload: [UInt8] = [command, version, 0, 0]
-        payload.append(contentsOf: attributeArea)
-        return NetlinkMessage(header: header, payload: payload)
+        // In one array of the exact size, as `encoded()` does: every
+        // request a client sends is made here. An array literal grown by
+        // the attributes took two allocations and a copy more.
+        var payload = WireBuffer(capacity: Self.headerSize + attributeArea.count)
+        Self.writeGenericHeader(command: command, version: version, to: &payload)
+        payload.append(attributeArea)
+        return NetlinkMessage(header: header, payload: payload.bytes)
     }
 
     /// The wire form, written in one buffer: what a sender puts in a datagram.
@@ -68,6 +72,12 @@ public struct GenericMessage: Sendable {
     @inlinable
     static func writeHeaders(_ header: MessageHeader, command: UInt8, version: UInt8, to buffer: inout WireBuffer) {
         header.write(to: &buffer)
+        writeGenericHeader(command: command, version: version, to: &buffer)
+    }
+
+    /// Writes `genlmsghdr`.
+    @inlinable
+    static func writeGenericHeader(command: UInt8, version: UInt8, to buffer: inout WireBuffer) {
         buffer.write(headerSize) { bytes, offset in
             bytes[offset] = command
             bytes[offset + 1] = version

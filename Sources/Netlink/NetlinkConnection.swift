@@ -230,13 +230,14 @@ public final class NetlinkConnection: Sendable {
 
     /// The messages of the next unicast datagram from the peer (others are
     /// dropped); `ETIMEDOUT` when none comes within the receive timeout.
-    private func receiveFromPeer(waiting context: String = "") throws -> [NetlinkMessage] {
+    private func receiveFromPeer(waiting context: @autoclosure () -> String = "") throws -> [NetlinkMessage] {
         while true {
             let datagram: Datagram
             do {
                 datagram = try socket.receive()
             } catch let error as NetlinkError where error.errno == EAGAIN || error.errno == EWOULDBLOCK {
-                throw NetlinkError(errno: ETIMEDOUT, message: "no answer from netlink port \(peerPort) on \(socket.netlinkProtocol)\(context)")
+                // Made only for the error: a pipeline waits here once a window.
+                throw NetlinkError(errno: ETIMEDOUT, message: "no answer from netlink port \(peerPort) on \(socket.netlinkProtocol)\(context())")
             }
             if datagram.senderPort == peerPort, datagram.groups == 0 { return try NetlinkMessage.parse(datagram.bytes) }
         }

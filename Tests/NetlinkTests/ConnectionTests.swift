@@ -189,6 +189,28 @@ final class ConnectionTests: XCTestCase {
             XCTAssertEqual((error as? NetlinkError)?.errno, ETIMEDOUT)
         }
     }
+
+    func testASilentPeerOfAPipelineIsNamedWithWhatIsInFlight() throws {
+        let peer = try NetlinkSocket(protocol: .userSock)
+        let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.localPort, timeout: 0.1)
+        XCTAssertThrowsError(try connection.pipeline((0..<3).map { _ in GenericMessage(family: 0x500, command: 1, version: 1).netlinkMessage })) { error in
+            XCTAssertEqual((error as? NetlinkError)?.errno, ETIMEDOUT)
+            XCTAssertEqual((error as? NetlinkError)?.message, "no answer from netlink port \(peer.localPort) on usersock with 3 requests in flight")
+        }
+    }
+
+    /// The generic header is written before the attributes, whatever the
+    /// slice they come in.
+    func testARequestCarriesItsGenericHeaderThenItsAttributes() throws {
+        var attributes = AttributeEncoder()
+        attributes.put(UInt16(1), "pci")
+        let area = [0xEE, 0xEE] + attributes.bytes
+        var generic = GenericMessage(family: 0x500, command: 7, version: 2)
+        generic.attributeArea = area[2...]  // as a request parsed from a datagram holds them
+        let message = generic.netlinkMessage
+        XCTAssertEqual(message.payload, [7, 2, 0, 0] + attributes.bytes)
+        XCTAssertEqual(message.header.type, 0x500)
+    }
 }
 
 final class SocketBox: @unchecked Sendable {
