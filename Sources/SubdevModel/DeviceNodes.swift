@@ -44,6 +44,15 @@ final class DeviceNodes {
     /// by descriptor number; `unowned` elsewhere.
     private var owners: [UInt32] = []
     private static let unowned = UInt32.max
+    /// Who owns a node as `bind` makes it: this process's effective user
+    /// and group, unless the directory hands its own group down (set-gid),
+    /// when it is not known and `chown` always runs. Worked out at the
+    /// first node, once the directory exists.
+    private lazy var ownerOfNewNodes: (uid: UInt32, gid: UInt32)? = {
+        var directory = stat()
+        guard stat(root.join("dev/vfio/devices"), &directory) == 0, directory.st_mode & S_ISGID == 0 else { return nil }
+        return (geteuid(), getegid())
+    }()
 
     init(root: ModelRoot, poller: Poller) {
         self.root = root
@@ -68,7 +77,10 @@ final class DeviceNodes {
             throw NetlinkError.system("device node \(path)\(code == EMFILE ? " (the model is out of file descriptors: raise its RLIMIT_NOFILE)" : "")", errno: code)
         }
         do {
-            guard chown(path, uid, gid) == 0, chmod(path, mode_t(mode)) == 0 else {
+            // `chown` only when it changes something: a system call per
+            // subdevice saved when root makes nodes for root.
+            let owned = ownerOfNewNodes.map { $0.uid == uid && $0.gid == gid } ?? false
+            guard owned || chown(path, uid, gid) == 0, chmod(path, mode_t(mode)) == 0 else {
                 throw NetlinkError.system("device node \(path) ownership", errno: errno)
             }
             try poller.add(listener)

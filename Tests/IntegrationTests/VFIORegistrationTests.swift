@@ -218,6 +218,10 @@ final class VFIORegistrationTests: XCTestCase {
         XCTAssertEqual(device.vfio?.devNode, path)
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         XCTAssertEqual(attributes[.type] as? FileAttributeType, .typeSocket)
+        // Root's and 0600 by default, as the request asked nothing else.
+        XCTAssertEqual((attributes[.ownerAccountID] as? NSNumber)?.intValue, 0)
+        XCTAssertEqual((attributes[.groupOwnerAccountID] as? NSNumber)?.intValue, 0)
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
         let (holder, line) = try startWaitingForLine(try Fixtures.build("holder", for: self).path, [path])
         XCTAssertEqual(line, "held", "the node is the model's, and answers")
         kill(holder.processIdentifier, SIGKILL)
