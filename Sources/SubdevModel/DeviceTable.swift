@@ -187,9 +187,9 @@ public struct DeviceTable: Sendable {
         return id
     }
 
-    /// Calls `body` with the plugin's view of `group`'s parent, lent and not
-    /// copied, so that the table's copy stays uniquely referenced and grows
-    /// in place afterwards.
+    /// Calls `body` with the plugin's view of `group`'s parent, found by
+    /// id. The view lives only inside the call, so the table's copy stays
+    /// uniquely referenced and grows in place afterwards.
     func withState<Result>(of group: GroupID, _ body: (ParentState) throws -> Result) rethrows -> Result {
         try body(groups[group.position].state)
     }
@@ -261,7 +261,7 @@ public struct DeviceTable: Sendable {
     }
 
     /// `removeWithInstance`, with the group the subdevice left, so that the
-    /// plugin can be lent its parent's view.
+    /// plugin's view of its parent is found without another lookup.
     mutating func removeFromGroup(_ position: Int) -> (device: Subdevice, instance: InstanceState?, group: GroupID?) {
         let device = self[position]
         var instance: InstanceState?

@@ -386,8 +386,8 @@ public struct Machine: Sendable {
         let parent = parent(ofDevice: position)
         let (device, instance, group) = devices.removeFromGroup(position)
         if let parent {
-            // The parent's view as the table keeps it, lent: with this
-            // subdevice gone, and empty when it was the last.
+            // The parent's view as the table keeps it: with this subdevice
+            // gone, and empty when it was the last.
             if let group {
                 devices.withState(of: group) { state in parent.plugin.destroy(instance ?? device.instanceState, in: state) }
             } else {
