@@ -16,8 +16,6 @@ final class ParentEncoding {
         /// come in that order, so a search from the last match finds the
         /// next at once (a handful of entries; no hashing).
         let kinds: [(name: String, kind: UInt8)]
-        /// The type's migration data, for migratable types.
-        let migrationCompat: String?
         /// The `type` attribute, and `migration-compat` (empty for a type
         /// that does not migrate), encoded once for all its subdevices.
         let encodedName: [UInt8]
@@ -39,7 +37,6 @@ final class ParentEncoding {
             self.name = name
             self.registration = registration
             self.kinds = kinds
-            self.migrationCompat = migrationCompat
             var out = AttributeEncoder()
             out.put(SubdevDevAttr.type, name)
             encodedName = out.bytes
@@ -82,8 +79,6 @@ final class ParentEncoding {
     /// The parent's handle, and the fields every subdevice carries: held
     /// rather than the `Parent`, so that encoding one never copies it.
     let handle: String
-    let bus: String
-    let name: String
     /// The `bus-name` and `dev-name` attributes, encoded.
     let encodedNames: [UInt8]
     let iommuGroup: UInt32
@@ -98,8 +93,6 @@ final class ParentEncoding {
 
     init(_ parent: Parent, root: ModelRoot) {
         handle = parent.handle
-        bus = parent.bus
-        name = parent.name
         var names = AttributeEncoder()
         names.put(SubdevDevAttr.busName, parent.bus)
         names.put(SubdevDevAttr.devName, parent.name)
