@@ -41,6 +41,15 @@ extension Suite {
         guard dumped == count else { throw BenchError("the dump read \(dumped) subdevices, not the \(count) made") }
         let created = try Self.total(of: "\(counts).\(pid).1"), dump = try Self.total(of: "\(counts).\(pid).2"),
             deleted = try Self.total(of: "\(counts).\(pid).3")
+        if let profiles {
+            try FileManager.default.createDirectory(at: profiles, withIntermediateDirectories: true)
+            for (part, name) in [(1, "create"), (2, "dump"), (3, "delete")] {
+                let kept = profiles.appendingPathComponent("callgrind.\(name)")
+                try? FileManager.default.removeItem(at: kept)
+                try FileManager.default.copyItem(atPath: "\(counts).\(pid).\(part)", toPath: kept.path)
+            }
+            report.note("callgrind profiles of P2i and P3i kept in \(profiles.path) (callgrind.create, .dump, .delete)")
+        }
         report.add(Figure("P2i", "model instructions per pipelined dev-new (callgrind)", value: Double(created) / Double(count) / 1000, unit: "k"))
         report.add(Figure("P2i", "model instructions per pipelined dev-del (callgrind)", value: Double(deleted) / Double(count) / 1000, unit: "k"))
         report.add(Figure("P3i", "model instructions per dumped subdevice (callgrind)", value: Double(dump) / Double(count) / 1000, unit: "k"))

@@ -19,6 +19,9 @@ struct SubdevBench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Run only these parts, comma-separated: floor, round-trips, delivery, nodes, scale, instructions (P2i and P3i, under callgrind), and dump (P3 alone, on a fresh model; scale includes it).", valueName: "parts"))
     var only: String?
 
+    @Option(help: ArgumentHelp("Keep the callgrind profiles of P2i and P3i in this directory (create, dump and delete, one file each), for callgrind_annotate.", valueName: "dir"))
+    var profiles: String?
+
     @Option(help: ArgumentHelp("The repository, for Benchmarks/C and the uAPI header (default: where this was built from).", valueName: "path"))
     var sourceRoot: String?
 
@@ -36,6 +39,7 @@ struct SubdevBench: AsyncParsableCommand {
         let sizes = smoke ? Sizes.smoke : Sizes()
         var suite = Suite(sizes: sizes, binaries: binaries,
                           programs: try CPrograms(sourceRoot: root, scratch: scratch), scratch: scratch,
+                          profiles: profiles.map { URL(fileURLWithPath: $0) },
                           report: Report(mode: smoke ? "smoke" : "full", machine: Self.machine()))
         print("subdev-bench (\(suite.report.mode)) on \(suite.report.machine)")
         print(Report.header)

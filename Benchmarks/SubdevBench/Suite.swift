@@ -35,6 +35,8 @@ struct Suite {
     let binaries: URL
     let programs: CPrograms
     let scratch: URL
+    /// Where to keep the callgrind profiles of P2i and P3i; nil drops them with the scratch directory.
+    let profiles: URL?
     var report: Report
 
     // MARK: the floor

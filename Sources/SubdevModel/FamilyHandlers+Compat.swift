@@ -69,7 +69,7 @@ extension FamilyHandlers {
             throw NetlinkError(errno: EINVAL, message: "the family has no dev attribute set")
         }
         let inner = Request(operation: request.operation, attributes: AttributeDecoder(attributes: try nest.children()),
-                            set: set, credentials: request.credentials)
+                            set: PolicyValidator.Rules(set), credentials: request.credentials)
         guard let typeName = try inner.attributes.string(SubdevDevAttr.type) else {
             let position = try locateDevice(inner)
             let device = machine.devices[position]

@@ -419,7 +419,7 @@ struct FamilyHandlers {
         try request.attributes.all(SubdevDevAttr.param).map { nest in
             let fields = AttributeDecoder(attributes: try nest.children())
             guard let name = try fields.string(SubdevParamAttr.name) else {
-                throw NetlinkError(errno: EINVAL, message: "\(request.operation.name) param needs attribute name",
+                throw NetlinkError(errno: EINVAL, message: "\(request.operationName) param needs attribute name",
                                    missingType: UInt32(SubdevParamAttr.name.rawValue), missingNest: UInt32(nest.offset))
             }
             let number = try fields.integer(SubdevParamAttr.valueInt, as: UInt64.self)

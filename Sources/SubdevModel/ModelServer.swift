@@ -307,8 +307,7 @@ public final class ModelServer {
                 throw NetlinkError(errno: ENOENT, message: "a device connection speaks family subdev (id \(configuration.familyID)), not \(message.header.type)")
             }
             guard request.command == SubdevCommand.aerAnswer.rawValue,
-                  let operation = subdevFamilyPolicy.operations[request.command],
-                  let set = validator.requestSet(of: operation) else {
+                  let operation = validator.operation(request.command), let set = operation.rules else {
                 throw NetlinkError(errno: EOPNOTSUPP, message: "a device connection takes aer-answer only; use the netlink socket for command \(request.command)")
             }
             let attributes = try validator.validate(request, operation: operation, dump: false)
@@ -403,23 +402,24 @@ public final class ModelServer {
 
     private func handleFamilyRequest(_ request: GenericMessage, credentials: Credentials?, senderIsAdmin: Bool,
                                      dump: Bool) throws -> HandlerOutput {
-        guard let operation = subdevFamilyPolicy.operations[request.command],
+        guard let operation = validator.operation(request.command),
               let command = SubdevCommand(rawValue: request.command) else {
             throw NetlinkError(errno: EOPNOTSUPP, message: "unknown subdev command \(request.command)")
         }
-        if operation.isNotification {
-            throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.name) is a notification, not a request")
+        // Read in place from the shared operation, not copied out.
+        if operation.policy.isNotification {
+            throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.policy.name) is a notification, not a request")
         }
-        if (dump ? operation.dumpRequest : operation.doRequest) == nil {
-            throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.name) does not support \(dump ? "dump" : "do")")
+        if (dump ? operation.policy.dumpRequest : operation.policy.doRequest) == nil {
+            throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.policy.name) does not support \(dump ? "dump" : "do")")
         }
-        if operation.adminPerm, !senderIsAdmin, !Privilege.isAdmin(credentials) {
-            throw NetlinkError(errno: EPERM, message: "\(operation.name) needs CAP_NET_ADMIN")
+        if operation.policy.adminPerm, !senderIsAdmin, !Privilege.isAdmin(credentials) {
+            throw NetlinkError(errno: EPERM, message: "\(operation.policy.name) needs CAP_NET_ADMIN")
+        }
+        guard let set = operation.rules else {
+            throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.policy.name) has no attribute set")
         }
         let attributes = try validator.validate(request, operation: operation, dump: dump)
-        guard let set = validator.requestSet(of: operation) else {
-            throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.name) has no attribute set")
-        }
         let validated = Request(operation: operation, attributes: attributes, set: set, credentials: credentials)
         guard dump else { return try handlers.handle(command, validated, dump: false) }
         do {
