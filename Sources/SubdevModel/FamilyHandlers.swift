@@ -163,7 +163,7 @@ struct FamilyHandlers {
             typeOffset: request.offset(of: SubdevDevAttr.type), nameOffset: request.offset(of: SubdevDevAttr.name))
         let parent = machine.parents[parentPosition]
         do {
-            try registry.register(device, parent: parent, registration: parent.type(type)?.registration ?? .emulatedIOMMU)
+            try registry.register(device, parent: parent, registration: parent.registration(of: type) ?? .emulatedIOMMU)
             registry.setOpenable(device.vfioIndex, device.adminState == .up)
         } catch {
             if let position = machine.deviceIndex(parent: parent.handle, index: device.index) { _ = machine.delete(device: position) }

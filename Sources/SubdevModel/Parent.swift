@@ -3,16 +3,38 @@ import SubdevPlugin
 /// A parent (management device) as the host keeps it: where it sits, the
 /// plugin that drives it, and what the plugin said of it.
 public struct Parent: Sendable {
-    public let bus: String
-    public let name: String
+    /// What a parent is from the moment it is found, shared by every copy:
+    /// the table and the handlers copy a parent on most requests, and a
+    /// copy then retains this one object, not each of its strings and lists.
+    private final class Identity: Sendable {
+        let bus: String
+        let name: String
+        let handle: String
+        let plugin: any DevicePlugin
+        let hardware: HardwareConfig
+        let spec: ParentSpec
+
+        init(bus: String, name: String, plugin: any DevicePlugin, hardware: HardwareConfig, spec: ParentSpec) {
+            self.bus = bus
+            self.name = name
+            handle = "\(bus)/\(name)"
+            self.plugin = plugin
+            self.hardware = hardware
+            self.spec = spec
+        }
+    }
+
+    private let identity: Identity
+    public var bus: String { identity.bus }
+    public var name: String { identity.name }
     /// `bus/name`, such as `pci/0000:6a:01.0`: stored, so that the
     /// subdevices that name it share one string.
-    public let handle: String
-    public var iommuGroup: UInt32
-    public var plugin: any DevicePlugin
+    public var handle: String { identity.handle }
+    public var plugin: any DevicePlugin { identity.plugin }
     /// Its node of the hardware description, handed to the plugin on every call.
-    public var hardware: HardwareConfig
-    public var spec: ParentSpec
+    public var hardware: HardwareConfig { identity.hardware }
+    public var spec: ParentSpec { identity.spec }
+    public var iommuGroup: UInt32
     /// IOVA its subdevices may not map (the MSI window, by default).
     public var reservedIOVA: [IOVARange]
     /// Errors reported on the parent itself.
@@ -20,17 +42,20 @@ public struct Parent: Sendable {
 
     public init(bus: String, name: String, iommuGroup: UInt32, plugin: any DevicePlugin,
                 hardware: HardwareConfig, spec: ParentSpec, reservedIOVA: [IOVARange] = [.x86MSIWindow]) {
-        self.bus = bus
-        self.name = name
-        handle = "\(bus)/\(name)"
+        identity = Identity(bus: bus, name: name, plugin: plugin, hardware: hardware, spec: spec)
         self.iommuGroup = iommuGroup
-        self.plugin = plugin
-        self.hardware = hardware
-        self.spec = spec
         self.reservedIOVA = reservedIOVA
     }
 
     public func type(_ name: String) -> TypeSpec? { spec.type(name) }
+
+    /// How subdevices of type `name` register: read in place, without
+    /// copying the type out as `type(_:)` does (on every create and delete).
+    public func registration(of name: String) -> Registration? {
+        let types = identity.spec.types
+        for position in types.indices where types[position].name == name { return types[position].registration }
+        return nil
+    }
 }
 
 /// A shared counter with what is reserved of it.

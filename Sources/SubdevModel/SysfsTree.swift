@@ -94,7 +94,7 @@ struct SysfsTree {
         if device.pasid != nil { at.remove("pasid") }
         // Only a whole-function type has the link; what else is left
         // goes with the directory below.
-        if parent.type(device.typeName)?.registration == .iommuGroup { at.remove("iommu_group") }
+        if parent.registration(of: device.typeName) == .iommuGroup { at.remove("iommu_group") }
         at.close()
         if rmdir(directory) != 0 && errno != ENOENT {
             // Something else was put there; take it all.
