@@ -475,14 +475,18 @@ public struct Machine: Sendable {
             }
         }
         var values: [(name: String, value: ParamValue)] = []
-        values.reserveCapacity(type.params.count)
-        for schema in type.params {
-            if let given = params.first(where: { $0.name == schema.name }) {
-                values.append((schema.name, given.value))
-            } else if let value = schema.defaultValue {
-                values.append((schema.name, value))
-            } else if !schema.optional {
-                throw NetlinkError(errno: EINVAL, message: "type \(type.name) needs parameter \(schema.name)")
+        let schemas = type.params
+        values.reserveCapacity(schemas.count)
+        // By position: each schema is read in place, where `for schema in`
+        // copied each out, retaining its strings and lists, on every create.
+        for position in schemas.indices {
+            let name = schemas[position].name
+            if let given = params.first(where: { $0.name == name }) {
+                values.append((name, given.value))
+            } else if let value = schemas[position].defaultValue {
+                values.append((name, value))
+            } else if !schemas[position].optional {
+                throw NetlinkError(errno: EINVAL, message: "type \(type.name) needs parameter \(name)")
             }
         }
         return values
