@@ -30,13 +30,10 @@ public struct RequestParam: Sendable {
 /// Not thread-safe; the model's server runs every handler on one thread,
 /// as the kernel's `genl_mutex` serialises a family's handlers.
 public struct Machine: Sendable {
-    public private(set) var parents: [Parent] {
-        didSet {
-            parentPositions = Self.positions(of: parents)
-            parentNames = Self.names(of: parents)
-            parentKeys = Self.keys(of: parents)
-        }
-    }
+    /// Present parents. Only hotplug adds or removes one, and then calls
+    /// `parentsMoved()`; a change to one in place (its generation, on every
+    /// create and delete) leaves the lookups as they are.
+    public private(set) var parents: [Parent]
     /// Parents whose slot is empty now: described as not present, or
     /// removed by hotplug. A hotplug add brings one back.
     public private(set) var slots: [Parent]
@@ -54,29 +51,34 @@ public struct Machine: Sendable {
     /// The machine's capacity clock: ticks on every change of a parent's
     /// capacity, so a generation number is never reused.
     private var clock: UInt64 = 1
-    /// Each present parent's generation: the clock when its capacity last changed.
-    private var generations: [String: UInt64] = [:]
     /// Largest number of instances `available` finds by planning one after another.
     static let availabilityProbeLimit: UInt32 = 4096
 
     public init(parents: [Parent], slots: [Parent] = []) {
         self.parents = parents
         self.slots = slots
+        for position in self.parents.indices { self.parents[position].capacityGeneration = clock }
         parentPositions = Self.positions(of: parents)
         parentNames = Self.names(of: parents)
         parentKeys = Self.keys(of: parents)
-        for parent in parents { generations[parent.handle] = clock }
+    }
+
+    /// Finds parents where they are now, after one was added or removed.
+    private mutating func parentsMoved() {
+        parentPositions = Self.positions(of: parents)
+        parentNames = Self.names(of: parents)
+        parentKeys = Self.keys(of: parents)
     }
 
     /// The generation of a present parent's capacity; see `capacityChanged`.
     public func generation(of parent: Parent) -> UInt64 {
-        generations[parent.handle] ?? 0
+        parentIndex(handle: parent.handle).map { parents[$0].capacityGeneration } ?? 0
     }
 
-    /// A parent's capacity changed: it takes the next generation.
-    private mutating func capacityChanged(_ handle: String) {
+    /// Parent `position`'s capacity changed: it takes the next generation.
+    private mutating func capacityChanged(_ position: Int) {
         clock += 1
-        generations[handle] = clock
+        parents[position].capacityGeneration = clock
     }
 
     private struct ParentName: Hashable {
@@ -172,6 +174,11 @@ public struct Machine: Sendable {
     /// The parent of the subdevice at `position`.
     public func parent(ofDevice position: Int) -> Parent? {
         parent(handle: devices[position].parentHandle)
+    }
+
+    /// The position of the parent of the subdevice at `position`.
+    func parentPosition(ofDevice position: Int) -> Int? {
+        parentIndex(handle: devices[position].parentHandle)
     }
 
     /// The parent as its plugin sees it, without subdevice `excluded`.
@@ -317,7 +324,7 @@ public struct Machine: Sendable {
             allocation: plan, vfioIndex: devices.nextVFIO,
             pasid: plan.pasid ? takePASID() : nil, node: node, ownerPID: ownerPID)
         devices.insert(device, into: group)
-        capacityChanged(parent.handle)
+        capacityChanged(parentPosition)
         return device
     }
 
@@ -334,7 +341,8 @@ public struct Machine: Sendable {
     /// - Returns: whether anything changed.
     public mutating func modify(device position: Int, adminState: SubdevAdminState?, params: [RequestParam]) throws -> Bool {
         var device = devices[position]
-        guard let parent = parent(ofDevice: position), let type = parent.type(device.typeName) else {
+        guard let parentPosition = parentPosition(ofDevice: position), case let parent = parents[parentPosition],
+              let type = parent.type(device.typeName) else {
             throw NetlinkError(errno: ENODEV, message: "subdevice \(device.handle) lost its parent")
         }
         var values = device.instanceState.params
@@ -364,7 +372,7 @@ public struct Machine: Sendable {
             try Self.check(counted, on: parent, state: state, for: " for \(device.handle)")
             device.allocation = counted
             device.params = device.params.map { ($0.name, values[$0.name] ?? $0.value) }
-            capacityChanged(parent.handle)
+            capacityChanged(parentPosition)
         }
         if let adminState {
             device.adminState = adminState
@@ -383,9 +391,10 @@ public struct Machine: Sendable {
 
     /// Deletes subdevice `position`; what it held returns to its parent.
     public mutating func delete(device position: Int) -> Subdevice {
-        let parent = parent(ofDevice: position)
+        let parentPosition = parentPosition(ofDevice: position)
         let (device, instance, group) = devices.removeFromGroup(position)
-        if let parent {
+        if let parentPosition {
+            let parent = parents[parentPosition]
             // The parent's view as the table keeps it: with this subdevice
             // gone, and empty when it was the last.
             if let group {
@@ -393,7 +402,7 @@ public struct Machine: Sendable {
             } else {
                 parent.plugin.destroy(instance ?? device.instanceState, in: state(of: parent))
             }
-            capacityChanged(parent.handle)
+            capacityChanged(parentPosition)
         }
         return device
     }
@@ -433,7 +442,7 @@ public struct Machine: Sendable {
     /// have no subdevices left.
     public mutating func removeParent(_ position: Int) -> Parent {
         var parent = parents.remove(at: position)
-        generations[parent.handle] = nil
+        parentsMoved()
         parent.aerStats = AERStats()
         slots.append(parent)
         return parent
@@ -443,7 +452,8 @@ public struct Machine: Sendable {
     public mutating func addParent(slot position: Int) -> Parent {
         let parent = slots.remove(at: position)
         parents.append(parent)
-        capacityChanged(parent.handle)
+        parentsMoved()
+        capacityChanged(parents.count - 1)
         return parent
     }
 

@@ -39,6 +39,10 @@ public struct Parent: Sendable {
     public var reservedIOVA: [IOVARange]
     /// Errors reported on the parent itself.
     public var aerStats = AERStats()
+    /// The machine's capacity clock when this parent's capacity last
+    /// changed (see `Machine.generation(of:)`); kept here, so a create or
+    /// delete that changes it finds no entry by handle.
+    public internal(set) var capacityGeneration: UInt64 = 0
 
     public init(bus: String, name: String, iommuGroup: UInt32, plugin: any DevicePlugin,
                 hardware: HardwareConfig, spec: ParentSpec, reservedIOVA: [IOVARange] = [.x86MSIWindow]) {
