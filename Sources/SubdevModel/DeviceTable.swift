@@ -16,8 +16,10 @@ public struct DeviceTable: Sendable {
         var indices = LowestFree()
         /// What the plugin sees, kept current: instances and their totals.
         var state: ParentState
-        /// Where each subdevice index sits in `state.instances`.
-        var instancePosition: [UInt32: Int] = [:]
+        /// Where each subdevice index sits in `state.instances`, by index
+        /// (dense, as `vfioByIndex`); -1 where there is none. An array, not
+        /// a dictionary: nothing is hashed on a create or delete.
+        var instancePosition: [Int32] = []
 
         /// One instance per subdevice, so this is how many there are.
         var count: Int { state.instances.count }
@@ -32,7 +34,9 @@ public struct DeviceTable: Sendable {
         }
 
         mutating func addInstance(_ instance: InstanceState) {
-            instancePosition[instance.index] = state.instances.count
+            let index = Int(instance.index)
+            while instancePosition.count <= index { instancePosition.append(-1) }
+            instancePosition[index] = Int32(state.instances.count)
             state.append(instance)
         }
 
@@ -40,10 +44,12 @@ public struct DeviceTable: Sendable {
         /// one moves into its slot.
         @discardableResult
         mutating func removeInstance(of index: UInt32) -> InstanceState? {
-            guard let slot = instancePosition.removeValue(forKey: index) else { return nil }
+            guard Int(index) < instancePosition.count, instancePosition[Int(index)] >= 0 else { return nil }
+            let slot = Int(instancePosition[Int(index)])
+            instancePosition[Int(index)] = -1
             let removed = state.remove(at: slot)
             if slot < state.instances.count {
-                instancePosition[state.instances[slot].index] = slot
+                instancePosition[Int(state.instances[slot].index)] = Int32(slot)
             }
             return removed
         }
@@ -282,7 +288,7 @@ public struct DeviceTable: Sendable {
             if groups[group.position].count == 0 {
                 groups[group.position].vfioByIndex = []
                 groups[group.position].indices = LowestFree()
-                groups[group.position].instancePosition = [:]
+                groups[group.position].instancePosition = []
             }
         }
         if let name = device.name { names[name] = nil }
