@@ -9,7 +9,11 @@ import Glibc
 ///
 /// Each error is `EINVAL` with a sentence that names the attribute and the
 /// offset of that attribute in the request, for the extended ACK.
-public struct PolicyValidator: Sendable {
+///
+/// A class, made once per family: a struct's method called through the
+/// server's stored copy had the whole validator, family policy included,
+/// copied and released around each call.
+public final class PolicyValidator: Sendable {
     public let family: FamilyPolicy
     /// The family's operations by command number, each with its request
     /// set's rules: found for every request by index, without hashing.

@@ -309,10 +309,10 @@ struct FamilyHandlers {
         _ = removals.finish(device.vfioIndex)
         _ = recoveries.finish(device.vfioIndex)
         let last = encodeDevice(device, reason: reason)
-        if let parent = machine.parent(handle: device.parentHandle) {
-            registry.unregister(device, parent: parent)
-        }
-        _ = machine.delete(device: position)
+        // Found once by handle, for both.
+        let parentPosition = machine.parentPosition(ofDevice: position)
+        if let parentPosition { registry.unregister(device, parent: machine.parents[parentPosition]) }
+        _ = machine.delete(device: position, parentPosition: parentPosition)
         return last
     }
 

@@ -177,7 +177,7 @@ public struct Machine: Sendable {
     }
 
     /// The position of the parent of the subdevice at `position`.
-    func parentPosition(ofDevice position: Int) -> Int? {
+    public func parentPosition(ofDevice position: Int) -> Int? {
         parentIndex(handle: devices[position].parentHandle)
     }
 
@@ -391,7 +391,12 @@ public struct Machine: Sendable {
 
     /// Deletes subdevice `position`; what it held returns to its parent.
     public mutating func delete(device position: Int) -> Subdevice {
-        let parentPosition = parentPosition(ofDevice: position)
+        delete(device: position, parentPosition: parentPosition(ofDevice: position))
+    }
+
+    /// Deletes subdevice `position`, whose parent the caller found at
+    /// `parentPosition` (`nil`: it has none).
+    mutating func delete(device position: Int, parentPosition: Int?) -> Subdevice {
         let (device, instance, group) = devices.removeFromGroup(position)
         if let parentPosition {
             let parent = parents[parentPosition]
