@@ -18,6 +18,13 @@ import Glibc
 /// Attribute files are read-only (0444), one value per file, as sysfs has them.
 struct SysfsTree {
     let root: ModelRoot
+    /// Where attributes many subdevices share are kept, to be linked.
+    let contents: SysfsContents
+
+    init(root: ModelRoot, sharedContentsLimit: Int = 4096) {
+        self.root = root
+        contents = SysfsContents(root: root, limit: sharedContentsLimit)
+    }
 
     /// Creates the parents' directories and their bus links.
     func addParents(_ parents: [Parent]) throws {
@@ -52,8 +59,9 @@ struct SysfsTree {
         let vfio = "vfio-dev/vfio\(device.vfioIndex)"
         try at.makeDirectory("vfio-dev")
         try at.makeDirectory(vfio)
-        for (name, contents) in Self.attributes(of: device, parent: parent, registration: registration, root: root) {
-            try at.attribute(name, contents)
+        for (name, text, shared) in Self.attributes(of: device, parent: parent, registration: registration, root: root) {
+            if shared, contents.link(text, as: name, in: at.fd) { continue }
+            try at.attribute(name, text)
         }
         if registration == .iommuGroup {
             let group = root.join("sys/kernel/iommu_groups/\(parent.iommuGroup)")
@@ -66,17 +74,21 @@ struct SysfsTree {
         try link(root.join("sys/class/vfio-dev/vfio\(device.vfioIndex)"), to: "\(directory)/\(vfio)")
     }
 
-    /// The subdevice's attribute files and what each holds.
-    static func attributes(of device: Subdevice, parent: Parent, registration: Registration, root: ModelRoot) -> [(String, String)] {
+    /// The subdevice's attribute files, what each holds, and whether
+    /// other subdevices are likely to hold the same (then it is linked
+    /// from `contents`). A name, a PASID, are one subdevice's own.
+    static func attributes(of device: Subdevice, parent: Parent, registration: Registration,
+                           root: ModelRoot) -> [(name: String, contents: String, shared: Bool)] {
         var files = [
-            ("uevent", "SUBDEV_TYPE=\(device.typeName)\nSUBDEV_INDEX=\(device.index)\n" + (device.name.map { "SUBDEV_NAME=\($0)\n" } ?? "")),
-            ("type", "\(device.typeName)\n"),
-            ("name", "\(device.name ?? "")\n"),
-            ("index", "\(device.index)\n"),
-            ("registration", "\(registration.rawValue)\n"),
-            ("reserved_regions", reservedRegions(parent.reservedIOVA)),
+            ("uevent", "SUBDEV_TYPE=\(device.typeName)\nSUBDEV_INDEX=\(device.index)\n" + (device.name.map { "SUBDEV_NAME=\($0)\n" } ?? ""),
+             device.name == nil),
+            ("type", "\(device.typeName)\n", true),
+            ("name", "\(device.name ?? "")\n", device.name == nil),
+            ("index", "\(device.index)\n", true),
+            ("registration", "\(registration.rawValue)\n", true),
+            ("reserved_regions", reservedRegions(parent.reservedIOVA), true),
         ]
-        if let pasid = device.pasid { files.append(("pasid", "\(pasid)\n")) }
+        if let pasid = device.pasid { files.append(("pasid", "\(pasid)\n", false)) }
         return files
     }
 
@@ -153,10 +165,14 @@ struct SysfsTree {
         }
     }
 
-    /// Creates or truncates `name` (relative to directory `at`, or
-    /// `AT_FDCWD`) with mode 0444 and writes `contents`; errors show `path`.
+    /// Creates `name` (relative to directory `at`, or `AT_FDCWD`) anew
+    /// with mode 0444 and writes `contents`; errors show `path`. A file
+    /// already there is unlinked, never truncated: it may be a link to a
+    /// content other subdevices show (`SysfsContents`).
     private static func writeAttribute(_ name: String, relativeTo at: Int32, _ contents: String, path: String) throws {
-        let fd = openat(at, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o444)
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC
+        var fd = openat(at, name, flags, 0o444)
+        if fd < 0, errno == EEXIST, unlinkat(at, name, 0) == 0 { fd = openat(at, name, flags, 0o444) }
         guard fd >= 0 else { throw ModelRootError("cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { _ = Glibc.close(fd) }
         var contents = contents

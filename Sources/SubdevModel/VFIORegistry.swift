@@ -67,9 +67,10 @@ final class VFIORegistry {
         }
     }
 
-    /// Removes the model's `dev/vfio` and `sys` trees.
+    /// Removes the model's `dev/vfio` and `sys` trees, and the contents
+    /// the sysfs mirror links to.
     static func clear(_ root: ModelRoot) {
-        for tree in ["dev/vfio", "sys"] { try? FileManager.default.removeItem(atPath: root.join(tree)) }
+        for tree in ["dev/vfio", "sys", SysfsContents.name] { try? FileManager.default.removeItem(atPath: root.join(tree)) }
         rmdir(root.join("dev"))
     }
 

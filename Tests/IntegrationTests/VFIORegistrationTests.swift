@@ -206,6 +206,54 @@ final class VFIORegistrationTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(model.root)/dev/vfio/devices/vfio0"))
     }
 
+    /// What subdevices show alike is one file linked into each directory;
+    /// what is a subdevice's own (its name, its PASID, its vfio entries)
+    /// is a file of its own. Either way it reads the same, and a delete
+    /// leaves the others' files as they were.
+    func testSharedAttributesAreLinkedAndReadTheSame() async throws {
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let first = try await client.createDevice(parent: dsa, type: "dwq")
+        let second = try await client.createDevice(parent: dsa, type: "dwq", name: "vm1")
+        let firstDirectory = try XCTUnwrap(first.vfio?.sysfsPath), secondDirectory = try XCTUnwrap(second.vfio?.sysfsPath)
+
+        func status(_ path: String) throws -> stat {
+            var result = stat()
+            guard stat(path, &result) == 0 else { throw NSError(domain: "stat \(path)", code: Int(errno)) }
+            return result
+        }
+        for file in ["type", "registration", "reserved_regions"] {
+            let a = try status("\(firstDirectory)/\(file)"), b = try status("\(secondDirectory)/\(file)")
+            XCTAssertEqual(a.st_ino, b.st_ino, "\(file) is one file, linked")
+            XCTAssertGreaterThanOrEqual(a.st_nlink, 3, "\(file): the kept copy and two links")
+            XCTAssertEqual(a.st_mode & 0o777, 0o444, "\(file) is read-only, as sysfs shows it")
+        }
+        for file in ["name", "pasid", "uevent"] {
+            XCTAssertEqual(try status("\(secondDirectory)/\(file)").st_nlink, 1, "\(file) of a named subdevice is its own")
+        }
+        XCTAssertEqual(try String(contentsOfFile: "\(firstDirectory)/type", encoding: .utf8), "dwq\n")
+        XCTAssertEqual(try String(contentsOfFile: "\(firstDirectory)/index", encoding: .utf8), "0\n")
+        XCTAssertEqual(try String(contentsOfFile: "\(secondDirectory)/index", encoding: .utf8), "1\n")
+        XCTAssertEqual(try String(contentsOfFile: "\(firstDirectory)/name", encoding: .utf8), "\n")
+        XCTAssertEqual(try String(contentsOfFile: "\(secondDirectory)/name", encoding: .utf8), "vm1\n")
+        XCTAssertEqual(try String(contentsOfFile: "\(secondDirectory)/uevent", encoding: .utf8),
+                       "SUBDEV_TYPE=dwq\nSUBDEV_INDEX=1\nSUBDEV_NAME=vm1\n")
+
+        try await client.deleteDevice(first.handle)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: firstDirectory))
+        XCTAssertEqual(try String(contentsOfFile: "\(secondDirectory)/type", encoding: .utf8), "dwq\n")
+        XCTAssertEqual(try status("\(secondDirectory)/type").st_nlink, 2, "the kept copy and the one link left")
+        let walked = FileManager.default.enumerator(atPath: "\(model.root)/sys")?.allObjects as? [String] ?? []
+        XCTAssertFalse(walked.contains { $0.contains(".sysfs-contents") }, "the kept copies are not in the sysfs tree")
+
+        // A subdevice made again at the same index links the same file.
+        let again = try await client.createDevice(parent: dsa, type: "dwq")
+        XCTAssertEqual(try String(contentsOfFile: "\(try XCTUnwrap(again.vfio?.sysfsPath))/index", encoding: .utf8), "0\n")
+        model.stop()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(model.root)/.sysfs-contents"), "the model takes its kept copies when it stops")
+    }
+
     /// A file left at a node's path (by a model that crashed) does not stop
     /// the subdevice: the node takes its place.
     func testANodeReplacesWhatWasLeftAtItsPath() async throws {

@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Attribute contents that many subdevices share (a type's name and
+/// registration, a parent's reserved regions, an index, an empty name),
+/// each kept once as a file under `ROOT/.sysfs-contents` and hard-linked
+/// into every subdevice directory that shows it.
+///
+/// On tmpfs a new file costs an inode, a page for its contents, and both
+/// again to free them; a link costs a directory entry. Sysfs itself makes
+/// no inode for an attribute until someone looks it up, so the mirror's
+/// files were most of what a `dev-new` and `dev-del` cost (see
+/// Docs/performance.md). A reader sees the same bytes either way; only a
+/// link count above one, and one inode number for equal contents, tell
+/// the two apart. The kept files are read-only (0444) and never written
+/// again, so no subdevice's file can change another's.
+///
+/// At most `limit` distinct contents are kept, until the model stops;
+/// past that, attributes are written as files of their own.
+///
+/// Used from the model's one thread.
+final class SysfsContents {
+    let directory: String
+    let limit: Int
+    /// The kept file's name for each content.
+    private var kept: [String: String] = [:]
+    /// The open store directory; -1 until the first content is kept.
+    private var fd: Int32 = -1
+
+    init(root: ModelRoot, limit: Int = 4096) {
+        directory = root.join(Self.name)
+        self.limit = limit
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+    }
+
+    /// The store's directory below the root, beside `sys`, so that a walk
+    /// of the sysfs tree does not find it.
+    static let name = ".sysfs-contents"
+
+    /// Makes `name`, in the directory open at `at`, a link to the kept
+    /// file holding `contents`, keeping one if there is none yet.
+    ///
+    /// - Returns: false when no link was made (the store is full or could
+    ///   not be written), and the caller writes the file itself.
+    func link(_ contents: String, as name: String, in at: Int32) -> Bool {
+        guard let file = keptFile(for: contents) else { return false }
+        if linkat(fd, file, at, name, 0) == 0 { return true }
+        // Left over from a registration that failed half way.
+        guard errno == EEXIST, unlinkat(at, name, 0) == 0 else { return false }
+        return linkat(fd, file, at, name, 0) == 0
+    }
+
+    /// The name of the kept file holding `contents`, made if need be.
+    private func keptFile(for contents: String) -> String? {
+        if let file = kept[contents] { return file }
+        guard kept.count < limit, openStore() else { return nil }
+        let file = String(kept.count)
+        let out = openat(fd, file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o444)
+        guard out >= 0 else { return nil }
+        defer { close(out) }
+        var bytes = contents
+        let written = bytes.withUTF8 { write(out, $0.baseAddress, $0.count) }
+        guard written == contents.utf8.count else {
+            unlinkat(fd, file, 0)
+            return nil
+        }
+        kept[contents] = file
+        return file
+    }
+
+    /// Opens the store's directory; the registry cleared what an earlier
+    /// model kept there when it claimed the root.
+    private func openStore() -> Bool {
+        if fd >= 0 { return true }
+        guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { return false }
+        fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        return fd >= 0
+    }
+}
