@@ -27,6 +27,8 @@ final class SysfsContents {
     private var kept: [String: String] = [:]
     /// The open store directory; -1 until the first content is kept.
     private var fd: Int32 = -1
+    /// Set when a link crossed file systems: every attribute is written.
+    private var unlinkable = false
 
     init(root: ModelRoot, limit: Int = 4096) {
         directory = root.join(Self.name)
@@ -47,8 +49,14 @@ final class SysfsContents {
     /// - Returns: false when no link was made (the store is full or could
     ///   not be written), and the caller writes the file itself.
     func link(_ contents: String, as name: String, in at: Int32) -> Bool {
-        guard let file = keptFile(for: contents) else { return false }
+        guard !unlinkable, let file = keptFile(for: contents) else { return false }
         if linkat(fd, file, at, name, 0) == 0 { return true }
+        if errno == EXDEV {
+            // `sys` is another file system (`--root /` with the model's own
+            // /sys mounted): nothing kept can be linked there.
+            unlinkable = true
+            return false
+        }
         // Left over from a registration that failed half way.
         guard errno == EEXIST, unlinkat(at, name, 0) == 0 else { return false }
         return linkat(fd, file, at, name, 0) == 0
