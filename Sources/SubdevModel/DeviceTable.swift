@@ -59,7 +59,7 @@ public struct DeviceTable: Sendable {
     /// request, then used for every step of a create or delete without
     /// hashing the handle again. Valid for the life of the table.
     struct GroupID: Hashable, Sendable {
-        fileprivate let position: Int
+        let position: Int
     }
 
     static let vacant = UInt32.max
@@ -70,6 +70,10 @@ public struct DeviceTable: Sendable {
     /// nothing, and is false in `occupied`.
     private var byVFIO: [Subdevice] = []
     private var occupied: [Bool] = []
+    /// The group of the subdevice at each position (`GroupID.position`),
+    /// beside `byVFIO`: a subdevice's parent group is found without
+    /// hashing its parent's handle.
+    private var groupByVFIO: [Int32] = []
     private static let vacancy = Subdevice(parentHandle: "", index: 0, name: nil, typeName: "", adminState: .down, operState: .down,
                                            params: [], allocation: Allocation(), vfioIndex: DeviceTable.vacant, pasid: nil,
                                            node: NodeAccess(), ownerPID: nil)
@@ -108,10 +112,32 @@ public struct DeviceTable: Sendable {
     }
 
     public func position(parent: String, index: UInt32) -> Int? {
-        guard let id = groupIDs[parent], Int(index) < groups[id.position].vfioByIndex.count else { return nil }
-        let group = groups[id.position]
-        let vfio = group.vfioByIndex[Int(index)]
+        groupIDs[parent].flatMap { position(in: $0, index: index) }
+    }
+
+    /// The position of subdevice `index` of `group`'s parent.
+    func position(in group: GroupID, index: UInt32) -> Int? {
+        guard Int(index) < groups[group.position].vfioByIndex.count else { return nil }
+        let vfio = groups[group.position].vfioByIndex[Int(index)]
         return vfio == Self.vacant ? nil : Int(vfio)
+    }
+
+    /// The group of the subdevice at `position`, if there is one there.
+    func group(ofDevice position: Int) -> GroupID? {
+        position >= 0 && position < occupied.count && occupied[position] ? GroupID(position: Int(groupByVFIO[position])) : nil
+    }
+
+    /// The group of the subdevice at `position` if its parent is `handle`:
+    /// for a caller holding a copy of a subdevice, which may have gone
+    /// since, its position taken by another parent's.
+    func group(ofDevice position: Int, parent handle: String) -> GroupID? {
+        guard let group = group(ofDevice: position), byVFIO[position].parentHandle == handle else { return nil }
+        return group
+    }
+
+    /// Parent `handle`'s group, if it ever had a subdevice.
+    func group(of handle: String) -> GroupID? {
+        groupIDs[handle]
     }
 
     public func position(named name: String) -> Int? {
@@ -177,9 +203,10 @@ public struct DeviceTable: Sendable {
         return groups[id.position].state
     }
 
-    /// Parent `handle`'s group, made for it if it has none.
-    mutating func group(for parent: Parent) -> GroupID {
-        if let id = groupIDs[parent.handle] {
+    /// Parent `handle`'s group, made for it if it has none; `known`, when
+    /// the caller has it, saves the lookup by handle.
+    mutating func group(for parent: Parent, known: GroupID? = nil) -> GroupID {
+        if let id = known ?? groupIDs[parent.handle] {
             // An emptied group takes the parent as it is now: a parent
             // plugged in again may come with a new description.
             if groups[id.position].count == 0 {
@@ -220,9 +247,11 @@ public struct DeviceTable: Sendable {
         if Int(vfio) == byVFIO.count {
             byVFIO.append(device)
             occupied.append(true)
+            groupByVFIO.append(Int32(group.position))
         } else {
             byVFIO[Int(vfio)] = device
             occupied[Int(vfio)] = true
+            groupByVFIO[Int(vfio)] = Int32(group.position)
         }
         // Changed where it lies: its arrays stay uniquely referenced and grow in place.
         let index = groups[group.position].add(instance, vfio: vfio)
@@ -271,6 +300,7 @@ public struct DeviceTable: Sendable {
     mutating func removeFromGroup(_ position: Int) -> (device: Subdevice, instance: InstanceState?, group: GroupID?) {
         let device = self[position]
         var instance: InstanceState?
+        let group: GroupID? = GroupID(position: Int(groupByVFIO[position]))
         byVFIO[position] = Self.vacancy
         occupied[position] = false
         vfios.give(device.vfioIndex)
@@ -278,8 +308,8 @@ public struct DeviceTable: Sendable {
         while let last = occupied.last, !last {
             occupied.removeLast()
             byVFIO.removeLast()
+            groupByVFIO.removeLast()
         }
-        let group = groupIDs[device.parentHandle]
         if let group {
             groups[group.position].vfioByIndex[Int(device.index)] = Self.vacant
             groups[group.position].indices.give(device.index)

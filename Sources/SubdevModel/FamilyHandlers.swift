@@ -317,8 +317,15 @@ struct FamilyHandlers {
     }
 
     func encodeDevice(_ device: Subdevice, reason: String? = nil) -> [UInt8] {
-        guard let encoding = encodings.encoding(of: device.parentHandle, parent: { machine.parent(handle: device.parentHandle) }) else {
-            return []
+        // Found by the subdevice's group when it is the one the table holds
+        // at its position (not a copy of one deleted since), else by handle.
+        let group = machine.devices.group(ofDevice: Int(device.vfioIndex), parent: device.parentHandle)
+        let encoding: ParentEncoding
+        if let known = encodings.known(device.parentHandle, group: group) {
+            encoding = known
+        } else {
+            guard let parent = machine.parent(handle: device.parentHandle) else { return [] }
+            encoding = encodings.add(parent, group: group)
         }
         return ObjectEncoding.device(device, in: encoding, holders: registry.holders(device.vfioIndex), reason: reason)
     }
@@ -397,9 +404,9 @@ struct FamilyHandlers {
                 throw NetlinkError(errno: EINVAL, message: "name a subdevice by parent and index or by name, not both",
                                    offset: request.offset(of: nameAttribute).map(UInt32.init))
             }
-            let handle = machine.parents[try locateParent(request, bus: bus, name: parentName)].handle
-            guard let position = machine.deviceIndex(parent: handle, index: index) else {
-                throw NetlinkError(errno: ENOENT, message: "no subdevice \(handle)/\(index)",
+            let parentPosition = try locateParent(request, bus: bus, name: parentName)
+            guard let position = machine.deviceIndex(parentPosition: parentPosition, index: index) else {
+                throw NetlinkError(errno: ENOENT, message: "no subdevice \(machine.parents[parentPosition].handle)/\(index)",
                                    offset: request.offset(of: indexAttribute).map(UInt32.init))
             }
             return position

@@ -47,6 +47,12 @@ public struct Machine: Sendable {
     /// attributes, so that finding a parent makes no strings at all; `nil`
     /// when two parents' hashes collide, and strings are made after all.
     private var parentKeys: [UInt64: Int]?
+    /// Each present parent's group in `devices` (`GroupID` position) by
+    /// parent position, -1 before its first subdevice; and each group's
+    /// parent position, -1 while that parent is not present. The way from
+    /// a subdevice to its parent and back, without hashing a handle.
+    private var groupOfParent: [Int32]
+    private var parentOfGroup: [Int32] = []
     private var nextPASID: UInt32 = 1
     /// The machine's capacity clock: ticks on every change of a parent's
     /// capacity, so a generation number is never reused.
@@ -61,6 +67,7 @@ public struct Machine: Sendable {
         parentPositions = Self.positions(of: parents)
         parentNames = Self.names(of: parents)
         parentKeys = Self.keys(of: parents)
+        groupOfParent = [Int32](repeating: -1, count: parents.count)
     }
 
     /// Finds parents where they are now, after one was added or removed.
@@ -68,6 +75,23 @@ public struct Machine: Sendable {
         parentPositions = Self.positions(of: parents)
         parentNames = Self.names(of: parents)
         parentKeys = Self.keys(of: parents)
+        groupOfParent = [Int32](repeating: -1, count: parents.count)
+        parentOfGroup = parentOfGroup.map { _ in -1 }
+        for position in parents.indices {
+            if let group = devices.group(of: parents[position].handle) { link(group, toParent: position) }
+        }
+    }
+
+    /// Records that `group` is the group of the parent at `position`.
+    private mutating func link(_ group: DeviceTable.GroupID, toParent position: Int) {
+        groupOfParent[position] = Int32(group.position)
+        while parentOfGroup.count <= group.position { parentOfGroup.append(-1) }
+        parentOfGroup[group.position] = Int32(position)
+    }
+
+    /// The group of the parent at `position`, if it ever had a subdevice.
+    func group(ofParent position: Int) -> DeviceTable.GroupID? {
+        position < groupOfParent.count && groupOfParent[position] >= 0 ? DeviceTable.GroupID(position: Int(groupOfParent[position])) : nil
     }
 
     /// The generation of a present parent's capacity; see `capacityChanged`.
@@ -153,6 +177,11 @@ public struct Machine: Sendable {
         devices.position(parent: parent, index: index)
     }
 
+    /// The position of subdevice `index` of the parent at `parentPosition`.
+    public func deviceIndex(parentPosition: Int, index: UInt32) -> Int? {
+        group(ofParent: parentPosition).flatMap { devices.position(in: $0, index: index) }
+    }
+
     public func deviceIndex(named name: String) -> Int? {
         devices.position(named: name)
     }
@@ -178,7 +207,11 @@ public struct Machine: Sendable {
 
     /// The position of the parent of the subdevice at `position`.
     public func parentPosition(ofDevice position: Int) -> Int? {
-        parentIndex(handle: devices[position].parentHandle)
+        if let group = devices.group(ofDevice: position), group.position < parentOfGroup.count {
+            let parent = parentOfGroup[group.position]
+            return parent >= 0 ? Int(parent) : nil
+        }
+        return parentIndex(handle: devices[position].parentHandle)
     }
 
     /// The parent as its plugin sees it, without subdevice `excluded`.
@@ -312,7 +345,8 @@ public struct Machine: Sendable {
         // the plugin takes: subdevices made alike share both, and the
         // dictionary is built only for values not seen before.
         let values = devices.shared(params: try Self.complete(params, for: type))
-        let group = devices.group(for: parent)
+        let group = devices.group(for: parent, known: group(ofParent: parentPosition))
+        link(group, toParent: parentPosition)
         let plan = try devices.withState(of: group) { state in
             try Self.plan(parent, type: type, params: values.dictionary, state: state)
         }

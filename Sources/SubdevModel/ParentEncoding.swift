@@ -129,19 +129,43 @@ final class ParentEncoding {
 final class ParentEncodings {
     let root: ModelRoot
     private var byHandle: [String: ParentEncoding] = [:]
+    /// The same by the parent's group in the device table, which stays
+    /// the parent's for the model's life: found without hashing a handle.
+    private var byGroup: [ParentEncoding?] = []
 
     init(root: ModelRoot) {
         self.root = root
     }
 
-    /// The encoding of the parent whose handle is `handle`; `parent` is
-    /// asked for the parent only the first time, so a known parent is
-    /// never copied out of the machine.
-    func encoding(of handle: String, parent: () -> Parent?) -> ParentEncoding? {
-        if let known = byHandle[handle] { return known }
-        guard let parent = parent() else { return nil }
+    /// The encoding of the parent whose handle is `handle`, and whose
+    /// group in the device table is `group` when the caller knows it;
+    /// `parent` is asked for the parent only the first time, so a known
+    /// parent is never copied out of the machine.
+    func encoding(of handle: String, group: DeviceTable.GroupID? = nil, parent: () -> Parent?) -> ParentEncoding? {
+        if let known = known(handle, group: group) { return known }
+        return parent().map { add($0, group: group) }
+    }
+
+    /// The encoding made already for the parent `handle` (`group`), if any.
+    /// Without a closure, so that a caller's state is not captured (and,
+    /// for a struct, copied) on every call.
+    func known(_ handle: String, group: DeviceTable.GroupID?) -> ParentEncoding? {
+        if let group, group.position < byGroup.count, let known = byGroup[group.position] { return known }
+        guard let known = byHandle[handle] else { return nil }
+        if let group { remember(known, group: group) }
+        return known
+    }
+
+    /// Makes and keeps the encoding of `parent`, in `group`.
+    func add(_ parent: Parent, group: DeviceTable.GroupID?) -> ParentEncoding {
         let made = ParentEncoding(parent, root: root)
-        byHandle[handle] = made
+        byHandle[parent.handle] = made
+        if let group { remember(made, group: group) }
         return made
+    }
+
+    private func remember(_ encoding: ParentEncoding, group: DeviceTable.GroupID) {
+        while byGroup.count <= group.position { byGroup.append(nil) }
+        byGroup[group.position] = encoding
     }
 }

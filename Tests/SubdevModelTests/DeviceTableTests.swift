@@ -126,6 +126,43 @@ final class DeviceTableTests: XCTestCase {
         XCTAssertEqual(find("virtual", "a"), 1)
     }
 
+    /// A subdevice's parent, and a parent's subdevice by index, are found
+    /// by group without the parent's handle; when hotplug moves parents,
+    /// both ways follow them, and agree with the lookups by handle.
+    func testSubdevicesAndParentsFindEachOtherAcrossHotplug() throws {
+        var machine = try machine()
+        func check(_ label: String) {
+            for position in machine.parents.indices {
+                let handle = machine.parents[position].handle
+                for index in UInt32(0)..<3 {
+                    let byGroup = machine.deviceIndex(parentPosition: position, index: index)
+                    XCTAssertEqual(byGroup, machine.deviceIndex(parent: handle, index: index), "\(label): \(handle)/\(index)")
+                    if let byGroup {
+                        XCTAssertEqual(machine.parentPosition(ofDevice: byGroup), position, "\(label): parent of \(handle)/\(index)")
+                        XCTAssertEqual(machine.devices[byGroup].parentHandle, handle)
+                    }
+                }
+            }
+        }
+        try create(&machine, on: 1)
+        try create(&machine, on: 1)
+        check("b only")
+        try create(&machine, on: 0)
+        check("both")
+        _ = machine.delete(device: try XCTUnwrap(machine.deviceIndex(parentPosition: 0, index: 0)))
+        _ = machine.removeParent(0)
+        XCTAssertEqual(machine.parents.map(\.handle), ["virtual/b"])
+        check("a unplugged, b moved to 0")
+        XCTAssertEqual(machine.deviceIndex(parentPosition: 0, index: 1), machine.deviceIndex(parent: "virtual/b", index: 1))
+        _ = machine.addParent(slot: 0)
+        XCTAssertEqual(machine.parents.map(\.handle), ["virtual/b", "virtual/a"])
+        XCTAssertNil(machine.deviceIndex(parentPosition: 1, index: 0), "a came back empty")
+        let made = try create(&machine, on: 1)
+        XCTAssertEqual(made.parentHandle, "virtual/a")
+        check("a back, after b")
+        XCTAssertEqual(machine.parentPosition(ofDevice: Int(made.vfioIndex)), 1)
+    }
+
     func testIdenticalSubdevicesShareTheirParamsAndPlan() throws {
         var machine = try machine()
         let one = try create(&machine, on: 0), two = try create(&machine, on: 0)
