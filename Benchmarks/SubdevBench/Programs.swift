@@ -84,6 +84,13 @@ final class ModelProcess {
         return kilobytes * 1024
     }
 
+    /// The CPU time it has run, in nanoseconds (the first field of
+    /// /proc/PID/schedstat): finer than the clock ticks of /proc/PID/stat.
+    var cpuNanoseconds: UInt64? {
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/schedstat", encoding: .utf8) else { return nil }
+        return text.split(separator: " ").first.flatMap { UInt64($0) }
+    }
+
     /// The soft limit on its open files (`Max open files` of /proc/PID/limits).
     var descriptorLimit: Int? {
         guard let limits = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8),

@@ -175,7 +175,7 @@ struct Suite {
     /// minute it takes to grow to a million, and a reference measured at
     /// the start would carry that drift into the ratio.
     private mutating func grow(_ creator: inout Creator, model: ModelProcess, reference: inout Creator,
-                               to scales: [Int], label: String) async throws {
+                               referenceModel: ModelProcess, to scales: [Int], label: String) async throws {
         guard let first = scales.first else { return }
         var present = 0
         _ = try await reference.create(first)
@@ -185,10 +185,15 @@ struct Suite {
             let rss = model.residentBytes
             // The median of three probes each: one batch of a few thousand
             // is at the mercy of a single stall on a shared machine.
-            var costs: [Double] = [], referenceCosts: [Double] = []
+            var costs: [Double] = [], referenceCosts: [Double] = [], cpu: [Double] = [], referenceCPU: [Double] = []
             for _ in 0..<3 {
-                costs.append(try await probe(&creator))
-                referenceCosts.append(try await probe(&reference))
+                let probed = try await probe(&creator, model: model), beside = try await probe(&reference, model: referenceModel)
+                costs.append(probed.wall)
+                referenceCosts.append(beside.wall)
+                if let mine = probed.modelCPU, let theirs = beside.modelCPU {
+                    cpu.append(mine)
+                    referenceCPU.append(theirs)
+                }
             }
             let cost = Sample(costs).median, referenceCost = Sample(referenceCosts).median
             report.add(Figure("P5", "subdevd resident memory at \(size) \(label)", value: Double(rss) / 1_048_576, unit: "MiB",
@@ -196,16 +201,27 @@ struct Suite {
             report.add(Figure("P5", "dev-new per op at \(size) \(label)", value: cost / 1000, unit: "µs",
                               reference: referenceCost / 1000, referenceName: "per op at \(first), probed beside it",
                               target: size == scales.last && size >= 1_000_000 ? 1.2 : nil))
+            if !cpu.isEmpty {
+                // The model's own CPU, without the client and the wake-ups,
+                // which move the wall time more than the table's size does.
+                report.add(Figure("P5c", "model CPU per dev-new at \(size) \(label)", value: Sample(cpu).median / 1000, unit: "µs",
+                                  reference: Sample(referenceCPU).median / 1000, referenceName: "model CPU per op at \(first), probed beside it"))
+            }
         }
     }
 
-    /// The time per create of `sizes.probe` more subdevices, deleted again.
-    private func probe(_ creator: inout Creator) async throws -> Double {
+    /// The time per create of `sizes.probe` more subdevices, deleted
+    /// again, and the CPU time `model` spent per create (nil where
+    /// /proc/PID/schedstat is missing).
+    private func probe(_ creator: inout Creator, model: ModelProcess) async throws -> (wall: Double, modelCPU: Double?) {
+        let cpuBefore = model.cpuNanoseconds
         let start = now()
         let made = try await creator.create(sizes.probe)
         let cost = Double(now() - start) / Double(sizes.probe)
+        let cpuAfter = model.cpuNanoseconds
         try await creator.delete(made)
-        return cost
+        let cpu = cpuBefore.flatMap { before in cpuAfter.map { Double($0 - before) / Double(sizes.probe) } }
+        return (cost, cpu)
     }
 
     /// With device nodes, as far as the model's descriptors allow.
@@ -230,7 +246,7 @@ struct Suite {
         let (referenceModel, referenceClient) = try await scaleModel(port: 0x4B00_1008, nodes: true)
         defer { referenceModel.stop() }
         var reference = Creator(client: referenceClient, parents: scaleParents(sizes.parents))
-        try await grow(&creator, model: model, reference: &reference, to: scales, label: "with nodes")
+        try await grow(&creator, model: model, reference: &reference, referenceModel: referenceModel, to: scales, label: "with nodes")
     }
 
     /// The control plane alone, without device nodes: to a million.
@@ -254,7 +270,7 @@ struct Suite {
         let (referenceModel, referenceClient) = try await scaleModel(port: 0x4B00_1009, nodes: false)
         defer { referenceModel.stop() }
         var reference = Creator(client: referenceClient, parents: scaleParents(sizes.parents))
-        try await grow(&creator, model: model, reference: &reference, to: sizes.scales, label: "no nodes")
+        try await grow(&creator, model: model, reference: &reference, referenceModel: referenceModel, to: sizes.scales, label: "no nodes")
         try await measureDump(of: creator.made, model: model, client: client)
     }
 
