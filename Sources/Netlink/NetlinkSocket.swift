@@ -54,8 +54,11 @@ public struct Datagram: Sendable {
 public final class NetlinkSocket: @unchecked Sendable {
     private let handle: OpaquePointer
     /// Where datagrams are read into: a page at first, grown to the
-    /// largest datagram seen (a dump part is up to 32 KiB).
-    private var receiveBuffer = [UInt8](repeating: 0, count: 4096)
+    /// largest datagram seen (a dump part is up to 32 KiB). Only
+    /// `receive(flags:)` touches it, from one thread at a time (see the
+    /// type's concurrency note), so the run-time exclusivity check, two
+    /// per datagram and about 120 instructions each, is left out.
+    @exclusivity(unchecked) private var receiveBuffer = [UInt8](repeating: 0, count: 4096)
     /// The protocol it was opened with.
     public let netlinkProtocol: NetlinkProtocol
 
