@@ -36,6 +36,7 @@ extension PolicyValidator {
         /// A table of where each type last occurs, all absent: copied for
         /// each request, which is cheaper than making one.
         let emptyTable: [Int32]
+
         init(_ policy: AttributeSetPolicy, setNumbers: [String: Int]) {
             self.policy = policy
             let largest = Int(max(policy.maxType, policy.attributes.keys.max() ?? 0))

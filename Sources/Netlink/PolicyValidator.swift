@@ -20,8 +20,6 @@ public final class PolicyValidator: Sendable {
     private let operations: [Operation?]
     /// Every attribute set's rules, by the number a nest's rule names.
     private let sets: [Rules]
-    /// The same, by name: for handlers that read a nest as a set of its own.
-    private let setsByName: [String: Rules]
 
     public init(family: FamilyPolicy) {
         self.family = family
@@ -37,7 +35,6 @@ public final class PolicyValidator: Sendable {
             rulesByName[name] = rules
         }
         sets = all
-        setsByName = rulesByName
         var operations = [Operation?](repeating: nil, count: Int(family.operations.keys.max() ?? 0) + 1)
         for (command, operation) in family.operations {
             operations[Int(command)] = Operation(operation, rules: operation.attributeSet.flatMap { rulesByName[$0] })
@@ -48,11 +45,6 @@ public final class PolicyValidator: Sendable {
     /// The operation with command number `command`, if the family has one.
     public func operation(_ command: UInt8) -> Operation? {
         Int(command) < operations.count ? operations[Int(command)] : nil
-    }
-
-    /// The rules of the attribute set called `name`, if the family has one.
-    public func rules(ofSet name: String) -> Rules? {
-        setsByName[name]
     }
 
     /// Validates the attributes of `message` for `operation`; see

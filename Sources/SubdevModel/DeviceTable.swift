@@ -297,10 +297,9 @@ public struct DeviceTable: Sendable {
 
     /// `removeWithInstance`, with the group the subdevice left, so that the
     /// plugin's view of its parent is found without another lookup.
-    mutating func removeFromGroup(_ position: Int) -> (device: Subdevice, instance: InstanceState?, group: GroupID?) {
+    mutating func removeFromGroup(_ position: Int) -> (device: Subdevice, instance: InstanceState?, group: GroupID) {
         let device = self[position]
-        var instance: InstanceState?
-        let group: GroupID? = GroupID(position: Int(groupByVFIO[position]))
+        let group = GroupID(position: Int(groupByVFIO[position]))
         byVFIO[position] = Self.vacancy
         occupied[position] = false
         vfios.give(device.vfioIndex)
@@ -310,16 +309,14 @@ public struct DeviceTable: Sendable {
             byVFIO.removeLast()
             groupByVFIO.removeLast()
         }
-        if let group {
-            groups[group.position].vfioByIndex[Int(device.index)] = Self.vacant
-            groups[group.position].indices.give(device.index)
-            instance = groups[group.position].removeInstance(of: device.index)
-            // An emptied group keeps its place, but not its arrays.
-            if groups[group.position].count == 0 {
-                groups[group.position].vfioByIndex = []
-                groups[group.position].indices = LowestFree()
-                groups[group.position].instancePosition = []
-            }
+        groups[group.position].vfioByIndex[Int(device.index)] = Self.vacant
+        groups[group.position].indices.give(device.index)
+        let instance = groups[group.position].removeInstance(of: device.index)
+        // An emptied group keeps its place, but not its arrays.
+        if groups[group.position].count == 0 {
+            groups[group.position].vfioByIndex = []
+            groups[group.position].indices = LowestFree()
+            groups[group.position].instancePosition = []
         }
         if let name = device.name { names[name] = nil }
         if let pasid = device.pasid { pasids.remove(pasid) }

@@ -309,7 +309,7 @@ struct FamilyHandlers {
         _ = removals.finish(device.vfioIndex)
         _ = recoveries.finish(device.vfioIndex)
         let last = encodeDevice(device, reason: reason)
-        // Found once by handle, for both.
+        // Found once, for both.
         let parentPosition = machine.parentPosition(ofDevice: position)
         if let parentPosition { registry.unregister(device, parent: machine.parents[parentPosition]) }
         _ = machine.delete(device: position, parentPosition: parentPosition)

@@ -436,11 +436,7 @@ public struct Machine: Sendable {
             let parent = parents[parentPosition]
             // The parent's view as the table keeps it: with this subdevice
             // gone, and empty when it was the last.
-            if let group {
-                devices.withState(of: group) { state in parent.plugin.destroy(instance ?? device.instanceState, in: state) }
-            } else {
-                parent.plugin.destroy(instance ?? device.instanceState, in: state(of: parent))
-            }
+            devices.withState(of: group) { state in parent.plugin.destroy(instance ?? device.instanceState, in: state) }
             capacityChanged(parentPosition)
         }
         return device

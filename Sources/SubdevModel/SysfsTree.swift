@@ -21,9 +21,9 @@ struct SysfsTree {
     /// Where attributes many subdevices share are kept, to be linked.
     let contents: SysfsContents
 
-    init(root: ModelRoot, sharedContentsLimit: Int = 4096) {
+    init(root: ModelRoot) {
         self.root = root
-        contents = SysfsContents(root: root, limit: sharedContentsLimit)
+        contents = SysfsContents(root: root)
     }
 
     /// Creates the parents' directories and their bus links.
@@ -76,7 +76,7 @@ struct SysfsTree {
 
     /// The subdevice's attribute files, what each holds, and whether
     /// other subdevices are likely to hold the same (then it is linked
-    /// from `contents`). A name, a PASID, are one subdevice's own.
+    /// from `contents`). A name and a PASID are one subdevice's own.
     static func attributes(of device: Subdevice, parent: Parent, registration: Registration,
                            root: ModelRoot) -> [(name: String, contents: String, shared: Bool)] {
         var files = [
