@@ -114,14 +114,24 @@ public struct Machine: Sendable {
         Dictionary(parents.enumerated().map { (ParentName(bus: $1.bus, name: $1.name), $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    private static func keys(of parents: [Parent]) -> [UInt64: Int]? {
+    /// Each parent's position by the hash of its names; `nil` when two
+    /// hashes collide. `hash` is FNV-1a (`key`) but for tests, which need
+    /// a collision.
+    static func keys(of parents: [Parent],
+                     hash: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> UInt64 = { key(bus: $0, name: $1) }) -> [UInt64: Int]? {
         var keys: [UInt64: Int] = [:]
         for (position, parent) in parents.enumerated() {
             var bus = parent.bus, name = parent.name
-            let key = bus.withUTF8 { bus in name.withUTF8 { name in Self.key(bus: UnsafeRawBufferPointer(bus), name: UnsafeRawBufferPointer(name)) } }
+            let key = bus.withUTF8 { bus in name.withUTF8 { name in hash(UnsafeRawBufferPointer(bus), UnsafeRawBufferPointer(name)) } }
             guard keys.updateValue(position, forKey: key) == nil else { return nil }
         }
         return keys
+    }
+
+    /// Finds parents by strings from now on, as when two parents' hashes
+    /// collide (until hotplug moves parents): for tests of that path.
+    mutating func forgetParentKeys() {
+        parentKeys = nil
     }
 
     /// FNV-1a over bus, a NUL, and name: a few instructions a byte, where

@@ -126,6 +126,25 @@ final class DeviceTableTests: XCTestCase {
         XCTAssertEqual(find("virtual", "a"), 1)
     }
 
+    /// Two parents whose names hash alike make the machine find parents
+    /// by strings instead, and that finds the same ones.
+    func testParentsAreFoundByStringsWhenTheirHashesCollide() throws {
+        var machine = try machine()
+        XCTAssertEqual(Machine.keys(of: machine.parents)?.count, 2, "FNV-1a tells a and b apart")
+        XCTAssertNil(Machine.keys(of: machine.parents, hash: { _, _ in 42 }), "a collision gives up the keys")
+        machine.forgetParentKeys()
+        func find(_ bus: String, _ name: String) -> Int? {
+            Array(bus.utf8).withUnsafeBytes { bus in Array(name.utf8).withUnsafeBytes { name in machine.parentIndex(bus: bus, name: name) } }
+        }
+        XCTAssertEqual(find("virtual", "a"), 0)
+        XCTAssertEqual(find("virtual", "b"), 1)
+        for (bus, name) in [("virtual", "c"), ("virtual", "ab"), ("virtua", "la"), ("", "virtual/a")] {
+            XCTAssertNil(find(bus, name), "\(bus) \(name)")
+        }
+        let made = try create(&machine, on: 1)
+        XCTAssertEqual(machine.deviceIndex(parentPosition: 1, index: made.index), Int(made.vfioIndex))
+    }
+
     /// A subdevice's parent, and a parent's subdevice by index, are found
     /// by group without the parent's handle; when hotplug moves parents,
     /// both ways follow them, and agree with the lookups by handle.
