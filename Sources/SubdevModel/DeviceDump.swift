@@ -18,10 +18,7 @@ struct DeviceDump: DumpSource {
 
     mutating func next(into out: inout AttributeEncoder) -> Bool {
         guard let device = devices.next() else { return false }
-        if context?.handle != device.parentHandle {
-            let machine = handlers.machine
-            context = handlers.encodings.encoding(of: device.parentHandle) { machine.parent(handle: device.parentHandle) }
-        }
+        if context?.handle != device.parentHandle { context = handlers.parentEncoding(of: device) }
         // Hotplug removal takes a parent's subdevices before the parent,
         // so each has one; were one orphaned, it would go out as an empty
         // message, as `encodeDevice` makes it.

@@ -67,12 +67,11 @@ public struct DeviceTable: Sendable {
     /// By `vfioN`. Not optionals: unwrapping a slot made one more copy of
     /// the subdevice each time it was read, about 200 instructions for each
     /// subdevice of a dump. A vacant slot holds `vacancy`, which allocates
-    /// nothing, and is false in `occupied`.
+    /// nothing, and is -1 in `groupByVFIO`.
     private var byVFIO: [Subdevice] = []
-    private var occupied: [Bool] = []
     /// The group of the subdevice at each position (`GroupID.position`),
-    /// beside `byVFIO`: a subdevice's parent group is found without
-    /// hashing its parent's handle.
+    /// beside `byVFIO`, -1 where the slot is vacant: a subdevice's parent
+    /// group is found without hashing its parent's handle.
     private var groupByVFIO: [Int32] = []
     private static let vacancy = Subdevice(parentHandle: "", index: 0, name: nil, typeName: "", adminState: .down, operState: .down,
                                            params: [], allocation: Allocation(), vfioIndex: DeviceTable.vacant, pasid: nil,
@@ -97,18 +96,18 @@ public struct DeviceTable: Sendable {
     /// The subdevice at `position`, which a lookup returned.
     public subscript(position: Int) -> Subdevice {
         get {
-            precondition(occupied[position], "no subdevice at position \(position)")
+            precondition(isOccupied(position), "no subdevice at position \(position)")
             return byVFIO[position]
         }
     }
 
     /// The subdevice registered as `vfioN`, if any.
     public func device(vfio: UInt32) -> Subdevice? {
-        Int(vfio) < byVFIO.count && occupied[Int(vfio)] ? byVFIO[Int(vfio)] : nil
+        isOccupied(Int(vfio)) ? byVFIO[Int(vfio)] : nil
     }
 
     public func position(vfio: UInt32) -> Int? {
-        Int(vfio) < occupied.count && occupied[Int(vfio)] ? Int(vfio) : nil
+        isOccupied(Int(vfio)) ? Int(vfio) : nil
     }
 
     public func position(parent: String, index: UInt32) -> Int? {
@@ -124,7 +123,12 @@ public struct DeviceTable: Sendable {
 
     /// The group of the subdevice at `position`, if there is one there.
     func group(ofDevice position: Int) -> GroupID? {
-        position >= 0 && position < occupied.count && occupied[position] ? GroupID(position: Int(groupByVFIO[position])) : nil
+        isOccupied(position) ? GroupID(position: Int(groupByVFIO[position])) : nil
+    }
+
+    /// Whether a subdevice sits at `position`.
+    private func isOccupied(_ position: Int) -> Bool {
+        position >= 0 && position < groupByVFIO.count && groupByVFIO[position] >= 0
     }
 
     /// The group of the subdevice at `position` if its parent is `handle`:
@@ -186,7 +190,7 @@ public struct DeviceTable: Sendable {
                 while slot < slots.count {
                     let vfio = slots[slot]
                     slot += 1
-                    if vfio != DeviceTable.vacant, table.occupied[Int(vfio)] { return Int(vfio) }
+                    if vfio != DeviceTable.vacant, table.groupByVFIO[Int(vfio)] >= 0 { return Int(vfio) }
                 }
                 parent += 1
                 guard parent < parents.count else { return nil }
@@ -246,11 +250,9 @@ public struct DeviceTable: Sendable {
         precondition(vfio == device.vfioIndex, "subdevice inserted as vfio\(device.vfioIndex), but vfio\(vfio) is next")
         if Int(vfio) == byVFIO.count {
             byVFIO.append(device)
-            occupied.append(true)
             groupByVFIO.append(Int32(group.position))
         } else {
             byVFIO[Int(vfio)] = device
-            occupied[Int(vfio)] = true
             groupByVFIO[Int(vfio)] = Int32(group.position)
         }
         // Changed where it lies: its arrays stay uniquely referenced and grow in place.
@@ -277,7 +279,7 @@ public struct DeviceTable: Sendable {
 
     /// Updates only what the plugin never sees (states, counters of errors).
     mutating func touch(_ position: Int, _ body: (inout Subdevice) -> Void) {
-        guard occupied[position] else { return }
+        guard isOccupied(position) else { return }
         body(&byVFIO[position])
     }
 
@@ -301,13 +303,12 @@ public struct DeviceTable: Sendable {
         let device = self[position]
         let group = GroupID(position: Int(groupByVFIO[position]))
         byVFIO[position] = Self.vacancy
-        occupied[position] = false
+        groupByVFIO[position] = -1
         vfios.give(device.vfioIndex)
         // Trailing vacancies go, so an emptied table holds no memory.
-        while let last = occupied.last, !last {
-            occupied.removeLast()
-            byVFIO.removeLast()
+        while let last = groupByVFIO.last, last < 0 {
             groupByVFIO.removeLast()
+            byVFIO.removeLast()
         }
         groups[group.position].vfioByIndex[Int(device.index)] = Self.vacant
         groups[group.position].indices.give(device.index)

@@ -317,17 +317,20 @@ struct FamilyHandlers {
     }
 
     func encodeDevice(_ device: Subdevice, reason: String? = nil) -> [UInt8] {
-        // Found by the subdevice's group when it is the one the table holds
-        // at its position (not a copy of one deleted since), else by handle.
-        let group = machine.devices.group(ofDevice: Int(device.vfioIndex), parent: device.parentHandle)
-        let encoding: ParentEncoding
-        if let known = encodings.known(device.parentHandle, group: group) {
-            encoding = known
-        } else {
-            guard let parent = machine.parent(handle: device.parentHandle) else { return [] }
-            encoding = encodings.add(parent, group: group)
-        }
+        guard let encoding = parentEncoding(of: device) else { return [] }
         return ObjectEncoding.device(device, in: encoding, holders: registry.holders(device.vfioIndex), reason: reason)
+    }
+
+    /// What `device`'s parent's subdevices encode alike, made the first
+    /// time; `nil` when the parent is gone. Found by the subdevice's group
+    /// when it is the one the table holds at its position (not a copy of
+    /// one deleted since), else by handle. No closure: one capturing the
+    /// handlers had the optimiser copy them on every call.
+    func parentEncoding(of device: Subdevice) -> ParentEncoding? {
+        let group = machine.devices.group(ofDevice: Int(device.vfioIndex), parent: device.parentHandle)
+        if let known = encodings.known(device.parentHandle, group: group) { return known }
+        guard let parent = machine.parent(handle: device.parentHandle) else { return nil }
+        return encodings.add(parent, group: group)
     }
 
     // MARK: events from outside requests

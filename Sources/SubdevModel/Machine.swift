@@ -212,16 +212,15 @@ public struct Machine: Sendable {
 
     /// The parent of the subdevice at `position`.
     public func parent(ofDevice position: Int) -> Parent? {
-        parent(handle: devices[position].parentHandle)
+        parentPosition(ofDevice: position).map { parents[$0] }
     }
 
-    /// The position of the parent of the subdevice at `position`.
+    /// The position of the parent of the subdevice at `position`, by its
+    /// group (every subdevice's group was linked to its parent by `create`).
     public func parentPosition(ofDevice position: Int) -> Int? {
-        if let group = devices.group(ofDevice: position), group.position < parentOfGroup.count {
-            let parent = parentOfGroup[group.position]
-            return parent >= 0 ? Int(parent) : nil
-        }
-        return parentIndex(handle: devices[position].parentHandle)
+        guard let group = devices.group(ofDevice: position), group.position < parentOfGroup.count,
+              parentOfGroup[group.position] >= 0 else { return nil }
+        return Int(parentOfGroup[group.position])
     }
 
     /// The parent as its plugin sees it, without subdevice `excluded`.

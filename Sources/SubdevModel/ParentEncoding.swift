@@ -137,18 +137,9 @@ final class ParentEncodings {
         self.root = root
     }
 
-    /// The encoding of the parent whose handle is `handle`, and whose
-    /// group in the device table is `group` when the caller knows it;
-    /// `parent` is asked for the parent only the first time, so a known
-    /// parent is never copied out of the machine.
-    func encoding(of handle: String, group: DeviceTable.GroupID? = nil, parent: () -> Parent?) -> ParentEncoding? {
-        if let known = known(handle, group: group) { return known }
-        return parent().map { add($0, group: group) }
-    }
-
-    /// The encoding made already for the parent `handle` (`group`), if any.
-    /// Without a closure, so that a caller's state is not captured (and,
-    /// for a struct, copied) on every call.
+    /// The encoding made already for the parent `handle`, whose group in
+    /// the device table is `group` when the caller knows it, if any: a
+    /// known parent is never copied out of the machine.
     func known(_ handle: String, group: DeviceTable.GroupID?) -> ParentEncoding? {
         if let group, group.position < byGroup.count, let known = byGroup[group.position] { return known }
         guard let known = byHandle[handle] else { return nil }
