@@ -13,9 +13,10 @@
  * after the last reply is processed; resolving the family is not timed.
  *
  * Prints one JSON line on stdout:
- *   {"count":N,"elapsed_ns":T,"index_sum":S}
- * count is the number of subdevices, index_sum the sum of their indices (a
- * checksum against another client's dump). Exits 1 with a message on stderr
+ *   {"count":N,"elapsed_ns":T,"cpu_ns":C,"index_sum":S}
+ * count is the number of subdevices, cpu_ns this process's CPU time over the
+ * same span (CLOCK_PROCESS_CPUTIME_ID: user and system), index_sum the sum
+ * of their indices (a checksum against another client's dump). Exits 1 with a message on stderr
  * when the family cannot be resolved, the dump fails or a reply does not
  * decode; 2 on bad usage.
  *
@@ -351,10 +352,10 @@ static int on_finish(struct nl_msg *msg, void *arg)
     return NL_STOP;
 }
 
-static uint64_t now_ns(void)
+static uint64_t clock_ns(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -427,11 +428,11 @@ int main(int argc, char **argv)
     nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_valid, st);
     nl_socket_modify_cb(sk, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, st);
 
-    uint64_t t0 = now_ns();
+    uint64_t t0 = clock_ns(CLOCK_MONOTONIC), cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
     if ((err = nl_send_auto(sk, msg)) < 0)
         return fail("send dev-get dump", err);
     err = nl_recvmsgs_default(sk);
-    uint64_t elapsed = now_ns() - t0;
+    uint64_t elapsed = clock_ns(CLOCK_MONOTONIC) - t0, cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
 
     if (st->error < 0) {
         fprintf(stderr, "libnl-dump: subdevice %llu does not decode (%s): %s\n",
@@ -445,8 +446,8 @@ int main(int argc, char **argv)
                 (unsigned long long)st->count, strerror(st->done_errno));
         return 1;
     }
-    printf("{\"count\":%llu,\"elapsed_ns\":%llu,\"index_sum\":%llu}\n", (unsigned long long)st->count,
-           (unsigned long long)elapsed, (unsigned long long)st->index_sum);
+    printf("{\"count\":%llu,\"elapsed_ns\":%llu,\"cpu_ns\":%llu,\"index_sum\":%llu}\n", (unsigned long long)st->count,
+           (unsigned long long)elapsed, (unsigned long long)cpu, (unsigned long long)st->index_sum);
 
     nlmsg_free(msg);
     nl_socket_free(sk);

@@ -19,6 +19,14 @@ struct Sample: Sendable {
     var p99: Double { percentile(0.99) }
 }
 
+/// The CPU time of this whole process, user and system, in nanoseconds
+/// (`CLOCK_PROCESS_CPUTIME_ID`).
+func processCPUNanoseconds() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}
+
 /// Monotonic time in nanoseconds.
 func now() -> UInt64 {
     var time = timespec()

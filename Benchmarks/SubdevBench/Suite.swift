@@ -287,27 +287,51 @@ struct Suite {
     /// P3: a dump of all `present` subdevices, decoded into Swift values,
     /// against libnl in C.
     private mutating func measureDump(of present: Int, model: ModelProcess, client: SubdevClient) async throws {
-        var swiftTimes: [Double] = [], cTimes: [Double] = []
+        var swift = DumpTimes(), c = DumpTimes()
         for _ in 0..<3 {
-            let dumpStart = now()
+            let dumpStart = now(), cpuStart = processCPUNanoseconds(), modelStart = model.cpuNanoseconds
             let devices = try await client.devices()
-            swiftTimes.append(Double(now() - dumpStart))
+            swift.add(wall: now() - dumpStart, client: processCPUNanoseconds() - cpuStart, model: modelStart, model.cpuNanoseconds)
             guard devices.count == present else { throw BenchError("the dump found \(devices.count) subdevices of \(present)") }
+            let cModelStart = model.cpuNanoseconds
             let output = try run(programs.libnlDump, ["\(model.port)"])
-            let c = try JSONDecoder().decode(DumpFigures.self, from: Data(output.utf8))
-            guard c.count == present else { throw BenchError("libnl-dump found \(c.count) subdevices of \(present)") }
-            cTimes.append(Double(c.elapsed_ns))
+            let figures = try JSONDecoder().decode(DumpFigures.self, from: Data(output.utf8))
+            guard figures.count == present else { throw BenchError("libnl-dump found \(figures.count) subdevices of \(present)") }
+            // The model's CPU over the C program's whole run includes
+            // resolving the family: a few requests, nothing beside a dump.
+            c.add(wall: figures.elapsed_ns, client: figures.cpu_ns, model: cModelStart, model.cpuNanoseconds)
         }
-        let swiftDump = Sample(swiftTimes).median, cDump = Sample(cTimes).median
+        let swiftDump = Sample(swift.wall).median, cDump = Sample(c.wall).median, each = Double(present)
         report.add(Figure("P3", "dump of \(present) subdevices into Swift values", value: swiftDump / 1_000_000, unit: "ms",
                           reference: cDump / 1_000_000, referenceName: "libnl C client, same model", target: 1.5))
-        report.add(Figure("P3a", "dump of \(present), per subdevice", value: swiftDump / Double(present), unit: "ns",
+        report.add(Figure("P3a", "dump of \(present), per subdevice", value: swiftDump / each, unit: "ns",
                           target: present >= 1_000_000 ? 1000 : nil))
+        // Where the time goes on one CPU: each side's own CPU per subdevice.
+        report.add(Figure("P3c", "client CPU per dumped subdevice", value: Sample(swift.client).median / each, unit: "ns",
+                          reference: Sample(c.client).median / each, referenceName: "libnl C client's CPU"))
+        if !swift.model.isEmpty, !c.model.isEmpty {
+            report.add(Figure("P3m", "model CPU per dumped subdevice, to the Swift client", value: Sample(swift.model).median / each, unit: "ns",
+                              reference: Sample(c.model).median / each, referenceName: "to the C client"))
+        }
+    }
+
+    /// One side's times over the runs of P3, in nanoseconds.
+    private struct DumpTimes {
+        var wall: [Double] = [], client: [Double] = [], model: [Double] = []
+
+        /// The model's CPU is kept only when both readings of
+        /// /proc/PID/schedstat were had.
+        mutating func add(wall: UInt64, client: UInt64, model start: UInt64?, _ end: UInt64?) {
+            self.wall.append(Double(wall))
+            self.client.append(Double(client))
+            if let start, let end { model.append(Double(end - start)) }
+        }
     }
 
     struct DumpFigures: Codable {
         var count: Int
         var elapsed_ns: UInt64
+        var cpu_ns: UInt64
     }
 
     // MARK: P4
