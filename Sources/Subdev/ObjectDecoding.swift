@@ -192,13 +192,13 @@ enum ObjectDecoding {
         }
         if memo.remembering { params = memo.params.finish(paramRun) }
         return DeviceInfo(
-            parent: ParentHandle(bus: try require(bus, "bus-name", in: "dev"), name: try require(parentName, "dev-name", in: "dev")),
+            parent: ParentHandle(bus: try require(consume bus, "bus-name", in: "dev"), name: try require(consume parentName, "dev-name", in: "dev")),
             index: try require(index, "index", in: "dev"),
-            name: name,
-            type: try require(type, "type", in: "dev"),
-            adminState: adminState, operState: operState, params: params, vfio: vfio, details: details,
+            name: consume name,
+            type: try require(consume type, "type", in: "dev"),
+            adminState: adminState, operState: operState, params: consume params, vfio: consume vfio, details: consume details,
             node: nodeUID.map { NodeAccessInfo(uid: $0, gid: nodeGID ?? 0, mode: nodeMode ?? 0) },
-            ownerPID: ownerPID, holders: holders, reason: reason, aerStats: aerStats, migrationCompat: migrationCompat)
+            ownerPID: ownerPID, holders: consume holders, reason: consume reason, aerStats: aerStats, migrationCompat: consume migrationCompat)
     }
 
     /// A subdevice's parameter, in one pass.
@@ -240,8 +240,8 @@ enum ObjectDecoding {
             }
         }
         if memo.remembering { reservedIOVA = memo.reservedIOVA.finish(rangeRun) }
-        return VFIOInfo(index: try require(index, "vfio index", in: "dev"), devNode: devNode, sysfsPath: sysfsPath,
-                        iommuGroup: iommuGroup, pasid: pasid, registration: registration, reservedIOVA: reservedIOVA)
+        return VFIOInfo(index: try require(index, "vfio index", in: "dev"), devNode: consume devNode, sysfsPath: consume sysfsPath,
+                        iommuGroup: iommuGroup, pasid: pasid, registration: registration, reservedIOVA: consume reservedIOVA)
     }
 
     /// A holder of a subdevice's node, in one pass.
