@@ -108,6 +108,9 @@ let package = Package(
         .testTarget(name: "SubdevModelTests", dependencies: ["SubdevModel", "SubdevPlugin", "SubdevPlugins", "SubdevUAPI", "Netlink"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Subdev", "SubdevVMM", "SubdevModel", "SubdevDefinitions", "Netlink", "SubdevUAPI"]),
         .testTarget(name: "DefinitionsTests", dependencies: ["SubdevDefinitions", "Subdev", "SubdevUAPI"]),
+        // The CLI's own parts, such as its JSON writer; its commands are
+        // tested end to end by IntegrationTests.
+        .testTarget(name: "CLITests", dependencies: ["subdev"]),
     ],
     swiftLanguageModes: [.v6]
 )

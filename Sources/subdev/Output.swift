@@ -5,12 +5,11 @@ struct Output {
     let json: Bool
     let pretty: Bool
 
-    /// Prints `object` as JSON (keys sorted, so output is stable).
+    /// Prints `object` as JSON, keys in `JSONKeyOrder`, so output is stable.
     func printJSON(_ object: Any) throws {
-        var options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
-        if pretty { options.insert(.prettyPrinted) }
-        let data = try JSONSerialization.data(withJSONObject: object, options: options)
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        var text = try JSONWriter.text(object, pretty: pretty)
+        text.append(UInt8(ascii: "\n"))
+        FileHandle.standardOutput.write(Data(text))
     }
 
     func printLines(_ lines: [String]) {
