@@ -175,7 +175,8 @@ struct Suite {
     /// minute it takes to grow to a million, and a reference measured at
     /// the start would carry that drift into the ratio.
     private mutating func grow(_ creator: inout Creator, model: ModelProcess, reference: inout Creator,
-                               referenceModel: ModelProcess, to scales: [Int], label: String) async throws {
+                               referenceModel: ModelProcess, to scales: [Int], label: String,
+                               listingAt listing: Int? = nil) async throws {
         guard let first = scales.first else { return }
         var present = 0
         _ = try await reference.create(first)
@@ -207,7 +208,30 @@ struct Suite {
                 report.add(Figure("P5c", "model CPU per dev-new at \(size) \(label)", value: Sample(cpu).median / 1000, unit: "µs",
                                   reference: Sample(referenceCPU).median / 1000, referenceName: "model CPU per op at \(first), probed beside it"))
             }
+            if size == listing { try measureListing(of: size, model: model) }
         }
+    }
+
+    /// P6l: the CLI listing `present` subdevices, as JSON and as text, in
+    /// one run each (a listing of 100 000 takes seconds, so one stall
+    /// moves it little).
+    private mutating func measureListing(of present: Int, model: ModelProcess) throws {
+        let cli = binaries.appendingPathComponent("subdev").path
+        let environment = ["SUBDEV_NL_PORT": "\(model.port)"]
+        var start = now()
+        let json = try run(cli, ["-j", "dev", "show"], environment: environment)
+        let jsonTime = Double(now() - start)
+        start = now()
+        let text = try run(cli, ["dev", "show"], environment: environment)
+        let textTime = Double(now() - start)
+        // Each subdevice's object has one "vfio" member; each text entry a head line and a "  vfio" line.
+        let objects = json.components(separatedBy: "\"vfio\":").count - 1
+        let entries = text.components(separatedBy: "\n  vfio ").count - 1
+        guard objects == present, entries == present else {
+            throw BenchError("subdev dev show listed \(objects) subdevices as JSON and \(entries) as text, of \(present)")
+        }
+        report.add(Figure("P6l", "`subdev -j dev show` of \(present) subdevices", value: jsonTime / 1_000_000, unit: "ms",
+                          reference: textTime / 1_000_000, referenceName: "the same as text"))
     }
 
     /// The time per create of `sizes.probe` more subdevices, deleted
@@ -270,7 +294,8 @@ struct Suite {
         let (referenceModel, referenceClient) = try await scaleModel(port: 0x4B00_1009, nodes: false)
         defer { referenceModel.stop() }
         var reference = Creator(client: referenceClient, parents: scaleParents(sizes.parents))
-        try await grow(&creator, model: model, reference: &reference, referenceModel: referenceModel, to: sizes.scales, label: "no nodes")
+        try await grow(&creator, model: model, reference: &reference, referenceModel: referenceModel, to: sizes.scales, label: "no nodes",
+                       listingAt: sizes.scales.dropFirst().first)
         try await measureDump(of: creator.made, model: model, client: client)
     }
 
