@@ -101,6 +101,17 @@ public struct DeviceTable: Sendable {
         }
     }
 
+    /// What `body` makes of the subdevice at `position`, read where the
+    /// table keeps it: a dump encodes each subdevice so, without copying
+    /// it out. The pointer is valid only during `body`.
+    func withDevice<R>(at position: Int, _ body: (UnsafePointer<Subdevice>) -> R) -> R {
+        precondition(isOccupied(position), "no subdevice at position \(position)")
+        return byVFIO.withUnsafeBufferPointer { devices in
+            precondition(position < devices.count, "position \(position) past the table's \(devices.count)")
+            return body(devices.baseAddress.unsafelyUnwrapped + position)
+        }
+    }
+
     /// The subdevice registered as `vfioN`, if any.
     public func device(vfio: UInt32) -> Subdevice? {
         isOccupied(Int(vfio)) ? byVFIO[Int(vfio)] : nil
@@ -167,7 +178,7 @@ public struct DeviceTable: Sendable {
 
     /// Subdevices parent by parent, in index order, one at a time.
     public struct OrderedDevices: IteratorProtocol, Sequence {
-        fileprivate let table: DeviceTable
+        let table: DeviceTable
         fileprivate let parents: [String]
         private var parent = -1
         private var slots: [UInt32] = []
@@ -184,8 +195,8 @@ public struct DeviceTable: Sendable {
             nextPosition().map { table[$0] }
         }
 
-        /// The next subdevice's position in the table; `nil` after the last.
-        private mutating func nextPosition() -> Int? {
+        /// The next subdevice's position in `table`; `nil` after the last.
+        mutating func nextPosition() -> Int? {
             while true {
                 while slot < slots.count {
                     let vfio = slots[slot]
