@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// JSON text of the trees the commands build (`[String: Any]`, arrays,
 /// strings, integers, booleans), keys in `JSONKeyOrder`.
 ///
