@@ -1,0 +1,84 @@
+import XCTest
+import Foundation
+import SubdevPlugin
+
+/// `TypeSpec` and `ParentState` keep their fields in one shared object;
+/// they must still behave as values: a changed copy leaves the original
+/// as it was, and equal contents compare and hash equal.
+final class PluginValueTests: XCTestCase {
+    private let type = TypeSpec(name: "slot", typeClass: .other, description: "d",
+                                params: [ParamSchema(name: "luts", kind: .u32, min: 1, max: 9, defaultValue: .int(3), doc: "x")],
+                                capabilities: [.string("k", "v")])
+
+    func testChangingATypeSpecCopyLeavesTheOriginal() {
+        var copy = type
+        copy.name = "other"
+        copy.params = []
+        copy.registration = .iommuGroup
+        XCTAssertEqual(type.name, "slot")
+        XCTAssertEqual(type.params.map(\.name), ["luts"])
+        XCTAssertEqual(type.registration, .emulatedIOMMU)
+        XCTAssertEqual(copy.name, "other")
+        XCTAssertEqual(copy.registration, .iommuGroup)
+        XCTAssertNotEqual(copy, type)
+    }
+
+    func testTypeSpecsAlikeAreEqualAndHashAlike() {
+        let twin = TypeSpec(name: "slot", typeClass: .other, description: "d",
+                            params: [ParamSchema(name: "luts", kind: .u32, min: 1, max: 9, defaultValue: .int(3), doc: "x")],
+                            capabilities: [.string("k", "v")])
+        XCTAssertEqual(twin, type)
+        XCTAssertEqual(Set([twin, type]).count, 1)
+        var changedBack = type
+        changedBack.description = "e"
+        changedBack.description = "d"
+        XCTAssertEqual(changedBack, type)
+    }
+
+    func testTypeSpecJSONHasEveryField() throws {
+        let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(type)) as? [String: Any]
+        XCTAssertEqual(object.map { Set($0.keys) },
+                       ["name", "typeClass", "deviceAPI", "description", "params", "display", "migration", "capabilities", "registration"])
+    }
+
+    private func state(_ instances: [InstanceState] = []) -> ParentState {
+        ParentState(hardware: HardwareConfig(.map([]), path: ""),
+                    spec: ParentSpec(vendor: "v", types: [type], counters: [CounterSpec(name: "luts", total: 10)]),
+                    instances: instances)
+    }
+
+    private func instance(_ index: UInt32, luts: UInt64, placement: UInt64? = nil) -> InstanceState {
+        InstanceState(index: index, type: "slot", params: [:], allocation: Allocation(counters: ["luts": luts], placement: placement))
+    }
+
+    func testChangingAParentStateCopyLeavesTheOriginal() {
+        var original = state()
+        original.append(instance(0, luts: 3, placement: 7))
+        var copy = original
+        copy.append(instance(1, luts: 4, placement: 8))
+        XCTAssertEqual(original.instances.count, 1)
+        XCTAssertEqual(original.free("luts"), 7)
+        XCTAssertEqual(original.placements, [7])
+        XCTAssertEqual(copy.instances.count, 2)
+        XCTAssertEqual(copy.free("luts"), 3)
+        XCTAssertEqual(copy.placements, [7, 8])
+
+        var removed = original
+        XCTAssertEqual(removed.remove(at: 0).index, 0)
+        XCTAssertEqual(removed.free("luts"), 10)
+        XCTAssertEqual(original.free("luts"), 7)
+        XCTAssertNotEqual(removed, original)
+    }
+
+    func testSettingInstancesRecountsOnlyThatCopy() {
+        let original = state([instance(0, luts: 2)])
+        var copy = original
+        copy.instances = [instance(0, luts: 5), instance(1, luts: 5, placement: 1)]
+        XCTAssertEqual(copy.free("luts"), 0)
+        XCTAssertEqual(copy.reserved("luts"), 10)
+        XCTAssertEqual(copy.placements, [1])
+        XCTAssertEqual(original.free("luts"), 8)
+        XCTAssertEqual(original.placements, [])
+        XCTAssertEqual(state([instance(0, luts: 2)]), original)
+    }
+}
