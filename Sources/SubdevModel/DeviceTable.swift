@@ -238,8 +238,10 @@ public struct DeviceTable: Sendable {
     /// Calls `body` with the plugin's view of `group`'s parent, found by
     /// id. The view lives only inside the call, so the table's copy stays
     /// uniquely referenced and grows in place afterwards.
+    /// Lent from where the group lies: read through the array's subscript,
+    /// the view was copied for the call (four lists retained and released).
     func withState<Result>(of group: GroupID, _ body: (ParentState) throws -> Result) rethrows -> Result {
-        try body(groups[group.position].state)
+        try groups.withUnsafeBufferPointer { groups in try body(groups[group.position].state) }
     }
 
     /// The lowest free index in `group`, which `insert` will give.
@@ -254,23 +256,28 @@ public struct DeviceTable: Sendable {
 
     /// Adds `device` to `group`, its parent's; its index and `vfioIndex`
     /// must be `nextIndex` and `nextVFIO`.
-    mutating func insert(_ new: Subdevice, into group: GroupID) {
+    ///
+    /// Takes the subdevice, and moves it into its slot: borrowed, it was
+    /// copied once to be changed and once more to be stored (two copies of
+    /// six strings and lists, each retained and released again).
+    mutating func insert(_ new: consuming Subdevice, into group: GroupID) {
         var device = new
         let instance = share(&device)
         let vfio = vfios.take()
         precondition(vfio == device.vfioIndex, "subdevice inserted as vfio\(device.vfioIndex), but vfio\(vfio) is next")
+        let expectedIndex = device.index, name = device.name, pasid = device.pasid
         if Int(vfio) == byVFIO.count {
-            byVFIO.append(device)
+            byVFIO.append(consume device)
             groupByVFIO.append(Int32(group.position))
         } else {
-            byVFIO[Int(vfio)] = device
+            byVFIO[Int(vfio)] = consume device
             groupByVFIO[Int(vfio)] = Int32(group.position)
         }
         // Changed where it lies: its arrays stay uniquely referenced and grow in place.
         let index = groups[group.position].add(instance, vfio: vfio)
-        precondition(index == device.index, "subdevice inserted as index \(device.index), but \(index) is next")
-        if let name = device.name { names[name] = vfio }
-        if let pasid = device.pasid { pasids.insert(pasid) }
+        precondition(index == expectedIndex, "subdevice inserted as index \(expectedIndex), but \(index) is next")
+        if let name { names[name] = vfio }
+        if let pasid { pasids.insert(pasid) }
         count += 1
     }
 

@@ -55,8 +55,17 @@ struct SharedValues: Sendable {
 
     private static func same(_ a: [(name: String, value: ParamValue)], _ b: [(name: String, value: ParamValue)]) -> Bool {
         guard a.count == b.count else { return false }
-        // A list handed back before is the stored one itself: no need to compare its values.
-        let identical = a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
-        return identical || zip(a, b).allSatisfy { $0.name == $1.name && $0.value == $1.value }
+        // Compared where the lists keep their entries: `zip` handed each
+        // pair over as copies, retaining and releasing names and values.
+        return a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                // A list handed back before is the stored one itself: no need to compare its values.
+                if a.baseAddress == b.baseAddress { return true }
+                for position in a.indices where a[position].name != b[position].name || a[position].value != b[position].value {
+                    return false
+                }
+                return true
+            }
+        }
     }
 }
