@@ -54,10 +54,18 @@ final class DeviceNodes {
         return (geteuid(), getegid())
     }()
 
+    /// `ROOT/dev/vfio/devices/vfio`, to which N is appended: the whole
+    /// path interpolated anew took 2.9k instructions of each create and delete.
+    private let pathPrefix: String
+
     init(root: ModelRoot, poller: Poller) {
         self.root = root
         self.poller = poller
+        pathPrefix = root.join("dev/vfio/devices/vfio")
     }
+
+    /// `ROOT/dev/vfio/devices/vfioN`, as `ModelRoot.devNode` makes it.
+    private func path(_ vfio: UInt32) -> String { pathPrefix + String(vfio) }
 
     deinit {
         removeAll()
@@ -69,7 +77,7 @@ final class DeviceNodes {
 
     /// Creates the node for `vfio`, owned by `uid`:`gid` with `mode`.
     func create(_ vfio: UInt32, uid: UInt32, gid: UInt32, mode: UInt16) throws {
-        let path = root.devNode(vfio)
+        let path = path(vfio)
         // A node left behind at `path` is replaced.
         let listener = subdev_unix_listen(path, 16)
         guard listener >= 0 else {
@@ -102,7 +110,7 @@ final class DeviceNodes {
         guard let node = nodes.removeValue(forKey: vfio) else { return }
         for fd in node.connections.keys { drop(fd) }
         drop(node.listener)
-        unlink(root.devNode(vfio))
+        unlink(path(vfio))
     }
 
     /// Sends one message to every holder of `vfio`, without waiting: a

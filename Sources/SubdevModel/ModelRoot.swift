@@ -36,11 +36,6 @@ public struct ModelRoot: Sendable, Hashable {
         return join("sys/devices/\(bus)/\(name)")
     }
 
-    /// The subdevice's directory under its parent: `.../subdev.INDEX`.
-    public func deviceDirectory(bus: String, name: String, index: UInt32) -> String {
-        "\(parentDirectory(bus: bus, name: name))/subdev.\(index)"
-    }
-
     /// Checks the root leaves room for the longest device node path.
     public func validate() throws {
         guard devNode(UInt32.max).utf8.count <= Self.socketPathLimit else {

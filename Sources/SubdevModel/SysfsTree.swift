@@ -20,10 +20,22 @@ struct SysfsTree {
     let root: ModelRoot
     /// Where attributes many subdevices share are kept, to be linked.
     let contents: SysfsContents
+    /// Where removed subdevices' directories wait to be put back.
+    let recycler: SysfsRecycler
+    let parentTexts: SysfsParentTexts
+
+    /// Where the `vfioN` class links are, below the root.
+    static let classDirectory = "sys/class/vfio-dev"
+
+    /// `ROOT/sys/class/vfio-dev/vfio`, to which N is appended.
+    let classLinkPrefix: String
 
     init(root: ModelRoot) {
         self.root = root
+        classLinkPrefix = root.join("\(Self.classDirectory)/vfio")
         contents = SysfsContents(root: root)
+        recycler = SysfsRecycler(root: root)
+        parentTexts = SysfsParentTexts(root: root)
     }
 
     /// Creates the parents' directories and their bus links.
@@ -46,8 +58,25 @@ struct SysfsTree {
     /// with one system call per entry, each relative to the subdevice's
     /// directory so the kernel does not walk the whole path again: this
     /// runs on every `dev-new`.
+    ///
+    /// A directory `remove` kept is put back instead when there is one,
+    /// with what differs written again (`SysfsRecycler`).
     func add(_ device: Subdevice, parent: Parent, registration: Registration) throws {
-        let directory = root.deviceDirectory(bus: parent.bus, name: parent.name, index: device.index)
+        let texts = parentTexts.texts(of: parent)
+        let directory = "\(texts.directory)/subdev.\(device.index)"
+        let shown = Shown(device, registration: registration, reservedRegions: texts.reservedRegions)
+        // A whole-function type's directory has a link more; such are made anew.
+        if registration != .iommuGroup, let kept = recycler.take(to: directory) {
+            do {
+                try refit(kept, at: directory, as: device, shown: shown)
+                try classLink(device, texts: texts)
+                recycler.markWhole(device.vfioIndex)
+                return
+            } catch {
+                // Made anew below, from nothing.
+                try? FileManager.default.removeItem(atPath: directory)
+            }
+        }
         if mkdir(directory, 0o755) != 0 {
             // Left over from a registration that failed half way: start over.
             guard errno == EEXIST else { throw ModelRootError("cannot make \(directory): \(String(cString: strerror(errno)))") }
@@ -59,10 +88,7 @@ struct SysfsTree {
         let vfio = "vfio-dev/vfio\(device.vfioIndex)"
         try at.makeDirectory("vfio-dev")
         try at.makeDirectory(vfio)
-        for (name, text, shared) in Self.attributes(of: device, parent: parent, registration: registration, root: root) {
-            if shared, contents.link(text, as: name, in: at.fd) { continue }
-            try at.attribute(name, text)
-        }
+        for attribute in Self.attributes(shown) { try write(attribute, in: at) }
         if registration == .iommuGroup {
             let group = root.join("sys/kernel/iommu_groups/\(parent.iommuGroup)")
             try FileManager.default.createDirectory(atPath: group, withIntermediateDirectories: true)
@@ -71,32 +97,108 @@ struct SysfsTree {
         }
         try at.attribute("\(vfio)/uevent", "DEVNAME=vfio/devices/vfio\(device.vfioIndex)\n")
         try at.attribute("\(vfio)/dev_node", "\(root.devNode(device.vfioIndex))\n")
-        try link(root.join("sys/class/vfio-dev/vfio\(device.vfioIndex)"), to: "\(directory)/\(vfio)")
+        try classLink(device, texts: texts)
+        recycler.markWhole(device.vfioIndex)
     }
 
-    /// The subdevice's attribute files, what each holds, and whether
-    /// other subdevices are likely to hold the same (then it is linked
-    /// from `contents`). A name and a PASID are one subdevice's own.
-    static func attributes(of device: Subdevice, parent: Parent, registration: Registration,
-                           root: ModelRoot) -> [(name: String, contents: String, shared: Bool)] {
-        var files = [
-            ("uevent", "SUBDEV_TYPE=\(device.typeName)\nSUBDEV_INDEX=\(device.index)\n" + (device.name.map { "SUBDEV_NAME=\($0)\n" } ?? ""),
-             device.name == nil),
-            ("type", "\(device.typeName)\n", true),
-            ("name", "\(device.name ?? "")\n", device.name == nil),
-            ("index", "\(device.index)\n", true),
-            ("registration", "\(registration.rawValue)\n", true),
-            ("reserved_regions", reservedRegions(parent.reservedIOVA), true),
-        ]
-        if let pasid = device.pasid { files.append(("pasid", "\(pasid)\n", false)) }
+    /// `sys/class/vfio-dev/vfioN`, a relative link to the subdevice's `vfio-dev/vfioN`.
+    private func classLink(_ device: Subdevice, texts: SysfsParentTexts.Texts) throws {
+        try symbolicLink("\(classLinkPrefix)\(device.vfioIndex)",
+                         to: "\(texts.classTarget)/subdev.\(device.index)/vfio-dev/vfio\(device.vfioIndex)")
+    }
+
+    /// Makes the directory `kept`, now at `directory`, subdevice
+    /// `device`'s: renames its `vfio-dev/vfioN` and writes again each
+    /// attribute whose contents differ.
+    private func refit(_ kept: SysfsRecycler.Kept, at directory: String, as device: Subdevice,
+                       shown: Shown) throws {
+        // Made alike, as in a loop of creates and deletes: nothing to write.
+        if kept.vfio == device.vfioIndex, kept.shown == shown { return }
+        let attributes = Self.attributes(shown), old = Self.attributes(kept.shown)
+        let changed = attributes.filter { !old.contains($0) }
+        let gone = old.filter { old in !attributes.contains { $0.name == old.name } }
+        let at = try Directory(directory)
+        defer { at.close() }
+        if kept.vfio != device.vfioIndex {
+            let vfio = "vfio-dev/vfio\(device.vfioIndex)"
+            guard renameat(at.fd, "vfio-dev/vfio\(kept.vfio)", at.fd, vfio) == 0 else {
+                throw ModelRootError("cannot rename \(directory)/vfio-dev/vfio\(kept.vfio): \(String(cString: strerror(errno)))")
+            }
+            try at.attribute("\(vfio)/uevent", "DEVNAME=vfio/devices/vfio\(device.vfioIndex)\n")
+            try at.attribute("\(vfio)/dev_node", "\(root.devNode(device.vfioIndex))\n")
+        }
+        for attribute in changed { try write(attribute, in: at) }
+        for attribute in gone { at.remove(attribute.name) }
+    }
+
+    /// Writes `attribute`, as a link to the kept copy when it is shared
+    /// and one can be made, else as a file of its own; either replaces
+    /// what is there.
+    private func write(_ attribute: Attribute, in at: Directory) throws {
+        if attribute.shared, contents.link(attribute.contents, as: attribute.name, in: at.fd) { return }
+        try at.attribute(attribute.name, attribute.contents)
+    }
+
+    /// One attribute file of a subdevice: what it holds, and whether other
+    /// subdevices are likely to hold the same (then it is linked from
+    /// `contents`).
+    struct Attribute: Equatable {
+        let name: String
+        let contents: String
+        let shared: Bool
+    }
+
+    /// What a subdevice's attributes are made from: the same for two
+    /// subdevices means the same files, compared without making them.
+    struct Shown: Equatable {
+        let typeName: String
+        let index: UInt32
+        let name: String?
+        let pasid: UInt32?
+        let registration: Registration
+        let reservedRegions: String
+
+        init(_ device: Subdevice, registration: Registration, reservedRegions: String) {
+            typeName = device.typeName
+            index = device.index
+            name = device.name
+            pasid = device.pasid
+            self.registration = registration
+            self.reservedRegions = reservedRegions
+        }
+    }
+
+    /// A subdevice's attribute files. A name and a PASID are one
+    /// subdevice's own.
+    static func attributes(_ shown: Shown) -> [Attribute] {
+        let index = String(shown.index)
+        var uevent = "SUBDEV_TYPE=" + shown.typeName + "\nSUBDEV_INDEX=" + index + "\n"
+        if let name = shown.name { uevent += "SUBDEV_NAME=" + name + "\n" }
+        var files: [Attribute] = []
+        files.reserveCapacity(7)
+        files.append(Attribute(name: "uevent", contents: uevent, shared: shown.name == nil))
+        files.append(Attribute(name: "type", contents: shown.typeName + "\n", shared: true))
+        files.append(Attribute(name: "name", contents: (shown.name ?? "") + "\n", shared: shown.name == nil))
+        files.append(Attribute(name: "index", contents: index + "\n", shared: true))
+        files.append(Attribute(name: "registration", contents: shown.registration.rawValue + "\n", shared: true))
+        files.append(Attribute(name: "reserved_regions", contents: shown.reservedRegions, shared: true))
+        if let pasid = shown.pasid { files.append(Attribute(name: "pasid", contents: String(pasid) + "\n", shared: false)) }
         return files
     }
 
-    /// Removes what `add` made, entry by entry, relative to the
+    /// Removes what `add` made: into the recycler when `add` finished the
+    /// directory and there is room, else entry by entry, relative to the
     /// subdevice's directory.
     func remove(_ device: Subdevice, parent: Parent) {
-        unlink(root.join("sys/class/vfio-dev/vfio\(device.vfioIndex)"))
-        let directory = root.deviceDirectory(bus: parent.bus, name: parent.name, index: device.index)
+        unlink(classLinkPrefix + String(device.vfioIndex))
+        let texts = parentTexts.texts(of: parent)
+        let directory = "\(texts.directory)/subdev.\(device.index)"
+        let registration = parent.registration(of: device.typeName) ?? .emulatedIOMMU
+        if recycler.unmarkWhole(device.vfioIndex), registration != .iommuGroup,
+           recycler.keep(directory, shown: Shown(device, registration: registration, reservedRegions: texts.reservedRegions),
+                         vfio: device.vfioIndex) {
+            return
+        }
         guard let at = try? Directory(directory) else { return }
         let vfio = "vfio-dev/vfio\(device.vfioIndex)"
         for file in ["uevent", "dev_node"] { at.remove("\(vfio)/\(file)") }
@@ -106,7 +208,7 @@ struct SysfsTree {
         if device.pasid != nil { at.remove("pasid") }
         // Only a whole-function type has the link; what else is left
         // goes with the directory below.
-        if parent.registration(of: device.typeName) == .iommuGroup { at.remove("iommu_group") }
+        if registration == .iommuGroup { at.remove("iommu_group") }
         at.close()
         if rmdir(directory) != 0 && errno != ENOENT {
             // Something else was put there; take it all.
@@ -185,9 +287,18 @@ struct SysfsTree {
     /// A relative symbolic link at `path` to `target`, as sysfs makes them.
     private func link(_ path: String, to target: String) throws {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let destination = Self.relative(target, from: directory)
+        try symbolicLink(path, to: Self.relative(target, from: directory))
+    }
+
+    /// A symbolic link at `path` holding `destination`, replacing what is
+    /// there and making missing directories above it.
+    private func symbolicLink(_ path: String, to destination: String) throws {
         if symlink(destination, path) == 0 { return }
-        if errno == ENOENT { try makeDirectory(directory) } else { unlink(path) }
+        if errno == ENOENT {
+            try makeDirectory(path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ".")
+        } else {
+            unlink(path)
+        }
         guard symlink(destination, path) == 0 else {
             throw ModelRootError("cannot link \(path): \(String(cString: strerror(errno)))")
         }

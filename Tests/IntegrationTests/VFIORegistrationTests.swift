@@ -243,15 +243,85 @@ final class VFIORegistrationTests: XCTestCase {
         try await client.deleteDevice(first.handle)
         XCTAssertFalse(FileManager.default.fileExists(atPath: firstDirectory))
         XCTAssertEqual(try String(contentsOfFile: "\(secondDirectory)/type", encoding: .utf8), "dwq\n")
-        XCTAssertEqual(try status("\(secondDirectory)/type").st_nlink, 2, "the kept copy and the one link left")
         let walked = FileManager.default.enumerator(atPath: "\(model.root)/sys")?.allObjects as? [String] ?? []
         XCTAssertFalse(walked.contains { $0.contains(".sysfs-contents") }, "the kept copies are not in the sysfs tree")
+        XCTAssertFalse(walked.contains { $0.contains(".sysfs-recycled") }, "the directory kept to recycle is not in the sysfs tree")
 
         // A subdevice made again at the same index links the same file.
         let again = try await client.createDevice(parent: dsa, type: "dwq")
         XCTAssertEqual(try String(contentsOfFile: "\(try XCTUnwrap(again.vfio?.sysfsPath))/index", encoding: .utf8), "0\n")
         model.stop()
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(model.root)/.sysfs-contents"), "the model takes its kept copies when it stops")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(model.root)/.sysfs-recycled"), "and the directories it kept to recycle")
+    }
+
+    /// Every entry below `directory`, by its path relative to it: a
+    /// directory, a link and its target, or a file, its mode and contents,
+    /// with `root` written as ROOT.
+    private func snapshot(_ directory: String, root: String) throws -> [String: String] {
+        var entries: [String: String] = [:]
+        let manager = FileManager.default
+        for case let path as String in manager.enumerator(atPath: directory)?.allObjects ?? [] {
+            let full = "\(directory)/\(path)"
+            var status = stat()
+            guard lstat(full, &status) == 0 else { throw NSError(domain: "lstat \(full)", code: Int(errno)) }
+            switch status.st_mode & S_IFMT {
+            case S_IFDIR: entries[path] = "directory"
+            case S_IFLNK: entries[path] = "link to \(try manager.destinationOfSymbolicLink(atPath: full))"
+            default:
+                let text = try String(contentsOfFile: full, encoding: .utf8).replacingOccurrences(of: root, with: "ROOT")
+                entries[path] = String(status.st_mode & 0o777, radix: 8) + " " + text
+            }
+        }
+        return entries
+    }
+
+    /// A subdevice that takes the directory a deleted one left (another
+    /// parent, type, index, name, vfioN, and no PASID where it had one)
+    /// shows exactly what a model making it anew shows.
+    func testARecycledDirectoryShowsWhatANewOneWould() async throws {
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let first = try await client.createDevice(parent: dsa, type: "dwq")
+        let second = try await client.createDevice(parent: dsa, type: "dwq", name: "vm1")
+        XCTAssertEqual([first.vfio?.index, second.vfio?.index], [0, 1])
+        func inode(_ path: String) -> ino_t? {
+            var status = stat()
+            return lstat(path, &status) == 0 ? status.st_ino : nil
+        }
+        let secondInode = inode(try XCTUnwrap(second.vfio?.sysfsPath))
+        try await client.deleteDevice(first.handle)
+        try await client.deleteDevice(second.handle)
+        // Takes the directory kept last, second's: vfio1, index 1, a name and a PASID.
+        let recycled = try await client.createDevice(parent: gpu, type: "A40-8Q")
+        let recycledDirectory = try XCTUnwrap(recycled.vfio?.sysfsPath)
+        XCTAssertNotNil(secondInode)
+        XCTAssertEqual(inode(recycledDirectory), secondInode, "the directory the second subdevice left is the one used again")
+        // And then first's, kept as it was.
+        let again = try await client.createDevice(parent: dsa, type: "dwq")
+
+        let fresh = try ModelProcess.start()
+        defer { fresh.stop() }
+        let freshClient = try await SubdevClient.connect(port: fresh.port)
+        let made = try await freshClient.createDevice(parent: gpu, type: "A40-8Q")
+        let madeAgain = try await freshClient.createDevice(parent: dsa, type: "dwq")
+
+        XCTAssertEqual([recycled.vfio?.index, again.vfio?.index], [made.vfio?.index, madeAgain.vfio?.index])
+        let expected = try snapshot(try XCTUnwrap(made.vfio?.sysfsPath), root: fresh.root)
+        XCTAssertEqual(expected["vfio-dev/vfio0/dev_node"], "444 ROOT/dev/vfio/devices/vfio0\n")
+        XCTAssertNil(expected["pasid"], "the vGPU has no PASID")
+        XCTAssertEqual(try snapshot(recycledDirectory, root: model.root), expected)
+        // PASIDs are not reused at once, so the two models gave different ones.
+        var shown = try snapshot(try XCTUnwrap(again.vfio?.sysfsPath), root: model.root)
+        var madeShown = try snapshot(try XCTUnwrap(madeAgain.vfio?.sysfsPath), root: fresh.root)
+        XCTAssertEqual(shown.removeValue(forKey: "pasid"), "444 \(try XCTUnwrap(again.vfio?.pasid))\n")
+        XCTAssertNotNil(madeShown.removeValue(forKey: "pasid"))
+        XCTAssertEqual(shown, madeShown)
+        for vfio in [0, 1] {
+            XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "\(model.root)/sys/class/vfio-dev/vfio\(vfio)"),
+                           try FileManager.default.destinationOfSymbolicLink(atPath: "\(fresh.root)/sys/class/vfio-dev/vfio\(vfio)"))
+        }
     }
 
     /// A file left at a node's path (by a model that crashed) does not stop

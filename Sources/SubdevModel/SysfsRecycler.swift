@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Subdevice directories that `dev-del` took out of the sysfs mirror
+/// whole, kept under `ROOT/.sysfs-recycled` for a later `dev-new` to put
+/// back, with only the attributes that differ written again.
+///
+/// A subdevice's directory is three directories and eight files or links;
+/// on tmpfs every entry is an inode to make and then to free, and that
+/// was most of what `dev-new` and `dev-del` cost with the mirror (see
+/// Docs/performance.md). Moving a directory out and back is one `renameat`
+/// each way, and subdevices made alike differ in few attributes, often
+/// none.
+///
+/// A reader of `sys` sees the same entries with the same bytes. A
+/// recycled directory appears with all its attributes at once, where a
+/// new one fills in entry by entry; its inode numbers and timestamps are
+/// from its earlier life. Only directories known whole are kept: those
+/// `add` finished, marked by their `vfioN`.
+///
+/// Used from the model's one thread.
+final class SysfsRecycler {
+    /// A kept directory: its name in the store, what its attributes were
+    /// made from, and the N of its `vfio-dev/vfioN`.
+    struct Kept {
+        let name: String
+        let shown: SysfsTree.Shown
+        let vfio: UInt32
+    }
+
+    /// The store's directory below the root, beside `sys`, so that a walk
+    /// of the sysfs tree does not find it.
+    static let name = ".sysfs-recycled"
+
+    let directory: String
+    let limit: Int
+    /// Most recently kept last: taken first, as its pages are likeliest cached.
+    private var kept: [Kept] = []
+    private var nextName = 0
+    /// The open store directory; -1 until the first directory is kept.
+    private var fd: Int32 = -1
+    /// `vfioN` of the subdevices whose directories `add` finished.
+    private var whole: Set<UInt32> = []
+    /// Set when a directory could not be moved across file systems.
+    private var unmovable = false
+
+    init(root: ModelRoot, limit: Int = 256) {
+        directory = root.join(Self.name)
+        self.limit = limit
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+    }
+
+    /// Marks the directory of subdevice `vfio` whole: `add` finished it.
+    func markWhole(_ vfio: UInt32) {
+        whole.insert(vfio)
+    }
+
+    /// Forgets that subdevice `vfio`'s directory is whole, as it goes;
+    /// returns whether it was.
+    func unmarkWhole(_ vfio: UInt32) -> Bool {
+        whole.remove(vfio) != nil
+    }
+
+    /// Moves the whole directory at `path`, of subdevice `vfio`, into the
+    /// store, recording that its attributes were made from `shown`.
+    ///
+    /// - Returns: false when it was not moved (the store is full or cannot
+    ///   be made, or the rename failed): the caller removes it entry by
+    ///   entry.
+    func keep(_ path: String, shown: SysfsTree.Shown, vfio: UInt32) -> Bool {
+        guard !unmovable, kept.count < limit, openStore() else { return false }
+        let name = String(nextName)
+        guard renameat(AT_FDCWD, path, fd, name) == 0 else {
+            // `sys` is another file system (`--root /` with the model's own
+            // /sys mounted): nothing can be moved out of it to be kept.
+            if errno == EXDEV { unmovable = true }
+            return false
+        }
+        nextName += 1
+        kept.append(Kept(name: name, shown: shown, vfio: vfio))
+        return true
+    }
+
+    /// Moves the directory kept last to `path` and returns what it holds;
+    /// `nil` when none is kept or the rename failed (something is at
+    /// `path`), which leaves the store as it was.
+    func take(to path: String) -> Kept? {
+        guard let last = kept.last, renameat(fd, last.name, AT_FDCWD, path) == 0 else { return nil }
+        return kept.removeLast()
+    }
+
+    /// Opens the store's directory; the registry cleared what an earlier
+    /// model kept there when it claimed the root.
+    private func openStore() -> Bool {
+        if fd >= 0 { return true }
+        guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { return false }
+        fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        return fd >= 0
+    }
+}
