@@ -21,22 +21,17 @@ import Glibc
 ///
 /// Used from the model's one thread.
 final class SysfsContents {
-    let directory: String
+    /// Opened when the first content is kept.
+    let store: StoreDirectory
     let limit: Int
     /// The kept file's name for each content.
     private var kept: [String: String] = [:]
-    /// The open store directory; -1 until the first content is kept.
-    private var fd: Int32 = -1
     /// Set when a link crossed file systems: every attribute is written.
     private var unlinkable = false
 
     init(root: ModelRoot, limit: Int = 4096) {
-        directory = root.join(Self.name)
+        store = StoreDirectory(root.join(Self.name))
         self.limit = limit
-    }
-
-    deinit {
-        if fd >= 0 { close(fd) }
     }
 
     /// The store's directory below the root, beside `sys`, so that a walk
@@ -50,7 +45,7 @@ final class SysfsContents {
     ///   not be written), and the caller writes the file itself.
     func link(_ contents: String, as name: String, in at: Int32) -> Bool {
         guard !unlinkable, let file = keptFile(for: contents) else { return false }
-        if linkat(fd, file, at, name, 0) == 0 { return true }
+        if linkat(store.fd, file, at, name, 0) == 0 { return true }
         if errno == EXDEV {
             // `sys` is another file system (`--root /` with the model's own
             // /sys mounted): nothing kept can be linked there.
@@ -59,33 +54,24 @@ final class SysfsContents {
         }
         // Left over from a registration that failed half way.
         guard errno == EEXIST, unlinkat(at, name, 0) == 0 else { return false }
-        return linkat(fd, file, at, name, 0) == 0
+        return linkat(store.fd, file, at, name, 0) == 0
     }
 
     /// The name of the kept file holding `contents`, made if need be.
     private func keptFile(for contents: String) -> String? {
         if let file = kept[contents] { return file }
-        guard kept.count < limit, openStore() else { return nil }
+        guard kept.count < limit, store.open() else { return nil }
         let file = String(kept.count)
-        let out = openat(fd, file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o444)
+        let out = openat(store.fd, file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o444)
         guard out >= 0 else { return nil }
         defer { close(out) }
         var bytes = contents
         let written = bytes.withUTF8 { write(out, $0.baseAddress, $0.count) }
         guard written == contents.utf8.count else {
-            unlinkat(fd, file, 0)
+            unlinkat(store.fd, file, 0)
             return nil
         }
         kept[contents] = file
         return file
-    }
-
-    /// Opens the store's directory; the registry cleared what an earlier
-    /// model kept there when it claimed the root.
-    private func openStore() -> Bool {
-        if fd >= 0 { return true }
-        guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { return false }
-        fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        return fd >= 0
     }
 }

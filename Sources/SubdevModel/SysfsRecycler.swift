@@ -33,25 +33,20 @@ final class SysfsRecycler {
     /// of the sysfs tree does not find it.
     static let name = ".sysfs-recycled"
 
-    let directory: String
+    /// Opened when the first directory is kept.
+    let store: StoreDirectory
     let limit: Int
     /// Most recently kept last: taken first, as its pages are likeliest cached.
     private var kept: [Kept] = []
     private var nextName = 0
-    /// The open store directory; -1 until the first directory is kept.
-    private var fd: Int32 = -1
     /// `vfioN` of the subdevices whose directories `add` finished.
     private var whole: Set<UInt32> = []
     /// Set when a directory could not be moved across file systems.
     private var unmovable = false
 
     init(root: ModelRoot, limit: Int = 256) {
-        directory = root.join(Self.name)
+        store = StoreDirectory(root.join(Self.name))
         self.limit = limit
-    }
-
-    deinit {
-        if fd >= 0 { close(fd) }
     }
 
     /// Marks the directory of subdevice `vfio` whole: `add` finished it.
@@ -72,9 +67,9 @@ final class SysfsRecycler {
     ///   be made, or the rename failed): the caller removes it entry by
     ///   entry.
     func keep(_ path: String, shown: SysfsTree.Shown, vfio: UInt32) -> Bool {
-        guard !unmovable, kept.count < limit, openStore() else { return false }
+        guard !unmovable, kept.count < limit, store.open() else { return false }
         let name = String(nextName)
-        guard renameat(AT_FDCWD, path, fd, name) == 0 else {
+        guard renameat(AT_FDCWD, path, store.fd, name) == 0 else {
             // `sys` is another file system (`--root /` with the model's own
             // /sys mounted): nothing can be moved out of it to be kept.
             if errno == EXDEV { unmovable = true }
@@ -89,16 +84,7 @@ final class SysfsRecycler {
     /// `nil` when none is kept or the rename failed (something is at
     /// `path`), which leaves the store as it was.
     func take(to path: String) -> Kept? {
-        guard let last = kept.last, renameat(fd, last.name, AT_FDCWD, path) == 0 else { return nil }
+        guard let last = kept.last, renameat(store.fd, last.name, AT_FDCWD, path) == 0 else { return nil }
         return kept.removeLast()
-    }
-
-    /// Opens the store's directory; the registry cleared what an earlier
-    /// model kept there when it claimed the root.
-    private func openStore() -> Bool {
-        if fd >= 0 { return true }
-        guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { return false }
-        fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        return fd >= 0
     }
 }

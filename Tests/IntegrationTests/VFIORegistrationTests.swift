@@ -217,12 +217,6 @@ final class VFIORegistrationTests: XCTestCase {
         let first = try await client.createDevice(parent: dsa, type: "dwq")
         let second = try await client.createDevice(parent: dsa, type: "dwq", name: "vm1")
         let firstDirectory = try XCTUnwrap(first.vfio?.sysfsPath), secondDirectory = try XCTUnwrap(second.vfio?.sysfsPath)
-
-        func status(_ path: String) throws -> stat {
-            var result = stat()
-            guard stat(path, &result) == 0 else { throw NSError(domain: "stat \(path)", code: Int(errno)) }
-            return result
-        }
         for file in ["type", "registration", "reserved_regions"] {
             let a = try status("\(firstDirectory)/\(file)"), b = try status("\(secondDirectory)/\(file)")
             XCTAssertEqual(a.st_ino, b.st_ino, "\(file) is one file, linked")
@@ -255,6 +249,15 @@ final class VFIORegistrationTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(model.root)/.sysfs-recycled"), "and the directories it kept to recycle")
     }
 
+    /// `stat` of `path`, or of a link itself when not `following` it.
+    private func status(_ path: String, following: Bool = true) throws -> stat {
+        var result = stat()
+        guard (following ? stat(path, &result) : lstat(path, &result)) == 0 else {
+            throw NSError(domain: "stat \(path)", code: Int(errno))
+        }
+        return result
+    }
+
     /// Every entry below `directory`, by its path relative to it: a
     /// directory, a link and its target, or a file, its mode and contents,
     /// with `root` written as ROOT.
@@ -263,8 +266,7 @@ final class VFIORegistrationTests: XCTestCase {
         let manager = FileManager.default
         for case let path as String in manager.enumerator(atPath: directory)?.allObjects ?? [] {
             let full = "\(directory)/\(path)"
-            var status = stat()
-            guard lstat(full, &status) == 0 else { throw NSError(domain: "lstat \(full)", code: Int(errno)) }
+            let status = try status(full, following: false)
             switch status.st_mode & S_IFMT {
             case S_IFDIR: entries[path] = "directory"
             case S_IFLNK: entries[path] = "link to \(try manager.destinationOfSymbolicLink(atPath: full))"
@@ -286,18 +288,13 @@ final class VFIORegistrationTests: XCTestCase {
         let first = try await client.createDevice(parent: dsa, type: "dwq")
         let second = try await client.createDevice(parent: dsa, type: "dwq", name: "vm1")
         XCTAssertEqual([first.vfio?.index, second.vfio?.index], [0, 1])
-        func inode(_ path: String) -> ino_t? {
-            var status = stat()
-            return lstat(path, &status) == 0 ? status.st_ino : nil
-        }
-        let secondInode = inode(try XCTUnwrap(second.vfio?.sysfsPath))
+        let secondInode = try status(try XCTUnwrap(second.vfio?.sysfsPath)).st_ino
         try await client.deleteDevice(first.handle)
         try await client.deleteDevice(second.handle)
         // Takes the directory kept last, second's: vfio1, index 1, a name and a PASID.
         let recycled = try await client.createDevice(parent: gpu, type: "A40-8Q")
         let recycledDirectory = try XCTUnwrap(recycled.vfio?.sysfsPath)
-        XCTAssertNotNil(secondInode)
-        XCTAssertEqual(inode(recycledDirectory), secondInode, "the directory the second subdevice left is the one used again")
+        XCTAssertEqual(try status(recycledDirectory).st_ino, secondInode, "the directory the second subdevice left is the one used again")
         // And then first's, kept as it was.
         let again = try await client.createDevice(parent: dsa, type: "dwq")
 

@@ -32,7 +32,7 @@ final class SysfsContentsTests: XCTestCase {
         XCTAssertEqual(stat("\(root)/d/c", &c), 0)
         XCTAssertEqual(a.st_ino, b.st_ino)
         XCTAssertNotEqual(a.st_ino, c.st_ino)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: contents.directory).count, 2, "one kept file per content")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: contents.store.path).count, 2, "one kept file per content")
 
         // A file left where a link goes is replaced, and what it held is not kept.
         XCTAssertTrue(FileManager.default.createFile(atPath: "\(root)/d/e", contents: Data("left".utf8)))
