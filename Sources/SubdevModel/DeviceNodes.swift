@@ -54,18 +54,10 @@ final class DeviceNodes {
         return (geteuid(), getegid())
     }()
 
-    /// `ROOT/dev/vfio/devices/vfio`, to which N is appended: the whole
-    /// path interpolated anew took 2.9k instructions of each create and delete.
-    private let pathPrefix: String
-
     init(root: ModelRoot, poller: Poller) {
         self.root = root
         self.poller = poller
-        pathPrefix = root.join("dev/vfio/devices/vfio")
     }
-
-    /// `ROOT/dev/vfio/devices/vfioN`, as `ModelRoot.devNode` makes it.
-    private func path(_ vfio: UInt32) -> String { pathPrefix + String(vfio) }
 
     deinit {
         removeAll()
@@ -77,7 +69,7 @@ final class DeviceNodes {
 
     /// Creates the node for `vfio`, owned by `uid`:`gid` with `mode`.
     func create(_ vfio: UInt32, uid: UInt32, gid: UInt32, mode: UInt16) throws {
-        let path = path(vfio)
+        let path = root.devNode(vfio)
         // A node left behind at `path` is replaced.
         let listener = subdev_unix_listen(path, 16)
         guard listener >= 0 else {
@@ -110,7 +102,7 @@ final class DeviceNodes {
         guard let node = nodes.removeValue(forKey: vfio) else { return }
         for fd in node.connections.keys { drop(fd) }
         drop(node.listener)
-        unlink(path(vfio))
+        unlink(root.devNode(vfio))
     }
 
     /// Sends one message to every holder of `vfio`, without waiting: a

@@ -236,10 +236,10 @@ public struct DeviceTable: Sendable {
     }
 
     /// Calls `body` with the plugin's view of `group`'s parent, found by
-    /// id. The view lives only inside the call, so the table's copy stays
-    /// uniquely referenced and grows in place afterwards.
-    /// Lent from where the group lies: read through the array's subscript,
-    /// the view was copied for the call (four lists retained and released).
+    /// id and lent from where the group lies (read through the array's
+    /// subscript, it was copied for the call). The view lives only inside
+    /// the call, so the table's copy stays uniquely referenced and grows
+    /// in place afterwards.
     func withState<Result>(of group: GroupID, _ body: (ParentState) throws -> Result) rethrows -> Result {
         try groups.withUnsafeBufferPointer { groups in try body(groups[group.position].state) }
     }

@@ -7,11 +7,16 @@ import Foundation
 /// model apart: `/run/subdev/PORT`.
 public struct ModelRoot: Sendable, Hashable {
     public let path: String
+    /// `ROOT/dev/vfio/devices/vfio`, to which a node's N is appended: made
+    /// once, as every `dev-new` and `dev-del` names a node (interpolating
+    /// the whole path took 2.9k instructions each time).
+    let devNodePrefix: String
 
     /// A root at `path`; a relative one is taken from the current directory.
     public init(path: String) {
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         self.path = absolute.count > 1 && absolute.hasSuffix("/") ? String(absolute.dropLast()) : absolute
+        devNodePrefix = (self.path == "/" ? "" : self.path) + "/dev/vfio/devices/vfio"
     }
 
     /// `/run/subdev/PORT`.
@@ -23,7 +28,7 @@ public struct ModelRoot: Sendable, Hashable {
     func join(_ relative: String) -> String { path == "/" ? "/\(relative)" : "\(path)/\(relative)" }
 
     /// `ROOT/dev/vfio/devices/vfioN`: a Unix socket a VMM connects to.
-    public func devNode(_ vfio: UInt32) -> String { join("dev/vfio/devices/vfio\(vfio)") }
+    public func devNode(_ vfio: UInt32) -> String { devNodePrefix + String(vfio) }
 
     /// The parent's device directory, kernel style: PCI functions under
     /// their root bus (`sys/devices/pci0000:6a/0000:6a:01.0`), others under

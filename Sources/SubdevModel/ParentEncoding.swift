@@ -98,7 +98,7 @@ final class ParentEncoding {
         names.put(SubdevDevAttr.devName, parent.name)
         encodedNames = names.bytes
         iommuGroup = parent.iommuGroup
-        nodePrefix = root.join("dev/vfio/devices/vfio")
+        nodePrefix = root.devNodePrefix
         sysfsPrefix = root.parentDirectory(bus: parent.bus, name: parent.name) + "/subdev."
         var ranges = AttributeEncoder()
         for range in parent.reservedIOVA {
