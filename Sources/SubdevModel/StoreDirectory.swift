@@ -2,19 +2,24 @@
 import Glibc
 #endif
 
-/// A directory the sysfs mirror keeps things in, beside `sys` so that a
-/// walk of the tree does not find it: made and opened the first time it
-/// is needed, then used for calls relative to it. The registry removes it
-/// when the model starts and stops.
+/// A directory the model keeps things in, beside the tree they came from
+/// so that a walk of that tree does not find them: made and opened the
+/// first time it is needed, then used for calls relative to it. The
+/// registry removes it when the model starts and stops.
 ///
 /// Used from the model's one thread.
 final class StoreDirectory {
     let path: String
+    /// The mode the directory is made with.
+    let mode: mode_t
     /// The open directory; -1 until `open()` succeeds.
     private(set) var fd: Int32 = -1
 
-    init(_ path: String) {
+    /// - Parameter mode: 0755 unless what is kept must not be reached
+    ///   through it.
+    init(_ path: String, mode: mode_t = 0o755) {
         self.path = path
+        self.mode = mode
     }
 
     deinit {
@@ -25,7 +30,7 @@ final class StoreDirectory {
     /// cannot be made or opened.
     func open() -> Bool {
         if fd >= 0 { return true }
-        guard mkdir(path, 0o755) == 0 || errno == EEXIST else { return false }
+        guard mkdir(path, mode) == 0 || errno == EEXIST else { return false }
         fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         return fd >= 0
     }

@@ -321,6 +321,64 @@ final class VFIORegistrationTests: XCTestCase {
         }
     }
 
+    /// A deleted subdevice's node is kept, out of reach, for the next one
+    /// with its N, which gets it with its own owner and mode; no one who
+    /// reached the kept node holds the new subdevice.
+    func testANodeIsKeptForTheNextSubdeviceWithItsNumber() async throws {
+        let holderProgram = try Fixtures.build("holder", for: self)
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let first = try await client.createDevice(parent: dsa, type: "dwq")
+        let node = try XCTUnwrap(first.vfio?.devNode)
+        let inode = try status(node, following: false).st_ino
+        try await client.deleteDevice(first.handle)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: node))
+
+        let store = "\(model.root)/dev/.vfio-recycled"
+        XCTAssertEqual(try status(store).st_mode & 0o777, 0o700, "only root reaches a kept node")
+        let kept = "\(store)/vfio0"
+        XCTAssertEqual(try status(kept, following: false).st_ino, inode)
+        let walked = FileManager.default.enumerator(atPath: "\(model.root)/dev/vfio")?.allObjects as? [String] ?? []
+        XCTAssertEqual(walked.sorted(), ["devices"], "no node is left in dev/vfio")
+        // Root can reach the kept node; the model closes the connection.
+        let (intruder, intruderLine) = try startWaitingForLine(holderProgram.path, [kept])
+        XCTAssertEqual(intruderLine, "held")
+        waitForExit(intruder)
+        XCTAssertFalse(intruder.isRunning, "the model closes a connection to a kept node")
+
+        let second = try await client.createDevice(parent: gpu, type: "A40-8Q", node: NodeAccessInfo(uid: 65534, gid: 100, mode: 0o660))
+        XCTAssertEqual(second.vfio?.devNode, node)
+        let taken = try status(node, following: false)
+        XCTAssertEqual(taken.st_ino, inode, "the kept node is the one used again")
+        XCTAssertEqual(taken.st_mode & S_IFMT, S_IFSOCK)
+        XCTAssertEqual([taken.st_uid, taken.st_gid, taken.st_mode & 0o777], [65534, 100, 0o660])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: kept))
+        let heldBefore = try await client.device(second.handle).holders
+        XCTAssertEqual(heldBefore, [])
+
+        let (holder, line) = try startWaitingForLine(holderProgram.path, [node])
+        defer {
+            kill(holder.processIdentifier, SIGKILL)
+            waitForExit(holder)
+        }
+        XCTAssertEqual(line, "held")
+        var holders: [HolderInfo] = []
+        for _ in 0..<50 where holders.isEmpty {
+            holders = try await client.device(second.handle).holders
+            if holders.isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        XCTAssertEqual(holders.map(\.pid), [UInt32(holder.processIdentifier)])
+
+        // Another N makes a node of its own; the model takes the store when it stops.
+        let third = try await client.createDevice(parent: dsa, type: "dwq")
+        XCTAssertNotEqual(try status(try XCTUnwrap(third.vfio?.devNode), following: false).st_ino, inode)
+        try await client.deleteDevice(third.handle)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(store)/vfio1"))
+        model.stop()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: store), "the model takes the kept nodes when it stops")
+    }
+
     /// A file left at a node's path (by a model that crashed) does not stop
     /// the subdevice: the node takes its place.
     func testANodeReplacesWhatWasLeftAtItsPath() async throws {
