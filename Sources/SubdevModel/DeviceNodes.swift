@@ -214,7 +214,10 @@ final class DeviceNodes {
 
     /// Accepts and closes every connection waiting on `listener`.
     private func refuseWaiting(_ listener: Int32) {
-        while true {
+        // `accept` makes a socket before it looks for a connection, and
+        // mostly none waits; `poll` only looks.
+        var waiting = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+        while poll(&waiting, 1, 0) == 1 {
             let fd = subdev_accept(listener)
             if fd < 0 { return }
             close(fd)
