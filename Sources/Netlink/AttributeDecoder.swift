@@ -145,6 +145,13 @@ public struct AttributeDecoder: @unchecked Sendable {
             try Attribute.integer(raw, type: type, as: T.self)
         }
 
+        /// The bytes of a NUL-terminated string payload before its NUL,
+        /// borrowed as `payload` is.
+        @inlinable
+        public func stringBytes() throws -> UnsafeRawBufferPointer {
+            try Attribute.stringBytes(raw, type: type)
+        }
+
         /// The payload as a NUL-terminated UTF-8 string.
         @inlinable
         public func string() throws -> String {
@@ -326,7 +333,7 @@ public struct AttributeDecoder: @unchecked Sendable {
     /// compares them; `nil` when the attribute is absent.
     @inlinable
     public func withStringBytes<Result>(_ type: UInt16, _ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result? {
-        try readLast(type) { found in try body(try Attribute.stringBytes(found.raw, type: found.type)) }
+        try readLast(type) { found in try body(try found.stringBytes()) }
     }
 
     /// The attributes nested in the attribute `type`, read in place; the

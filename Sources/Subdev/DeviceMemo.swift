@@ -79,7 +79,7 @@ struct RememberedRun<Element> {
 /// What the subdevices of a `dev-get` dump or of a batch of creates carry
 /// alike, remembered from one to the next while they are decoded: parent,
 /// type, parameters, reserved IOVA, AER counts, migration data. Their own
-/// values (index, name, paths) are always decoded. One per dump or batch,
+/// values (index, name, the paths' last components) are always decoded. One per dump or batch,
 /// on the thread that decodes it.
 struct DeviceMemo {
     /// Off for a single subdevice: nothing to share it with, and keeping
@@ -92,6 +92,8 @@ struct DeviceMemo {
     var params = RememberedRun<ParamSetting>()
     var reservedIOVA = RememberedRun<IOVARangeInfo>()
     var aerStats = Remembered<AERStatsInfo>()
+    var devNodeDirectory = Remembered<String>()
+    var sysfsDirectory = Remembered<String>()
 
     init(remembering: Bool) {
         self.remembering = remembering
@@ -110,6 +112,24 @@ struct DeviceMemo {
         case .parentName: return try parentName.value(for: found.payload) { try found.string() }.value
         case .type: return try type.value(for: found.payload) { try found.string() }.value
         case .migrationCompat: return try migrationCompat.value(for: found.payload) { try found.string() }.value
+        }
+    }
+
+    /// Where a subdevice's paths' directories are remembered.
+    enum PathSlot {
+        case devNode, sysfsPath
+    }
+
+    /// Path attribute `found`, its directory remembered in `slot` when
+    /// remembering.
+    mutating func path(_ slot: PathSlot, _ found: AttributeDecoder.Found) throws -> PathText {
+        let bytes = try found.stringBytes()
+        guard remembering else { return PathText(bytes) { String(decoding: $0, as: UTF8.self) } }
+        return PathText(bytes) { directory in
+            switch slot {
+            case .devNode: return devNodeDirectory.value(for: directory) { String(decoding: directory, as: UTF8.self) }.value
+            case .sysfsPath: return sysfsDirectory.value(for: directory) { String(decoding: directory, as: UTF8.self) }.value
+            }
         }
     }
 }

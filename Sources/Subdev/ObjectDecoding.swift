@@ -219,14 +219,14 @@ enum ObjectDecoding {
 
     /// A subdevice's VFIO registration, in one pass.
     static func vfio(_ v: AttributeDecoder, memo: inout DeviceMemo) throws -> VFIOInfo {
-        var index: UInt32?, devNode = "", sysfsPath = "", iommuGroup: UInt32?, pasid: UInt32?
+        var index: UInt32?, devNode = PathText(""), sysfsPath = PathText(""), iommuGroup: UInt32?, pasid: UInt32?
         var registration: SubdevRegistration?, reservedIOVA: [IOVARangeInfo] = []
         var rangeRun = RememberedRun<IOVARangeInfo>.Reading()
         try v.forEach { attribute in
             switch SubdevVfioAttr(rawValue: attribute.type) {
             case .index?: index = try attribute.integer()
-            case .devNode?: devNode = try attribute.string()
-            case .sysfsPath?: sysfsPath = try attribute.string()
+            case .devNode?: devNode = try memo.path(.devNode, attribute)
+            case .sysfsPath?: sysfsPath = try memo.path(.sysfsPath, attribute)
             case .iommuGroup?: iommuGroup = try attribute.integer()
             case .pasid?: pasid = try attribute.integer()
             case .registration?: registration = SubdevRegistration(rawValue: UInt32(try attribute.integer(as: UInt8.self)))

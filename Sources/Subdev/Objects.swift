@@ -122,13 +122,33 @@ public struct FactInfo: Sendable, Hashable {
 public struct VFIOInfo: Sendable, Hashable {
     public var index: UInt32
     /// The device node a VMM connects to (a Unix socket in the model).
-    public var devNode: String
-    public var sysfsPath: String
+    public var devNode: String {
+        get { devNodeText.path }
+        set { devNodeText = PathText(newValue) }
+    }
+    public var sysfsPath: String {
+        get { sysfsPathText.path }
+        set { sysfsPathText = PathText(newValue) }
+    }
     public var iommuGroup: UInt32?
     public var pasid: UInt32?
     public var registration: SubdevRegistration?
     /// IOVA the subdevice may not map, inherited from its parent.
     public var reservedIOVA: [IOVARangeInfo]
+    /// The paths, kept in parts: a dump's subdevices share the directories.
+    private var devNodeText: PathText
+    private var sysfsPathText: PathText
+
+    init(index: UInt32, devNode: PathText, sysfsPath: PathText, iommuGroup: UInt32?, pasid: UInt32?,
+         registration: SubdevRegistration?, reservedIOVA: [IOVARangeInfo]) {
+        self.index = index
+        devNodeText = devNode
+        sysfsPathText = sysfsPath
+        self.iommuGroup = iommuGroup
+        self.pasid = pasid
+        self.registration = registration
+        self.reservedIOVA = reservedIOVA
+    }
 }
 
 /// A range of IOVA, inclusive, and why it is reserved.
