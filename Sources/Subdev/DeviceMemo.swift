@@ -78,9 +78,10 @@ struct RememberedRun<Element> {
 
 /// What the subdevices of a `dev-get` dump or of a batch of creates carry
 /// alike, remembered from one to the next while they are decoded: parent,
-/// type, parameters, reserved IOVA, AER counts, migration data. Their own
-/// values (index, name, the paths' last components) are always decoded. One per dump or batch,
-/// on the thread that decodes it.
+/// type, parameters, reserved IOVA, AER counts, migration data, the
+/// directories of their paths. Their own values (index, name, the paths'
+/// last components) are always decoded. One per dump or batch, on the
+/// thread that decodes it.
 struct DeviceMemo {
     /// Off for a single subdevice: nothing to share it with, and keeping
     /// copies of its bytes would only cost.

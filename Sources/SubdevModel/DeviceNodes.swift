@@ -39,7 +39,7 @@ enum NodeEvent: Equatable {
 /// Used from the model's one thread.
 final class DeviceNodes {
     /// Who owns a node's file, and its mode.
-    struct Access: Equatable {
+    struct Access {
         var uid: UInt32
         var gid: UInt32
         var mode: UInt16
