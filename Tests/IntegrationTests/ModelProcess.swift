@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Subdev
 
 /// A `subdevd` child process on a port of its own, for one test.
 ///
@@ -117,6 +118,17 @@ func runProcess(_ executable: String, _ arguments: [String], environment: [Strin
 func waitForExit(_ process: Process) {
     let deadline = Date().addingTimeInterval(10)
     while process.isRunning, Date() < deadline { usleep(5_000) }
+}
+
+/// The holders of `device` once the model has seen one (a connection is
+/// accepted when the model next polls), or none after about a second.
+func heldBy(_ device: DeviceHandle, _ client: SubdevClient) async throws -> [HolderInfo] {
+    var holders: [HolderInfo] = []
+    for _ in 0..<50 where holders.isEmpty {
+        holders = try await client.device(device).holders
+        if holders.isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
+    }
+    return holders
 }
 
 /// Starts `executable` and waits for its first line of output.

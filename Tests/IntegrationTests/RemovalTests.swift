@@ -196,11 +196,7 @@ final class RemovalCLITests: XCTestCase {
             waitForExit(holder)
         }
         XCTAssertEqual(String(decoding: holderOut.fileHandleForReading.availableData, as: UTF8.self), "held\n")
-        var held: [HolderInfo] = []
-        for _ in 0..<50 where held.isEmpty {
-            held = try await client.device(.name("vm0")).holders
-            if held.isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
-        }
+        _ = try await heldBy(.name("vm0"), client)
         let impatient = try runProduct("subdev", port + ["dev", "del", "vm0", "wait", "0.3"])
         XCTAssertEqual(impatient.status, 1)
         XCTAssertEqual(impatient.stderr, "Error: pci/0000:6a:01.0/0 is still being removed after 0.3 s; its holders have not let go\n")

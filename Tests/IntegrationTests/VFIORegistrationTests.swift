@@ -95,11 +95,7 @@ final class VFIORegistrationTests: XCTestCase {
             waitForExit(holder)
         }
         XCTAssertEqual(line, "held")
-        var holders: [HolderInfo] = []
-        for _ in 0..<50 where holders.isEmpty {
-            holders = try await client.device(open.handle).holders
-            if holders.isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
-        }
+        let holders = try await heldBy(open.handle, client)
         XCTAssertEqual(holders.map(\.uid), [65534])
     }
 
@@ -125,11 +121,7 @@ final class VFIORegistrationTests: XCTestCase {
             waitForExit(second)
         }
         XCTAssertEqual(line, "held")
-        var held: [HolderInfo] = []
-        for _ in 0..<50 where held.isEmpty {
-            held = try await client.device(device.handle).holders
-            if held.isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
-        }
+        let held = try await heldBy(device.handle, client)
         XCTAssertEqual(held.map(\.pid), [UInt32(second.processIdentifier)])
     }
 
@@ -363,11 +355,7 @@ final class VFIORegistrationTests: XCTestCase {
             waitForExit(holder)
         }
         XCTAssertEqual(line, "held")
-        var holders: [HolderInfo] = []
-        for _ in 0..<50 where holders.isEmpty {
-            holders = try await client.device(second.handle).holders
-            if holders.isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
-        }
+        let holders = try await heldBy(second.handle, client)
         XCTAssertEqual(holders.map(\.pid), [UInt32(holder.processIdentifier)])
 
         // Another N makes a node of its own; the model takes the store when it stops.
