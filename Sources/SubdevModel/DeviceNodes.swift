@@ -70,9 +70,6 @@ final class DeviceNodes {
     /// At most this many listeners are kept, so that they hold few of the
     /// model's descriptors; all are let go when it runs out.
     let keepLimit: Int
-    /// Set when a node's file could not be moved into the store (another
-    /// file system): nodes are then not kept.
-    private var unmovable = false
     /// The `vfioN` each open descriptor (listener or connection) serves,
     /// by descriptor number; `unowned` elsewhere.
     private var owners: [UInt32] = []
@@ -170,11 +167,7 @@ final class DeviceNodes {
     /// Moves the file of `vfio`'s node, which has no holders, into the
     /// store and keeps its listener; false when it was not kept.
     private func keep(_ node: Node, of vfio: UInt32) -> Bool {
-        guard !unmovable, kept.count < keepLimit, store.open() else { return false }
-        guard renameat(AT_FDCWD, root.devNode(vfio), store.fd, Self.keptName(vfio)) == 0 else {
-            if errno == EXDEV { unmovable = true }
-            return false
-        }
+        guard kept.count < keepLimit, store.moveIn(root.devNode(vfio), as: Self.keptName(vfio)) else { return false }
         // Connections made before the move were to the node that went.
         refuseWaiting(node.listener)
         var node = node
@@ -187,9 +180,10 @@ final class DeviceNodes {
     /// to `path`.
     private func reclaim(_ vfio: UInt32, at path: String) -> Node? {
         guard let node = kept.removeValue(forKey: vfio) else { return nil }
-        guard renameat(store.fd, Self.keptName(vfio), AT_FDCWD, path) == 0 else {
+        let name = Self.keptName(vfio)
+        guard store.moveOut(name, to: path) else {
             drop(node.listener)
-            unlinkat(store.fd, Self.keptName(vfio), 0)
+            unlinkat(store.fd, name, 0)
             return nil
         }
         return node

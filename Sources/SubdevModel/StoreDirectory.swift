@@ -14,6 +14,10 @@ final class StoreDirectory {
     let mode: mode_t
     /// The open directory; -1 until `open()` succeeds.
     private(set) var fd: Int32 = -1
+    /// Set when something could not be moved in across file systems
+    /// (`--root /` with the model's own `/sys` or `/dev` mounted): from
+    /// then on nothing is tried.
+    private var unmovable = false
 
     /// - Parameter mode: 0755 unless what is kept must not be reached
     ///   through it.
@@ -33,5 +37,22 @@ final class StoreDirectory {
         guard mkdir(path, mode) == 0 || errno == EEXIST else { return false }
         fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         return fd >= 0
+    }
+
+    /// Moves what is at `path` into the store as `name`; false when it was
+    /// not moved (the store cannot be made, or the rename failed).
+    func moveIn(_ path: String, as name: String) -> Bool {
+        guard !unmovable, open() else { return false }
+        guard renameat(AT_FDCWD, path, fd, name) == 0 else {
+            if errno == EXDEV { unmovable = true }
+            return false
+        }
+        return true
+    }
+
+    /// Moves `name` out of the store to `path`; false when the rename
+    /// failed, which leaves it in the store.
+    func moveOut(_ name: String, to path: String) -> Bool {
+        fd >= 0 && renameat(fd, name, AT_FDCWD, path) == 0
     }
 }

@@ -41,8 +41,6 @@ final class SysfsRecycler {
     private var nextName = 0
     /// `vfioN` of the subdevices whose directories `add` finished.
     private var whole: Set<UInt32> = []
-    /// Set when a directory could not be moved across file systems.
-    private var unmovable = false
 
     init(root: ModelRoot, limit: Int = 256) {
         store = StoreDirectory(root.join(Self.name))
@@ -67,14 +65,8 @@ final class SysfsRecycler {
     ///   be made, or the rename failed): the caller removes it entry by
     ///   entry.
     func keep(_ path: String, shown: SysfsTree.Shown, vfio: UInt32) -> Bool {
-        guard !unmovable, kept.count < limit, store.open() else { return false }
         let name = String(nextName)
-        guard renameat(AT_FDCWD, path, store.fd, name) == 0 else {
-            // `sys` is another file system (`--root /` with the model's own
-            // /sys mounted): nothing can be moved out of it to be kept.
-            if errno == EXDEV { unmovable = true }
-            return false
-        }
+        guard kept.count < limit, store.moveIn(path, as: name) else { return false }
         nextName += 1
         kept.append(Kept(name: name, shown: shown, vfio: vfio))
         return true
@@ -84,7 +76,7 @@ final class SysfsRecycler {
     /// `nil` when none is kept or the rename failed (something is at
     /// `path`), which leaves the store as it was.
     func take(to path: String) -> Kept? {
-        guard let last = kept.last, renameat(store.fd, last.name, AT_FDCWD, path) == 0 else { return nil }
+        guard let last = kept.last, store.moveOut(last.name, to: path) else { return nil }
         return kept.removeLast()
     }
 }
