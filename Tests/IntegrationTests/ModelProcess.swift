@@ -146,5 +146,6 @@ func startWaitingForLine(_ executable: String, _ arguments: [String], stdin: Pip
         if chunk.isEmpty { break }
         line += String(decoding: chunk, as: UTF8.self)
     }
-    return (process, line.trimmingCharacters(in: .newlines))
+    // Only the first: a quick program may have written more by now.
+    return (process, String(line.prefix { $0 != "\n" }))
 }
