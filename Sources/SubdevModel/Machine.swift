@@ -276,11 +276,11 @@ public struct Machine: Sendable {
         }
     }
 
-    static func defaultCost(_ type: TypeSpec, parent: Parent, state: ParentState) -> [String: UInt64] {
+    static func defaultCost(_ type: TypeSpec, parent: Parent, state: ParentState) -> CounterAmounts {
         (try? withPASID(parent.plugin.allocate(type: type, params: type.defaults, in: state)).counters) ?? [:]
     }
 
-    func fitByCounters(_ cost: [String: UInt64], parent: Parent, state: ParentState) -> UInt32 {
+    func fitByCounters(_ cost: CounterAmounts, parent: Parent, state: ParentState) -> UInt32 {
         var fit = UInt64(UInt32.max)
         for (name, amount) in cost where amount > 0 {
             fit = min(fit, state.free(name) / amount)

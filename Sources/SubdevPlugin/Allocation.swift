@@ -2,7 +2,7 @@
 /// instance, which the host applies whole or not at all.
 public struct Allocation: Sendable, Hashable, Codable {
     /// Amounts taken from the parent's counters.
-    public var counters: [String: UInt64]
+    public var counters: CounterAmounts
     /// Where on the parent the instance sits (a WQ id, a framebuffer
     /// offset); two instances of a parent never share one. `nil` when the
     /// type has no placement.
@@ -13,7 +13,7 @@ public struct Allocation: Sendable, Hashable, Codable {
     /// Facts about the instance, reported with it (`wq-id 3`).
     public var details: [Fact]
 
-    public init(counters: [String: UInt64] = [:], placement: UInt64? = nil, pasid: Bool = false, details: [Fact] = []) {
+    public init(counters: CounterAmounts = [:], placement: UInt64? = nil, pasid: Bool = false, details: [Fact] = []) {
         self.counters = counters
         self.placement = placement
         self.pasid = pasid
@@ -57,22 +57,33 @@ public struct ParentState: Sendable, Hashable, Codable {
         @exclusivity(unchecked) var hardware: HardwareConfig
         @exclusivity(unchecked) var spec: ParentSpec
         @exclusivity(unchecked) var instances: [InstanceState]
-        /// Sum of each counter over the instances.
-        @exclusivity(unchecked) var reserved: [String: UInt64]
+        /// Sum of each of `spec.counters` over the instances, by position.
+        @exclusivity(unchecked) var reserved: [UInt64]
+        /// Sums of counters the spec does not declare, which a checked
+        /// plan never takes but a list of instances set whole may.
+        @exclusivity(unchecked) var undeclared: [String: UInt64]
         /// Placements taken by the subdevices.
         @exclusivity(unchecked) var placements: Set<UInt64>
 
         init(hardware: HardwareConfig, spec: ParentSpec, instances: [InstanceState],
-             reserved: [String: UInt64], placements: Set<UInt64>) {
+             reserved: [UInt64], undeclared: [String: UInt64], placements: Set<UInt64>) {
             self.hardware = hardware
             self.spec = spec
             self.instances = instances
             self.reserved = reserved
+            self.undeclared = undeclared
             self.placements = placements
         }
 
         func copy() -> Storage {
-            Storage(hardware: hardware, spec: spec, instances: instances, reserved: reserved, placements: placements)
+            Storage(hardware: hardware, spec: spec, instances: instances, reserved: reserved,
+                    undeclared: undeclared, placements: placements)
+        }
+
+        /// Where counter `name` is in `spec.counters`: a scan of a few
+        /// names, cheaper than hashing one.
+        func position(of name: String) -> Int? {
+            spec.counters.firstIndex { $0.name == name }
         }
     }
 
@@ -90,9 +101,13 @@ public struct ParentState: Sendable, Hashable, Codable {
         get { storage.hardware }
         set { writable.hardware = newValue }
     }
+    /// Setting the spec recounts the totals, which follow its counters.
     public var spec: ParentSpec {
         get { storage.spec }
-        set { writable.spec = newValue }
+        set {
+            writable.spec = newValue
+            recount()
+        }
     }
     /// The subdevices; setting the whole list recounts the totals.
     public var instances: [InstanceState] {
@@ -106,18 +121,22 @@ public struct ParentState: Sendable, Hashable, Codable {
     public var placements: Set<UInt64> { storage.placements }
 
     public init(hardware: HardwareConfig, spec: ParentSpec, instances: [InstanceState]) {
-        storage = Storage(hardware: hardware, spec: spec, instances: instances, reserved: [:], placements: [])
+        storage = Storage(hardware: hardware, spec: spec, instances: instances, reserved: [], undeclared: [:], placements: [])
         recount()
     }
 
     /// What is left of counter `name`.
     public func free(_ name: String) -> UInt64 {
-        let total = storage.spec.counters.first { $0.name == name }?.total ?? 0
-        return total - Swift.min(total, storage.reserved[name] ?? 0)
+        guard let position = storage.position(of: name) else { return 0 }
+        let total = storage.spec.counters[position].total
+        return total - Swift.min(total, storage.reserved[position])
     }
 
     /// What the instances hold of counter `name`.
-    public func reserved(_ name: String) -> UInt64 { storage.reserved[name] ?? 0 }
+    public func reserved(_ name: String) -> UInt64 {
+        guard let position = storage.position(of: name) else { return storage.undeclared[name] ?? 0 }
+        return storage.reserved[position]
+    }
 
     /// Adds an instance, updating the totals in O(1).
     public mutating func append(_ instance: InstanceState) {
@@ -136,7 +155,8 @@ public struct ParentState: Sendable, Hashable, Codable {
     }
 
     private mutating func recount() {
-        writable.reserved = [:]
+        writable.reserved = Array(repeating: 0, count: storage.spec.counters.count)
+        writable.undeclared = [:]
         writable.placements = []
         for instance in storage.instances { count(instance.allocation, adding: true) }
     }
@@ -146,8 +166,11 @@ public struct ParentState: Sendable, Hashable, Codable {
     private mutating func count(_ allocation: Allocation, adding: Bool) {
         let storage = writable
         for (name, amount) in allocation.counters where amount > 0 {
-            // One lookup each: this runs on every create and delete.
-            if adding { storage.reserved[name, default: 0] &+= amount } else { storage.reserved[name, default: 0] &-= amount }
+            if let position = storage.position(of: name) {
+                if adding { storage.reserved[position] &+= amount } else { storage.reserved[position] &-= amount }
+            } else {
+                if adding { storage.undeclared[name, default: 0] &+= amount } else { storage.undeclared[name, default: 0] &-= amount }
+            }
         }
         if let placement = allocation.placement {
             if adding { storage.placements.insert(placement) } else { storage.placements.remove(placement) }

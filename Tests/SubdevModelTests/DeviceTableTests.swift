@@ -206,8 +206,10 @@ final class DeviceTableTests: XCTestCase {
     }
 }
 
-/// The address of a dictionary's storage object: a `Dictionary` is one
-/// reference to it, so two that share storage have the same address.
-private func storageAddress<Key, Value>(_ dictionary: [Key: Value]) -> UInt {
-    withUnsafeBytes(of: dictionary) { $0.load(as: UInt.self) }
+/// The address of a value's storage object, for `CounterAmounts`, which
+/// is one reference to its array's storage: two that share storage have
+/// the same address.
+private func storageAddress<Value>(_ value: Value) -> UInt {
+    precondition(MemoryLayout<Value>.size == MemoryLayout<UInt>.size, "one reference")
+    return withUnsafeBytes(of: value) { $0.load(as: UInt.self) }
 }

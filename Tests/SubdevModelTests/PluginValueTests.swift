@@ -81,4 +81,71 @@ final class PluginValueTests: XCTestCase {
         XCTAssertEqual(original.placements, [])
         XCTAssertEqual(state([instance(0, luts: 2)]), original)
     }
+
+    func testCountersTheSpecDoesNotDeclareAreStillSummed() {
+        var parent = state()
+        parent.append(InstanceState(index: 0, type: "slot", params: [:], allocation: Allocation(counters: ["luts": 2, "rogue": 5])))
+        XCTAssertEqual(parent.reserved("rogue"), 5)
+        XCTAssertEqual(parent.free("rogue"), 0, "a counter the spec lacks has nothing free")
+        XCTAssertEqual(parent.free("luts"), 8)
+        XCTAssertEqual(parent.remove(at: 0).index, 0)
+        XCTAssertEqual(parent.reserved("rogue"), 0)
+        XCTAssertEqual(parent.free("luts"), 10)
+    }
+
+    func testChangingTheSpecRecountsByItsCounters() {
+        var parent = state([instance(0, luts: 4)])
+        parent.spec = ParentSpec(vendor: "v", types: [type],
+                                 counters: [CounterSpec(name: "gates", total: 3), CounterSpec(name: "luts", total: 6)])
+        XCTAssertEqual(parent.free("luts"), 2)
+        XCTAssertEqual(parent.free("gates"), 3)
+        parent.append(InstanceState(index: 1, type: "slot", params: [:], allocation: Allocation(counters: ["gates": 1, "luts": 1])))
+        XCTAssertEqual(parent.free("gates"), 2)
+        XCTAssertEqual(parent.reserved("luts"), 5)
+    }
+}
+
+/// A plan's counter amounts read and compare as a dictionary would, in any
+/// order they are written, and cross the plugin ABI as a JSON object.
+final class CounterAmountsTests: XCTestCase {
+    func testOrderWrittenDoesNotMatter() {
+        let one: CounterAmounts = ["wqs": 1, "wq-entries": 32, "pasids": 1]
+        let other: CounterAmounts = ["pasids": 1, "wqs": 1, "wq-entries": 32]
+        XCTAssertEqual(one, other)
+        XCTAssertEqual(Set([one, other]).count, 1)
+        XCTAssertEqual(one.map(\.key), ["pasids", "wq-entries", "wqs"], "kept in name order")
+        XCTAssertNotEqual(one, ["wqs": 1, "wq-entries": 33, "pasids": 1])
+        XCTAssertNotEqual(one, ["wqs": 1, "wq-entries": 32])
+    }
+
+    func testARepeatedNameKeepsItsLastAmount() {
+        let amounts: CounterAmounts = ["b": 1, "a": 2, "b": 3]
+        XCTAssertEqual(amounts.map(\.key), ["a", "b"])
+        XCTAssertEqual(amounts["b"], 3)
+    }
+
+    func testSubscriptsReadSetAndRemove() {
+        var amounts: CounterAmounts = ["ports": 2]
+        XCTAssertEqual(amounts["ports"], 2)
+        XCTAssertNil(amounts["wqs"])
+        amounts["pasids", default: 0] += 1
+        amounts["pasids", default: 0] += 1
+        amounts["aaa"] = 7
+        XCTAssertEqual(amounts.map(\.key), ["aaa", "pasids", "ports"])
+        XCTAssertEqual(amounts["pasids"], 2)
+        amounts["aaa"] = nil
+        amounts["absent"] = nil
+        XCTAssertEqual(amounts, ["ports": 2, "pasids": 2])
+        XCTAssertEqual(amounts.dictionary, ["ports": 2, "pasids": 2])
+    }
+
+    func testJSONIsTheObjectADictionaryMakes() throws {
+        let amounts: CounterAmounts = ["wqs": 1, "wq-entries": 32]
+        let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(amounts)) as? [String: UInt64]
+        XCTAssertEqual(object, ["wqs": 1, "wq-entries": 32])
+        let decoded = try JSONDecoder().decode(CounterAmounts.self, from: Data(#"{"z":4,"a":0,"m":9}"#.utf8))
+        XCTAssertEqual(decoded, ["a": 0, "m": 9, "z": 4])
+        XCTAssertThrowsError(try JSONDecoder().decode(CounterAmounts.self, from: Data(#"{"a":-1}"#.utf8)),
+                             "an amount is unsigned")
+    }
 }
