@@ -17,6 +17,9 @@ struct Remembered<Value> {
 
     /// The remembered value when `raw` holds the bytes it came from; else
     /// what `decode` makes, remembered in its place. `hit` says which.
+    /// Always inlined: a subdevice's decoding calls it a dozen times, and
+    /// the optimiser stopped inlining it once the decoding grew.
+    @inline(__always)
     mutating func value(for raw: UnsafeRawBufferPointer, _ decode: () throws -> Value) rethrows -> (value: Value, hit: Bool) {
         if let value, holds(raw) { return (value, true) }
         let made = try decode()
@@ -79,7 +82,8 @@ struct RememberedRun<Element> {
 /// What the subdevices of a `dev-get` dump or of a batch of creates carry
 /// alike, remembered from one to the next while they are decoded: parent,
 /// type, parameters, reserved IOVA, AER counts, migration data, the
-/// directories of their paths. Their own values (index, name, the paths'
+/// directories of their paths, and the object of `DeviceInfo.Alike`
+/// fields. Their own values (index, name, the paths'
 /// last components) are always decoded. One per dump or batch, on the
 /// thread that decodes it.
 struct DeviceMemo {
@@ -95,6 +99,8 @@ struct DeviceMemo {
     var aerStats = Remembered<AERStatsInfo>()
     var devNodeDirectory = Remembered<String>()
     var sysfsDirectory = Remembered<String>()
+    /// The shared fields of the last subdevice.
+    private var lastAlike: DeviceInfo.Alike?
 
     init(remembering: Bool) {
         self.remembering = remembering
@@ -132,5 +138,23 @@ struct DeviceMemo {
             case .sysfsPath: return sysfsDirectory.value(for: directory) { String(decoding: directory, as: UTF8.self) }.value
             }
         }
+    }
+
+    /// An object holding a subdevice's shared fields: the last
+    /// subdevice's when it holds the same values, else a new one,
+    /// remembered for the next when remembering. Not inlined, so that
+    /// the decoding of a subdevice stays small enough for what it calls
+    /// per attribute to be inlined.
+    @inline(never)
+    mutating func alike(details: [FactInfo], node: NodeAccessInfo?, ownerPID: UInt32?, holders: [HolderInfo],
+                        reason: String?, aerStats: AERStatsInfo?, migrationCompat: String?) -> DeviceInfo.Alike {
+        if let lastAlike, lastAlike.holds(details: details, node: node, ownerPID: ownerPID, holders: holders,
+                                          reason: reason, aerStats: aerStats, migrationCompat: migrationCompat) {
+            return lastAlike
+        }
+        let made = DeviceInfo.Alike(details: details, node: node, ownerPID: ownerPID, holders: holders,
+                                    reason: reason, aerStats: aerStats, migrationCompat: migrationCompat)
+        if remembering { lastAlike = made }
+        return made
     }
 }

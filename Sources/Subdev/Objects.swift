@@ -198,6 +198,9 @@ public struct ParamSetting: Sendable, Hashable {
 }
 
 /// A subdevice as `dev-get` describes it.
+///
+/// The fields after `vfio` live in one object that alike subdevices share
+/// (see `Alike`); they read and change as any stored property does.
 public struct DeviceInfo: Sendable, Hashable {
     public var parent: ParentHandle
     public var index: UInt32
@@ -207,19 +210,51 @@ public struct DeviceInfo: Sendable, Hashable {
     public var operState: SubdevOperState?
     public var params: [ParamSetting]
     public var vfio: VFIOInfo?
+    /// Set by the decoder only; read and changed through the properties below.
+    var alike: Alike
+
+    /// The shared fields, copied first when another value shares them.
+    private var writable: Alike {
+        mutating get {
+            if !isKnownUniquelyReferenced(&alike) { alike = alike.copy() }
+            return alike
+        }
+    }
+
     /// Facts its plugin reports, such as its WQ or framebuffer offset.
-    public var details: [FactInfo]
-    public var node: NodeAccessInfo?
+    public var details: [FactInfo] {
+        get { alike.details }
+        set { writable.details = newValue }
+    }
+    public var node: NodeAccessInfo? {
+        get { alike.node }
+        set { writable.node = newValue }
+    }
     /// The process a process-bound subdevice belongs to.
-    public var ownerPID: UInt32?
+    public var ownerPID: UInt32? {
+        get { alike.ownerPID }
+        set { writable.ownerPID = newValue }
+    }
     /// Processes holding the device node open.
-    public var holders: [HolderInfo]
+    public var holders: [HolderInfo] {
+        get { alike.holders }
+        set { writable.holders = newValue }
+    }
     /// In a notification: why it changed or went, when no request did it.
-    public var reason: String?
+    public var reason: String? {
+        get { alike.reason }
+        set { writable.reason = newValue }
+    }
     /// Errors reported on it, or on its parent while it existed.
-    public var aerStats: AERStatsInfo?
+    public var aerStats: AERStatsInfo? {
+        get { alike.aerStats }
+        set { writable.aerStats = newValue }
+    }
     /// Its type's migration data, when the type migrates.
-    public var migrationCompat: String?
+    public var migrationCompat: String? {
+        get { alike.migrationCompat }
+        set { writable.migrationCompat = newValue }
+    }
 
     /// `parent/index`.
     public var handle: DeviceHandle { .index(parent, index) }

@@ -59,4 +59,46 @@ final class DeviceMemoTests: XCTestCase {
         XCTAssertEqual(value([]).0, "")
         XCTAssertEqual(value([]).1, true, "empty bytes remembered too")
     }
+
+    private func alike(_ memo: inout DeviceMemo, holders: [HolderInfo] = [], aer: UInt64 = 0, compat: String? = "mtty;ports=1") -> DeviceInfo.Alike {
+        memo.alike(details: [], node: NodeAccessInfo(), ownerPID: nil, holders: holders, reason: nil,
+                   aerStats: AERStatsInfo(correctable: aer), migrationCompat: compat)
+    }
+
+    func testAlikeSubdevicesShareOneObjectOfTheirCommonFields() {
+        var memo = DeviceMemo(remembering: true)
+        let first = alike(&memo), second = alike(&memo)
+        XCTAssertTrue(first === second, "the second subdevice takes the first's object")
+        let held = alike(&memo, holders: [HolderInfo(pid: 7, uid: 0, gid: 0)])
+        XCTAssertFalse(held === second, "a holder makes it differ")
+        XCTAssertEqual(held.holders.map(\.pid), [7])
+        XCTAssertFalse(alike(&memo, aer: 1) === held)
+        XCTAssertFalse(alike(&memo, compat: nil) === first, "no migration data differs from some")
+        var single = DeviceMemo(remembering: false)
+        XCTAssertFalse(alike(&single) === alike(&single), "a single read remembers nothing")
+    }
+
+    private func device(_ alike: DeviceInfo.Alike, index: UInt32) -> DeviceInfo {
+        DeviceInfo(parent: ParentHandle(bus: "virtual", name: "mtty"), index: index, name: nil, type: "mtty-1",
+                   adminState: nil, operState: nil, params: [], vfio: nil, alike: alike)
+    }
+
+    func testSharedFieldsChangeInOneCopyOnly() {
+        var memo = DeviceMemo(remembering: true)
+        let one = device(alike(&memo), index: 0)
+        var two = device(alike(&memo), index: 0)
+        XCTAssertEqual(one, two)
+        two.reason = "aer"
+        two.holders.append(HolderInfo(pid: 9, uid: 0, gid: 0))
+        XCTAssertNil(one.reason, "the other subdevice's object is left as it was")
+        XCTAssertEqual(one.holders, [])
+        XCTAssertEqual(two.reason, "aer")
+        XCTAssertEqual(two.holders.map(\.pid), [9])
+        XCTAssertNotEqual(one, two)
+        two.reason = nil
+        two.holders = []
+        XCTAssertEqual(one, two, "equal by the values, not by the object")
+        XCTAssertEqual(Set([one, two]).count, 1)
+        XCTAssertEqual(device(alike(&memo, aer: 3), index: 0).aerStats?.correctable, 3)
+    }
 }
