@@ -191,14 +191,15 @@ enum ObjectDecoding {
             }
         }
         if memo.remembering { params = memo.params.finish(paramRun) }
-        let parent = ParentHandle(bus: try require(consume bus, "bus-name", in: "dev"),
-                                  name: try require(consume parentName, "dev-name", in: "dev"))
-        let found = (index: try require(index, "index", in: "dev"), type: try require(consume type, "type", in: "dev"))
         let alike = memo.alike(details: consume details, node: nodeUID.map { NodeAccessInfo(uid: $0, gid: nodeGID ?? 0, mode: nodeMode ?? 0) },
                                ownerPID: ownerPID, holders: consume holders, reason: consume reason, aerStats: aerStats,
                                migrationCompat: consume migrationCompat)
-        return DeviceInfo(parent: parent, index: found.index, name: consume name, type: found.type, adminState: adminState,
-                          operState: operState, params: consume params, vfio: consume vfio, alike: alike)
+        return DeviceInfo(
+            parent: ParentHandle(bus: try require(consume bus, "bus-name", in: "dev"), name: try require(consume parentName, "dev-name", in: "dev")),
+            index: try require(index, "index", in: "dev"),
+            name: consume name,
+            type: try require(consume type, "type", in: "dev"),
+            adminState: adminState, operState: operState, params: consume params, vfio: consume vfio, alike: alike)
     }
 
     /// A subdevice's parameter, in one pass.
