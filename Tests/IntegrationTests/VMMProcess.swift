@@ -18,6 +18,9 @@ struct VMMLogLine: Sendable, Equatable, CustomStringConvertible {
 final class VMMProcess: Sendable {
     let process: UncheckedProcess
     private let log = Mutex<[VMMLogLine]>([])
+    /// Whether the log reached its end: the VMM's lines are read on their
+    /// own thread, which may still have some to read when it has exited.
+    private let logEnded = Mutex(false)
 
     /// Process is not Sendable; only its thread-safe members are used here.
     struct UncheckedProcess: @unchecked Sendable {
@@ -45,7 +48,10 @@ final class VMMProcess: Sendable {
             var pending = Data()
             while true {
                 let chunk = reader.availableData
-                if chunk.isEmpty { break }
+                if chunk.isEmpty {
+                    logEnded.withLock { $0 = true }
+                    break
+                }
                 pending.append(chunk)
                 while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = pending[pending.startIndex..<newline]
@@ -95,10 +101,13 @@ final class VMMProcess: Sendable {
         return nil
     }
 
-    /// Waits for the VMM to exit; returns its status, or `nil` if it did not within `timeout`.
+    /// Waits for the VMM to exit and its log to be read to the end;
+    /// returns its status, or `nil` if it did not exit within `timeout`.
     func exitStatus(timeout: Double = 5) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.value.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        while process.value.isRunning || !logEnded.withLock({ $0 }), Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         return process.value.isRunning ? nil : process.value.terminationStatus
     }
 }
