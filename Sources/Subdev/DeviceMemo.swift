@@ -141,19 +141,14 @@ struct DeviceMemo {
     }
 
     /// An object holding a subdevice's shared fields: the last
-    /// subdevice's when it holds the same values, else a new one,
-    /// remembered for the next when remembering. Not inlined, so that
-    /// the decoding of a subdevice stays small enough for what it calls
-    /// per attribute to be inlined.
+    /// subdevice's when it holds the same, else a new one, remembered for
+    /// the next when remembering. Not inlined, so that the decoding of a
+    /// subdevice stays small enough for what it calls per attribute to be
+    /// inlined.
     @inline(never)
-    mutating func alike(details: [FactInfo], node: NodeAccessInfo?, ownerPID: UInt32?, holders: [HolderInfo],
-                        reason: String?, aerStats: AERStatsInfo?, migrationCompat: String?) -> DeviceInfo.Alike {
-        if let lastAlike, lastAlike.holds(details: details, node: node, ownerPID: ownerPID, holders: holders,
-                                          reason: reason, aerStats: aerStats, migrationCompat: migrationCompat) {
-            return lastAlike
-        }
-        let made = DeviceInfo.Alike(details: details, node: node, ownerPID: ownerPID, holders: holders,
-                                    reason: reason, aerStats: aerStats, migrationCompat: migrationCompat)
+    mutating func alike(_ fields: consuming DeviceInfo.AlikeFields) -> DeviceInfo.Alike {
+        if let lastAlike, lastAlike.holds(fields) { return lastAlike }
+        let made = DeviceInfo.Alike(fields)
         if remembering { lastAlike = made }
         return made
     }

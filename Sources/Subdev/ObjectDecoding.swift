@@ -191,9 +191,10 @@ enum ObjectDecoding {
             }
         }
         if memo.remembering { params = memo.params.finish(paramRun) }
-        let alike = memo.alike(details: consume details, node: nodeUID.map { NodeAccessInfo(uid: $0, gid: nodeGID ?? 0, mode: nodeMode ?? 0) },
-                               ownerPID: ownerPID, holders: consume holders, reason: consume reason, aerStats: aerStats,
-                               migrationCompat: consume migrationCompat)
+        let alike = memo.alike(DeviceInfo.AlikeFields(
+            node: nodeUID.map { NodeAccessInfo(uid: $0, gid: nodeGID ?? 0, mode: nodeMode ?? 0) }, ownerPID: ownerPID,
+            aerStats: aerStats, migrationCompat: consume migrationCompat, reason: consume reason,
+            details: consume details, holders: consume holders))
         return DeviceInfo(
             parent: ParentHandle(bus: try require(consume bus, "bus-name", in: "dev"), name: try require(consume parentName, "dev-name", in: "dev")),
             index: try require(index, "index", in: "dev"),

@@ -213,47 +213,50 @@ public struct DeviceInfo: Sendable, Hashable {
     /// Set by the decoder only; read and changed through the properties below.
     var alike: Alike
 
-    /// The shared fields, copied first when another value shares them.
-    private var writable: Alike {
-        mutating get {
-            if !isKnownUniquelyReferenced(&alike) { alike = alike.copy() }
-            return alike
+    /// Reads a shared field in place; `set` gives this subdevice an
+    /// object of its own with the field changed.
+    private subscript<Value>(_ field: WritableKeyPath<AlikeFields, Value>) -> Value {
+        get { alike.fields[keyPath: field] }
+        set {
+            var fields = alike.fields
+            fields[keyPath: field] = newValue
+            alike = Alike(fields)
         }
     }
 
     /// Facts its plugin reports, such as its WQ or framebuffer offset.
     public var details: [FactInfo] {
-        get { alike.details }
-        set { writable.details = newValue }
+        get { alike.fields.details }
+        set { self[\.details] = newValue }
     }
     public var node: NodeAccessInfo? {
-        get { alike.node }
-        set { writable.node = newValue }
+        get { alike.fields.node }
+        set { self[\.node] = newValue }
     }
     /// The process a process-bound subdevice belongs to.
     public var ownerPID: UInt32? {
-        get { alike.ownerPID }
-        set { writable.ownerPID = newValue }
+        get { alike.fields.ownerPID }
+        set { self[\.ownerPID] = newValue }
     }
     /// Processes holding the device node open.
     public var holders: [HolderInfo] {
-        get { alike.holders }
-        set { writable.holders = newValue }
+        get { alike.fields.holders }
+        set { self[\.holders] = newValue }
     }
     /// In a notification: why it changed or went, when no request did it.
     public var reason: String? {
-        get { alike.reason }
-        set { writable.reason = newValue }
+        get { alike.fields.reason }
+        set { self[\.reason] = newValue }
     }
     /// Errors reported on it, or on its parent while it existed.
     public var aerStats: AERStatsInfo? {
-        get { alike.aerStats }
-        set { writable.aerStats = newValue }
+        get { alike.fields.aerStats }
+        set { self[\.aerStats] = newValue }
     }
     /// Its type's migration data, when the type migrates.
     public var migrationCompat: String? {
-        get { alike.migrationCompat }
-        set { writable.migrationCompat = newValue }
+        get { alike.fields.migrationCompat }
+        set { self[\.migrationCompat] = newValue }
     }
 
     /// `parent/index`.

@@ -61,8 +61,8 @@ final class DeviceMemoTests: XCTestCase {
     }
 
     private func alike(_ memo: inout DeviceMemo, holders: [HolderInfo] = [], aer: UInt64 = 0, compat: String? = "mtty;ports=1") -> DeviceInfo.Alike {
-        memo.alike(details: [], node: NodeAccessInfo(), ownerPID: nil, holders: holders, reason: nil,
-                   aerStats: AERStatsInfo(correctable: aer), migrationCompat: compat)
+        memo.alike(DeviceInfo.AlikeFields(node: NodeAccessInfo(), ownerPID: nil, aerStats: AERStatsInfo(correctable: aer),
+                                          migrationCompat: compat, reason: nil, details: [], holders: holders))
     }
 
     func testAlikeSubdevicesShareOneObjectOfTheirCommonFields() {
@@ -71,7 +71,7 @@ final class DeviceMemoTests: XCTestCase {
         XCTAssertTrue(first === second, "the second subdevice takes the first's object")
         let held = alike(&memo, holders: [HolderInfo(pid: 7, uid: 0, gid: 0)])
         XCTAssertFalse(held === second, "a holder makes it differ")
-        XCTAssertEqual(held.holders.map(\.pid), [7])
+        XCTAssertEqual(held.fields.holders.map(\.pid), [7])
         XCTAssertFalse(alike(&memo, aer: 1) === held)
         XCTAssertFalse(alike(&memo, compat: nil) === first, "no migration data differs from some")
         var single = DeviceMemo(remembering: false)
