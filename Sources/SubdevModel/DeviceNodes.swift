@@ -182,8 +182,7 @@ final class DeviceNodes {
         guard let node = kept.removeValue(forKey: vfio) else { return nil }
         let name = Self.keptName(vfio)
         guard store.moveOut(name, to: path) else {
-            drop(node.listener)
-            unlinkat(store.fd, name, 0)
+            release(node, keptAs: vfio)
             return nil
         }
         return node
@@ -192,11 +191,14 @@ final class DeviceNodes {
     /// Closes every kept listener and removes its file: at shutdown, and
     /// when the model runs out of descriptors.
     private func releaseKept() {
-        for (vfio, node) in kept {
-            drop(node.listener)
-            unlinkat(store.fd, Self.keptName(vfio), 0)
-        }
+        for (vfio, node) in kept { release(node, keptAs: vfio) }
         kept = [:]
+    }
+
+    /// Closes the listener of `vfio`'s kept node and removes its file from the store.
+    private func release(_ node: Node, keptAs vfio: UInt32) {
+        drop(node.listener)
+        unlinkat(store.fd, Self.keptName(vfio), 0)
     }
 
     /// Closes a node's listener and connections and removes its file.

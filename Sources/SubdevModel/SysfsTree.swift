@@ -95,10 +95,16 @@ struct SysfsTree {
             try attribute("\(group)/reserved_regions", Self.reservedRegions(parent.reservedIOVA))
             try link("\(directory)/iommu_group", to: group)
         }
-        try at.attribute("\(vfio)/uevent", "DEVNAME=vfio/devices/vfio\(device.vfioIndex)\n")
-        try at.attribute("\(vfio)/dev_node", "\(root.devNode(device.vfioIndex))\n")
+        try vfioFiles(device.vfioIndex, in: at)
         try classLink(device, texts: texts)
         recycler.markWhole(device.vfioIndex)
+    }
+
+    /// The attributes of `vfio-dev/vfioN` in a subdevice's directory `at`,
+    /// which say which node is N's.
+    private func vfioFiles(_ vfio: UInt32, in at: Directory) throws {
+        try at.attribute("vfio-dev/vfio\(vfio)/uevent", "DEVNAME=vfio/devices/vfio\(vfio)\n")
+        try at.attribute("vfio-dev/vfio\(vfio)/dev_node", "\(root.devNode(vfio))\n")
     }
 
     /// `sys/class/vfio-dev/vfioN`, a relative link to the subdevice's `vfio-dev/vfioN`.
@@ -120,12 +126,10 @@ struct SysfsTree {
         let at = try Directory(directory)
         defer { at.close() }
         if kept.vfio != device.vfioIndex {
-            let vfio = "vfio-dev/vfio\(device.vfioIndex)"
-            guard renameat(at.fd, "vfio-dev/vfio\(kept.vfio)", at.fd, vfio) == 0 else {
+            guard renameat(at.fd, "vfio-dev/vfio\(kept.vfio)", at.fd, "vfio-dev/vfio\(device.vfioIndex)") == 0 else {
                 throw ModelRootError("cannot rename \(directory)/vfio-dev/vfio\(kept.vfio): \(String(cString: strerror(errno)))")
             }
-            try at.attribute("\(vfio)/uevent", "DEVNAME=vfio/devices/vfio\(device.vfioIndex)\n")
-            try at.attribute("\(vfio)/dev_node", "\(root.devNode(device.vfioIndex))\n")
+            try vfioFiles(device.vfioIndex, in: at)
         }
         for attribute in changed { try write(attribute, in: at) }
         for attribute in gone { at.remove(attribute.name) }
