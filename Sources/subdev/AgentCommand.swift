@@ -24,7 +24,7 @@ struct AgentCommand: AsyncParsableCommand {
             let output = global.output
             let agent = Autostarter(client: try await global.connect(), store: definitions.store, report: { outcome in
                 if output.json {
-                    var object: [String: Any] = [:]
+                    var object = JSONObject()
                     switch outcome {
                     case .started(let name, let device):
                         object = ["name": name, "started": "\(device.parent)/\(device.index)"]
@@ -32,7 +32,7 @@ struct AgentCommand: AsyncParsableCommand {
                     case .failed(let name, let parent, let reason):
                         object = ["name": name, "parent": parent, "failed": reason]
                     }
-                    try? output.printJSON(object)
+                    output.printJSON(object)
                 } else {
                     output.printLines(["autostart \(outcome)"])
                 }

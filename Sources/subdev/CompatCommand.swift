@@ -28,7 +28,7 @@ extension DevCommand {
                 let from = try endpoint(source), to = try endpoint(destination)
                 let verdict = try await global.connect().compatibility(from: from, to: to)
                 if global.json {
-                    try global.output.printJSON(["source": source, "destination": destination,
+                    global.output.printJSON(["source": source, "destination": destination,
                                                  "compatible": verdict.compatible, "reasons": verdict.reasons])
                 } else {
                     global.output.printLines([verdict.compatible ? "compatible" : "not compatible"] + verdict.reasons.map { "  \($0)" })

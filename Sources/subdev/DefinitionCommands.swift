@@ -193,13 +193,13 @@ extension DevCommand {
 /// `active` (the names of live subdevices) adds whether each is running.
 func printDefinitions(_ definitions: [DeviceDefinition], active: Set<String>?, global: GlobalOptions) throws {
     if global.json {
-        var all: [String: Any] = [:]
+        var all = JSONObject()
         for definition in definitions {
-            var object: [String: Any] = ["parent": definition.parent, "type": definition.type, "autostart": definition.autostart,
+            var object: JSONObject = ["parent": definition.parent, "type": definition.type, "autostart": definition.autostart,
                                          "params": definition.params.mapValues(jsonValue)]
             if let state = definition.state { object["state"] = state }
             if let node = definition.node {
-                var entry: [String: Any] = [:]
+                var entry = JSONObject()
                 if let uid = node.uid { entry["uid"] = uid }
                 if let gid = node.gid { entry["gid"] = gid }
                 if let mode = node.mode { entry["mode"] = mode }
@@ -208,7 +208,7 @@ func printDefinitions(_ definitions: [DeviceDefinition], active: Set<String>?, g
             if let active { object["active"] = active.contains(definition.name) }
             all[definition.name] = object
         }
-        try global.output.printJSON(["definitions": all])
+        global.output.printJSON(["definitions": all])
         return
     }
     global.output.printLines(definitions.flatMap { definition -> [String] in
@@ -227,10 +227,10 @@ func printDefinitions(_ definitions: [DeviceDefinition], active: Set<String>?, g
     })
 }
 
-private func jsonValue(_ value: DefinedValue) -> Any {
+private func jsonValue(_ value: DefinedValue) -> JSONValue {
     switch value {
-    case .number(let number): return number
-    case .bool(let flag): return flag
-    case .text(let text): return text
+    case .number(let number): return number.json
+    case .bool(let flag): return .bool(flag)
+    case .text(let text): return .string(text)
     }
 }

@@ -195,8 +195,8 @@ struct DevCommand: AsyncParsableCommand {
 /// Prints subdevices as text, or as `{"dev": {"PARENT/INDEX": {...}}}`.
 func show(_ devices: [DeviceInfo], global: GlobalOptions) throws {
     if global.json {
-        try global.output.printJSON(["dev": Dictionary(uniqueKeysWithValues: devices.map { (Rendering.key($0), Rendering.json($0)) })])
+        global.output.printListing("dev", devices, key: Rendering.key, value: Rendering.json)
     } else {
-        global.output.printLines(devices.flatMap(Rendering.text))
+        global.output.printLines(of: devices, Rendering.text)
     }
 }

@@ -38,7 +38,7 @@ struct InventoryCommand: AsyncParsableCommand {
             let types = try await client.types(of: only)
             if global.json {
                 let inventory = ResourceSlices(driver: driver, node: node ?? Self.hostName(), parents: parents, types: types)
-                try global.output.printJSON(inventory.list())
+                global.output.printJSON(inventory.list())
             } else {
                 global.output.printLines(parents.flatMap { parent in
                     Self.text(parent, types: types.filter { $0.parent == parent.handle })
@@ -82,12 +82,12 @@ struct ResourceSlices {
     let parents: [ParentInfo]
     let types: [TypeInfo]
 
-    func list() -> [String: Any] {
-        ["apiVersion": Self.apiVersion, "kind": "ResourceSliceList", "metadata": [String: Any](),
+    func list() -> JSONObject {
+        ["apiVersion": Self.apiVersion, "kind": "ResourceSliceList", "metadata": JSONObject(),
          "items": parents.flatMap(slices)]
     }
 
-    func slices(of parent: ParentInfo) -> [[String: Any]] {
+    func slices(of parent: ParentInfo) -> [JSONObject] {
         let counterSet = Self.label(parent.handle.description)
         let devices = types.filter { $0.parent == parent.handle }.flatMap { type in
             (0..<Int(type.available)).map { device(type, number: $0, parent: parent, counterSet: counterSet) }
@@ -95,24 +95,24 @@ struct ResourceSlices {
         let chunks = stride(from: 0, to: devices.count, by: Self.devicesPerSlice).map {
             Array(devices[$0..<min($0 + Self.devicesPerSlice, devices.count)])
         }
-        let pool: [String: Any] = [
+        let pool: JSONObject = [
             "name": "\(parent.handle.bus)/\(parent.handle.name.replacingOccurrences(of: ":", with: "-"))",
             "generation": parent.generation ?? 0, "resourceSliceCount": 1 + chunks.count,
         ]
-        func slice(_ suffix: String, _ content: [String: Any]) -> [String: Any] {
-            var spec: [String: Any] = ["driver": driver, "nodeName": node, "pool": pool]
-            spec.merge(content) { $1 }
-            return ["apiVersion": Self.apiVersion, "kind": "ResourceSlice",
-                    "metadata": ["name": Self.label("\(node)-\(parent.handle)-\(suffix)")], "spec": spec]
+        func slice(_ suffix: String, _ key: String, _ content: JSONValue) -> JSONObject {
+            ["apiVersion": Self.apiVersion, "kind": "ResourceSlice",
+             "metadata": ["name": Self.label("\(node)-\(parent.handle)-\(suffix)")] as JSONObject,
+             "spec": ["driver": driver, "nodeName": node, "pool": pool, key: content] as JSONObject]
         }
-        let free = Dictionary(parent.counters.map { ($0.name, ["value": String($0.total - min($0.reserved, $0.total))]) },
-                              uniquingKeysWith: { $1 })
-        return [slice("counters", ["sharedCounters": [["name": counterSet, "counters": free]]])]
-            + chunks.enumerated().map { slice("devices-\($0.offset)", ["devices": $0.element]) }
+        let free = JSONObject(parent.counters.map {
+            ($0.name, (["value": String($0.total - min($0.reserved, $0.total))] as JSONObject).json)
+        })
+        return [slice("counters", "sharedCounters", [["name": counterSet, "counters": free] as JSONObject].json)]
+            + chunks.enumerated().map { slice("devices-\($0.offset)", "devices", $0.element.json) }
     }
 
-    func device(_ type: TypeInfo, number: Int, parent: ParentInfo, counterSet: String) -> [String: Any] {
-        var attributes: [String: Any] = [
+    func device(_ type: TypeInfo, number: Int, parent: ParentInfo, counterSet: String) -> JSONObject {
+        var attributes: JSONObject = [
             "parent": ["string": parent.handle.description], "vendor": ["string": parent.vendor],
             "driver": ["string": parent.driver], "type": ["string": type.name],
             "deviceApi": ["string": type.deviceAPI], "migratable": ["bool": type.migratable],
@@ -124,20 +124,20 @@ struct ResourceSlices {
         for fact in type.capabilities {
             attributes[Self.identifier(fact.name)] = Self.attribute(fact)
         }
-        var object: [String: Any] = ["name": Self.label("\(type.name)-\(number)"), "attributes": attributes]
+        var object: JSONObject = ["name": Self.label("\(type.name)-\(number)"), "attributes": attributes]
         if !type.instanceCost.isEmpty {
-            object["capacity"] = Dictionary(type.instanceCost.map { (Self.identifier($0.name), ["value": String($0.reserved)]) },
-                                            uniquingKeysWith: { $1 })
+            let value = { (cost: CounterInfo) in (["value": String(cost.reserved)] as JSONObject).json }
+            object["capacity"] = JSONObject(type.instanceCost.map { (Self.identifier($0.name), value($0)) })
             object["consumesCounters"] = [[
                 "counterSet": counterSet,
-                "counters": Dictionary(type.instanceCost.map { ($0.name, ["value": String($0.reserved)]) }, uniquingKeysWith: { $1 }),
-            ] as [String: Any]]
+                "counters": JSONObject(type.instanceCost.map { ($0.name, value($0)) }),
+            ] as JSONObject]
         }
         return object
     }
 
     /// A fact as a DRA device attribute: int, bool or string.
-    static func attribute(_ fact: FactInfo) -> [String: Any] {
+    static func attribute(_ fact: FactInfo) -> JSONObject {
         switch fact.value {
         case .int(let number) where fact.kind == .bool: return ["bool": number != 0]
         case .int(let number) where number <= UInt64(Int64.max): return ["int": Int64(number)]

@@ -1,5 +1,5 @@
-/// JSON text of the trees the commands build (`[String: Any]`, arrays,
-/// strings, integers, booleans), keys in `JSONKeyOrder`.
+/// JSON text of the trees the commands build (`JSONValue`), keys in
+/// `JSONKeyOrder`.
 ///
 /// Written here rather than with Foundation's `JSONSerialization`, which
 /// sorts keys with a locale-aware string comparison and casts every value
@@ -10,77 +10,122 @@
 /// by two spaces and writes `"key" : value`, one member per line, with
 /// empty containers as `{}` and `[]`. Strings are escaped as RFC 8259
 /// requires (quote, backslash, control characters) and nothing more:
-/// slashes and non-ASCII text are written as they are.
+/// slashes and non-ASCII text are written as they are. Where an object has
+/// a key more than once, the value added last is written, once.
 struct JSONWriter {
     let pretty: Bool
-    /// The text written so far, UTF-8.
+    /// The text written so far and not yet handed to `sink`, UTF-8.
     private(set) var bytes: [UInt8] = []
+    /// Where text goes once `bytes` holds `chunk` bytes or more, between
+    /// members; nil keeps it all in `bytes`.
+    private let sink: ((borrowing [UInt8]) -> Void)?
+    private let chunk: Int
 
+    /// A writer that keeps all its text in `bytes`.
     init(pretty: Bool) {
         self.pretty = pretty
+        sink = nil
+        chunk = .max
+    }
+
+    /// A writer that hands its text to `sink` in pieces of about `chunk`
+    /// bytes, so a listing of a hundred thousand objects is not held whole;
+    /// call `finish()` for the rest.
+    init(pretty: Bool, chunk: Int = 1 << 16, sink: @escaping (borrowing [UInt8]) -> Void) {
+        self.pretty = pretty
+        self.sink = sink
+        self.chunk = chunk
+        bytes.reserveCapacity(chunk + chunk / 4)
     }
 
     /// The JSON text of `value`, without a trailing newline.
-    static func text(_ value: Any, pretty: Bool) throws -> [UInt8] {
+    static func text(_ value: JSONValue, pretty: Bool) -> [UInt8] {
         var writer = JSONWriter(pretty: pretty)
-        try writer.write(value, depth: 0)
+        writer.write(value, depth: 0)
         return writer.bytes
     }
 
+    /// Hands what is left to the sink.
+    mutating func finish() {
+        guard let sink, !bytes.isEmpty else { return }
+        sink(bytes)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
     /// Appends `value`, nested `depth` containers deep.
-    mutating func write(_ value: Any, depth: Int) throws {
+    mutating func write(_ value: JSONValue, depth: Int) {
         switch value {
-        case let string as String: write(string: string)
-        case let flag as Bool: append(flag ? "true" : "false")
-        case let object as [String: Any]: try write(object: object, depth: depth)
-        case let array as [Any]: try write(array: array, depth: depth)
-        // The integer types the commands use, by name: a cast to a
-        // concrete type is a compare of metadata, one to `any
-        // BinaryInteger` a search of the conformance tables.
-        case let integer as UInt32: append(String(integer))
-        case let integer as UInt64: append(String(integer))
-        case let integer as Int: append(String(integer))
-        case let integer as any BinaryInteger: append(String(describing: integer))
-        case let number as Double:
-            guard number.isFinite else { throw JSONWriterError("\(number) has no JSON form") }
-            append(String(describing: number))
-        default:
-            if case Optional<Any>.none = value {
-                append("null")
-            } else {
-                throw JSONWriterError("a value of type \(type(of: value)) has no JSON form")
-            }
+        case .string(let string): write(string: string)
+        case .unsigned(let number): write(unsigned: number)
+        case .signed(let number):
+            if number < 0 { bytes.append(UInt8(ascii: "-")) }
+            write(unsigned: number.magnitude)
+        case .bool(let flag): append(flag ? "true" : "false")
+        case .null: append("null")
+        case .object(let object): write(object: object, depth: depth)
+        case .array(let array): write(array: array, depth: depth)
         }
     }
 
-    private mutating func write(object: [String: Any], depth: Int) throws {
-        guard !object.isEmpty else { return append("{}") }
+    private mutating func write(object: JSONObject, depth: Int) {
+        let members = object.members
+        write(objectOf: members.count, key: { members[$0].key }, depth: depth) { writer, position, depth in
+            writer.write(members[position].value, depth: depth)
+        }
+    }
+
+    /// Appends an object of `count` members, nested `depth` containers
+    /// deep: the key at each position is `key(position)`, and `value`
+    /// writes that member's value, at the depth it is given, when its turn
+    /// comes. So a listing need not make the values of all its members
+    /// first (`Output.printListing`).
+    mutating func write(objectOf count: Int, key: (Int) -> String, depth: Int,
+                        value: (inout JSONWriter, _ position: Int, _ depth: Int) -> Void) {
+        guard count > 0 else { return append("{}") }
         bytes.append(UInt8(ascii: "{"))
         var first = true
-        // Positions are sorted, not members: moving a member moves an
-        // existential through its value witnesses. Keys and values come
-        // out of one dictionary in the same order.
-        let keys = Array(object.keys), values = Array(object.values)
-        for position in keys.indices.sorted(by: { JSONKeyOrder.precedes(keys[$0], keys[$1]) }) {
+        func member(_ position: Int) {
             separate(first: first, depth: depth + 1)
             first = false
-            write(string: keys[position])
+            write(string: key(position))
             append(pretty ? " : " : ":")
-            try write(values[position], depth: depth + 1)
+            value(&self, position, depth + 1)
+            handOver()
+        }
+        // Most objects are built in order already (a listing comes in the
+        // order its handles sort in): one pass over the keys shows it.
+        if (0..<count - 1).allSatisfy({ JSONKeyOrder.precedes(key($0), key($0 + 1)) }) {
+            (0..<count).forEach(member)
+        } else {
+            let keys = (0..<count).map(key)
+            let sorted = keys.indices.sorted {
+                JSONKeyOrder.precedes(keys[$0], keys[$1]) || (keys[$0] == keys[$1] && $0 < $1)
+            }
+            for (rank, position) in sorted.enumerated()
+            where rank == sorted.count - 1 || keys[sorted[rank + 1]] != keys[position] {
+                member(position)
+            }
         }
         close(depth: depth)
         bytes.append(UInt8(ascii: "}"))
     }
 
-    private mutating func write(array: [Any], depth: Int) throws {
+    private mutating func write(array: [JSONValue], depth: Int) {
         guard !array.isEmpty else { return append("[]") }
         bytes.append(UInt8(ascii: "["))
         for (position, element) in array.enumerated() {
             separate(first: position == 0, depth: depth + 1)
-            try write(element, depth: depth + 1)
+            write(element, depth: depth + 1)
+            handOver()
         }
         close(depth: depth)
         bytes.append(UInt8(ascii: "]"))
+    }
+
+    private mutating func handOver() {
+        guard bytes.count >= chunk, let sink else { return }
+        sink(bytes)
+        bytes.removeAll(keepingCapacity: true)
     }
 
     /// A comma before every member but the first; in pretty output, a new
@@ -99,13 +144,32 @@ struct JSONWriter {
         bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * depth))
     }
 
+    /// Decimal digits, without making a `String` of them.
+    private mutating func write(unsigned number: UInt64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes; UInt64.max has 20 digits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var rest = number, start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest != 0
+            bytes.append(contentsOf: buffer[start...])
+        }
+    }
+
     private mutating func write(string: String) {
+        var string = string
+        string.withUTF8 { write(utf8: $0) }
+    }
+
+    private mutating func write(utf8 string: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: string.utf8)
+        if !string.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: string)
             return bytes.append(UInt8(ascii: "\""))
         }
-        for byte in string.utf8 {
+        for byte in string {
             switch byte {
             case UInt8(ascii: "\""): append("\\\"")
             case UInt8(ascii: "\\"): append("\\\\")
@@ -125,17 +189,7 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    private mutating func append(_ text: String) {
-        bytes.append(contentsOf: text.utf8)
-    }
-}
-
-/// A value the writer has no JSON form for: a command built a tree it
-/// should not have.
-struct JSONWriterError: Error, CustomStringConvertible {
-    let description: String
-
-    init(_ description: String) {
-        self.description = "cannot write JSON: " + description
+    private mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 }

@@ -53,7 +53,7 @@ struct MonitorCommand: AsyncParsableCommand {
         case .parentRemoved(let parent): try print(parent, event: "del", json: json)
         case .resynchronised(let state):
             if json {
-                try output.printJSON(["event": "resync", "group": "config", "parents": state.parents.count, "devs": state.devices.count])
+                output.printJSON(["event": "resync", "group": "config", "parents": state.parents.count, "devs": state.devices.count])
             } else {
                 output.printLines(["[dev,resync] notifications were lost; dumped again: parents \(state.parents.count) devs \(state.devices.count)"])
             }
@@ -62,7 +62,7 @@ struct MonitorCommand: AsyncParsableCommand {
 
     static func print(_ device: DeviceInfo, event: String, json: Bool) throws {
         if json {
-            try Output(json: true, pretty: false).printJSON(["event": event, "dev": [Rendering.key(device): Rendering.json(device)]])
+            Output(json: true, pretty: false).printJSON(["event": event, "dev": [Rendering.key(device): Rendering.json(device)] as JSONObject])
             return
         }
         var lines = Rendering.text(device)
@@ -73,7 +73,7 @@ struct MonitorCommand: AsyncParsableCommand {
 
     static func print(_ parent: ParentInfo, event: String, json: Bool) throws {
         if json {
-            try Output(json: true, pretty: false).printJSON(["event": "parent-" + event, "parent": ["\(parent.handle)": Rendering.json(parent)]])
+            Output(json: true, pretty: false).printJSON(["event": "parent-" + event, "parent": ["\(parent.handle)": Rendering.json(parent)] as JSONObject])
             return
         }
         var lines = Rendering.text(parent)
@@ -84,7 +84,7 @@ struct MonitorCommand: AsyncParsableCommand {
     static func print(_ event: SubdevEvent, json: Bool) throws {
         let output = Output(json: json, pretty: false)
         // Each field once, in the order a line shows them.
-        var fields: [(String, Any)] = []
+        var fields: [(String, any JSONRepresentable)] = []
         let kind: String
         switch event {
         case .removeRequest(let body), .revoke(let body):
@@ -117,9 +117,9 @@ struct MonitorCommand: AsyncParsableCommand {
             fields += [("parents", state.parents.count), ("devs", state.devices.count)]
         }
         if json {
-            var object: [String: Any] = ["event": kind]
+            var object: JSONObject = ["event": kind]
             for (key, value) in fields { object[key] = value }
-            try output.printJSON(object)
+            output.printJSON(object)
             return
         }
         var line = "[event,\(kind)]"

@@ -24,9 +24,9 @@ struct ParentCommand: AsyncParsableCommand {
                     parents = try await client.parents()
                 }
                 if global.json {
-                    try global.output.printJSON(["parent": Dictionary(uniqueKeysWithValues: parents.map { ($0.handle.description, Rendering.json($0)) })])
+                    global.output.printListing("parent", parents, key: \.handle.description, value: Rendering.json)
                 } else {
-                    global.output.printLines(parents.flatMap(Rendering.text))
+                    global.output.printLines(of: parents, Rendering.text)
                 }
             }
         }

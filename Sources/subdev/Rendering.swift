@@ -23,15 +23,15 @@ enum Rendering {
         "aer correctable \(stats.correctable) non-fatal \(stats.nonFatal) fatal \(stats.fatal) resets \(stats.resets)"
     }
 
-    static func json(_ stats: AERStatsInfo) -> [String: Any] {
-        ["correctable": stats.correctable, "non-fatal": stats.nonFatal, "fatal": stats.fatal, "resets": stats.resets]
+    static func json(_ stats: AERStatsInfo) -> JSONObject {
+        ["correctable": stats.correctable, "fatal": stats.fatal, "non-fatal": stats.nonFatal, "resets": stats.resets]
     }
 
-    static func json(_ parent: ParentInfo) -> [String: Any] {
-        var object: [String: Any] = [
+    static func json(_ parent: ParentInfo) -> JSONObject {
+        var object: JSONObject = [
             "vendor": parent.vendor, "driver": parent.driver, "types": parent.typeNames, "devs": parent.deviceCount,
-            "counters": Dictionary(uniqueKeysWithValues: parent.counters.map {
-                ($0.name, ["total": $0.total, "reserved": $0.reserved] as [String: Any])
+            "counters": JSONObject(parent.counters.map {
+                ($0.name, (["total": $0.total, "reserved": $0.reserved] as JSONObject).json)
             }),
         ]
         if let stats = parent.aerStats { object["aer"] = json(stats) }
@@ -70,17 +70,17 @@ enum Rendering {
         return lines
     }
 
-    static func json(_ type: TypeInfo) -> [String: Any] {
-        var object: [String: Any] = ["device-api": type.deviceAPI, "description": type.description,
+    static func json(_ type: TypeInfo) -> JSONObject {
+        var object: JSONObject = ["device-api": type.deviceAPI, "description": type.description,
                                      "available": type.available, "migratable": type.migratable,
                                      "capabilities": facts(type.capabilities)]
         if let compat = type.migrationCompat { object["migration-compat"] = compat }
-        object["instance-cost"] = Dictionary(type.instanceCost.map { ($0.name, $0.reserved) }, uniquingKeysWith: { $1 })
+        object["instance-cost"] = JSONObject(type.instanceCost.map { ($0.name, $0.reserved.json) })
         if let typeClass = type.typeClass { object["class"] = typeClass.name }
         if let display = type.display { object["display"] = display.name }
         if let registration = type.registration { object["registration"] = registration.name }
-        object["params"] = type.params.map { param -> [String: Any] in
-            var entry: [String: Any] = ["name": param.name, "kind": param.kind.name, "mutable": param.mutable,
+        object["params"] = type.params.map { param -> JSONObject in
+            var entry: JSONObject = ["name": param.name, "kind": param.kind.name, "mutable": param.mutable,
                                         "optional": param.optional, "doc": param.doc]
             if param.isInteger, param.kind != .bool {
                 if let min = param.min { entry["min"] = min }
@@ -130,32 +130,39 @@ enum Rendering {
         return lines
     }
 
-    static func json(_ device: DeviceInfo) -> [String: Any] {
-        var object: [String: Any] = ["type": device.type]
+    /// A subdevice's object. Its members are added in the order they are
+    /// written in (`JSONKeyOrder`), so a listing of many is not sorted
+    /// member by member; the writer would sort them otherwise.
+    static func json(_ device: DeviceInfo) -> JSONObject {
+        var object = JSONObject()
+        object.reserveCapacity(13)
+        if let stats = device.aerStats { object["aer"] = json(stats) }
+        if !device.details.isEmpty { object["details"] = facts(device.details) }
+        object["holders"] = device.holders.map { ["gid": $0.gid, "pid": $0.pid, "uid": $0.uid] as JSONObject }
+        if let compat = device.migrationCompat { object["migration-compat"] = compat }
         if let name = device.name { object["name"] = name }
-        if let state = device.adminState { object["state"] = state.name }
+        if let node = device.node { object["node"] = ["gid": node.gid, "mode": "0" + String(node.mode, radix: 8), "uid": node.uid] as JSONObject }
         if let state = device.operState { object["oper"] = state.name }
+        if let owner = device.ownerPID { object["owner-pid"] = owner }
+        object["params"] = JSONObject(device.params.map { ($0.name, jsonValue($0.value, kind: $0.kind)) })
+        if let reason = device.reason { object["reason"] = reason }
+        if let state = device.adminState { object["state"] = state.name }
+        object["type"] = device.type
         if let vfio = device.vfio {
-            var entry: [String: Any] = ["index": vfio.index, "dev-node": vfio.devNode, "sysfs-path": vfio.sysfsPath]
+            var entry: JSONObject = ["dev-node": vfio.devNode, "index": vfio.index]
+            entry.reserveCapacity(7)
             if let group = vfio.iommuGroup { entry["iommu-group"] = group }
             if let pasid = vfio.pasid { entry["pasid"] = pasid }
             if let registration = vfio.registration { entry["registration"] = registration.name }
-            entry["reserved-iova"] = vfio.reservedIOVA.map { ["start": $0.start, "end": $0.end, "kind": $0.kind] as [String: Any] }
+            entry["reserved-iova"] = vfio.reservedIOVA.map { ["end": $0.end, "kind": $0.kind, "start": $0.start] as JSONObject }
+            entry["sysfs-path"] = vfio.sysfsPath
             object["vfio"] = entry
         }
-        object["params"] = Dictionary(uniqueKeysWithValues: device.params.map { ($0.name, jsonValue($0.value, kind: $0.kind)) })
-        if !device.details.isEmpty { object["details"] = facts(device.details) }
-        if let node = device.node { object["node"] = ["uid": node.uid, "gid": node.gid, "mode": "0" + String(node.mode, radix: 8)] as [String: Any] }
-        if let owner = device.ownerPID { object["owner-pid"] = owner }
-        object["holders"] = device.holders.map { ["pid": $0.pid, "uid": $0.uid, "gid": $0.gid] }
-        if let reason = device.reason { object["reason"] = reason }
-        if let stats = device.aerStats { object["aer"] = json(stats) }
-        if let compat = device.migrationCompat { object["migration-compat"] = compat }
         return object
     }
 
-    static func facts(_ facts: [FactInfo]) -> [String: Any] {
-        Dictionary(facts.map { ($0.name, jsonValue($0.value, kind: $0.kind)) }, uniquingKeysWith: { $1 })
+    static func facts(_ facts: [FactInfo]) -> JSONObject {
+        JSONObject(facts.map { ($0.name, jsonValue($0.value, kind: $0.kind)) })
     }
 
     static func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
@@ -169,10 +176,10 @@ enum Rendering {
         return value.description
     }
 
-    static func jsonValue(_ value: ParamValue, kind: SubdevParamKind?) -> Any {
+    static func jsonValue(_ value: ParamValue, kind: SubdevParamKind?) -> JSONValue {
         switch value {
-        case .int(let number): return kind == .bool ? (number != 0) as Any : number as Any
-        case .string(let text): return text
+        case .int(let number): return kind == .bool ? .bool(number != 0) : .unsigned(number)
+        case .string(let text): return .string(text)
         }
     }
 

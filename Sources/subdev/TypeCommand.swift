@@ -27,11 +27,11 @@ struct TypeCommand: AsyncParsableCommand {
                 default: types = try await client.types()
                 }
                 if global.json {
-                    var byParent: [String: [String: Any]] = [:]
-                    for type in types { byParent[type.parent.description, default: [:]][type.name] = Rendering.json(type) }
-                    try global.output.printJSON(["type": byParent])
+                    var byParent: [String: JSONObject] = [:]
+                    for type in types { byParent[type.parent.description, default: JSONObject()][type.name] = Rendering.json(type) }
+                    global.output.printJSON(["type": byParent])
                 } else {
-                    global.output.printLines(types.flatMap(Rendering.text))
+                    global.output.printLines(of: types, Rendering.text)
                 }
             }
         }
