@@ -58,19 +58,24 @@ public enum ExtendedAck {
     /// The wire form of `encode(error:for:)`, written straight into one
     /// buffer of its size: the model sends one for nearly every request.
     public static func encoded(error: NetlinkError?, for request: MessageHeader) -> [UInt8] {
+        var out = WireBuffer(capacity: MessageHeader.size + 4 + MessageHeader.size)
+        write(error: error, for: request, to: &out)
+        return out.bytes
+    }
+
+    /// Writes `encoded(error:for:)` at the end of `buffer`.
+    public static func write(error: NetlinkError?, for request: MessageHeader, to buffer: inout WireBuffer) {
         let tlvs = error.map(attributes(of:)) ?? []
         var flags: MessageFlags = [.capped]
         if !tlvs.isEmpty { flags.insert(.ackTLVs) }
         let length = MessageHeader.size + 4 + MessageHeader.size + tlvs.count
-        var out = WireBuffer(capacity: length)
         MessageHeader(length: UInt32(length), type: MessageType.error, flags: flags,
-                      sequence: request.sequence, port: request.port).write(to: &out)
-        out.append(-(error?.errno ?? 0))
+                      sequence: request.sequence, port: request.port).write(to: &buffer)
+        buffer.append(-(error?.errno ?? 0))
         var echoed = request
         echoed.length = UInt32(MessageHeader.size)
-        echoed.write(to: &out)
-        out.append(tlvs)
-        return out.bytes
+        echoed.write(to: &buffer)
+        buffer.append(tlvs)
     }
 
     /// Encodes the `NLMSG_DONE` that ends a dump: an int of 0, or of the

@@ -57,15 +57,21 @@ public struct GenericMessage: Sendable {
 
     /// The wire form, written in one buffer: what a sender puts in a datagram.
     public func encoded() -> [UInt8] {
-        // In one buffer of the exact size: every reply, notification and
-        // request goes through here.
-        let length = GenericMessage.attributesOffset + attributeArea.count
-        var out = WireBuffer(capacity: length)
-        var header = header
-        header.length = UInt32(truncatingIfNeeded: length)
-        Self.writeHeaders(header, command: command, version: version, to: &out)
-        out.append(attributeArea)
+        // In one buffer of the exact size: every request goes through here.
+        var out = WireBuffer(capacity: GenericMessage.attributesOffset + attributeArea.count)
+        Self.write(header, command: command, version: version, attributes: attributeArea, to: &out)
         return out.bytes
+    }
+
+    /// Writes a message of `attributes` at the end of `buffer`, its length
+    /// in `header` filled in: how the model writes replies and
+    /// notifications into the datagrams they leave in (`OutgoingBatch`).
+    public static func write(_ header: MessageHeader, command: UInt8, version: UInt8,
+                             attributes: ArraySlice<UInt8>, to buffer: inout WireBuffer) {
+        var header = header
+        header.length = UInt32(truncatingIfNeeded: attributesOffset + attributes.count)
+        writeHeaders(header, command: command, version: version, to: &buffer)
+        buffer.append(attributes)
     }
 
     /// Writes `nlmsghdr` and `genlmsghdr`.

@@ -132,30 +132,30 @@ public final class NetlinkSocket: @unchecked Sendable {
             try sendToPeer(only.bytes)
             return 1
         }
-        // One loop over a slice, not a generic collection: unspecialised
-        // across the module boundary, `map` and the element reads went
-        // through protocol witnesses, thousands of instructions a batch.
-        var lengths: [Int] = [], ports: [UInt32] = [], groups: [UInt32] = []
-        lengths.reserveCapacity(datagrams.count)
-        ports.reserveCapacity(datagrams.count)
-        groups.reserveCapacity(datagrams.count)
-        var total = 0
-        for datagram in datagrams {
-            lengths.append(datagram.bytes.count)
-            ports.append(datagram.port)
-            groups.append(datagram.groups)
-            total += datagram.bytes.count
-        }
-        // Copied end to end, a memcpy each: `joined()` would go byte by byte.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(total)
-        for datagram in datagrams { bytes.append(contentsOf: datagram.bytes) }
-        let sent = bytes.withUnsafeBufferPointer { buffer in
-            lengths.withUnsafeBufferPointer { lengths in
-                ports.withUnsafeBufferPointer { ports in
-                    groups.withUnsafeBufferPointer { groups in
-                        subdev_netlink_send_datagrams(fileDescriptor, ports.baseAddress, groups.baseAddress,
-                                                      buffer.baseAddress, lengths.baseAddress, UInt32(lengths.count))
+        // Copied end to end, a memcpy each.
+        return try send(OutgoingBatch(datagrams), from: 0)
+    }
+
+    /// Sends the datagrams of `batch` from the one at `first` on, each to
+    /// its own destination, in one system call (`sendmmsg`) from where
+    /// they lie, as `send(_:)` does.
+    ///
+    /// - Returns: how many were sent; fewer than all when one failed after
+    ///   the first (the rest are not tried).
+    /// - Throws: `NetlinkError` when the first could not be sent.
+    @discardableResult
+    public func send(_ batch: OutgoingBatch, from first: Int) throws -> Int {
+        precondition(first >= 0 && first <= batch.count, "sending from datagram \(first) of \(batch.count)")
+        guard first < batch.count else { return 0 }
+        let start = batch.offset(of: first)
+        let sent = batch.buffer.withWrittenBytes { bytes in
+            batch.lengths.withUnsafeBufferPointer { lengths in
+                batch.ports.withUnsafeBufferPointer { ports in
+                    batch.groups.withUnsafeBufferPointer { groups in
+                        subdev_netlink_send_datagrams(fileDescriptor, ports.baseAddress.map { $0 + first },
+                                                      groups.baseAddress.map { $0 + first },
+                                                      bytes.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) + start },
+                                                      lengths.baseAddress.map { $0 + first }, UInt32(lengths.count - first))
                     }
                 }
             }

@@ -63,6 +63,12 @@ public struct WireBuffer: Sendable {
         return taken
     }
 
+    /// Calls `body` with the written bytes where they lie.
+    @inlinable
+    public func withWrittenBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<end])) }
+    }
+
     /// Forgets what was written from `count` on.
     @inlinable
     public mutating func truncate(to count: Int) {

@@ -32,6 +32,14 @@ public final class ModelServer {
     private let termination: Int32
     /// Dumps waiting for their requesters to read, by port.
     private var parkedDumps: [UInt32: ParkedDump] = [:]
+    /// Multicast datagrams that requests wrote, waiting to leave on the
+    /// generic socket: a request that came on another socket, or through
+    /// `answer`, cannot send them with its answer.
+    private var published = OutgoingBatch()
+    /// The answers to the last datagram served, emptied: its room is kept
+    /// for the next, where a new batch grew to hold each (about 1.5 k
+    /// instructions per pipelined request in copies of zeroes and bytes).
+    private var spareAnswers = OutgoingBatch()
 
     /// Binds both sockets to the configured port.
     ///
@@ -117,26 +125,29 @@ public final class ModelServer {
 
     /// Sends notifications on `config` and events on `events`.
     private func publish(_ output: HandlerOutput) {
-        sendEach(encode(output), on: generic)
+        guard !output.notifications.isEmpty || !output.events.isEmpty else { return }
+        var batch = OutgoingBatch()
+        append(output, to: &batch)
+        sendEach(batch, on: generic)
     }
 
-    /// The multicast datagrams of a handler's output: notifications on
-    /// `config`, then events on `events`.
-    private func encode(_ output: HandlerOutput) -> [OutgoingDatagram] {
-        var datagrams: [OutgoingDatagram] = []
+    /// Writes the multicast datagrams of a handler's output into `batch`:
+    /// notifications on `config`, then events on `events`.
+    private func append(_ output: HandlerOutput, to batch: inout OutgoingBatch) {
         if let config = configGroup {
+            let header = MessageHeader(type: configuration.familyID, flags: [])
             for notification in output.notifications {
-                let message = GenericMessage(family: configuration.familyID, command: notification.command.rawValue,
-                                             version: UInt8(subdevFamilyVersion), attributes: notification.attributes)
-                if let datagram = try? OutgoingDatagram(message.encoded(), toGroup: config) { datagrams.append(datagram) }
+                try? batch.append(toGroup: config) {
+                    GenericMessage.write(header, command: notification.command.rawValue, version: UInt8(subdevFamilyVersion),
+                                         attributes: notification.attributes[...], to: &$0)
+                }
             }
         }
         if let events = eventsGroup {
             for event in output.events {
-                if let datagram = try? OutgoingDatagram(event, toGroup: events) { datagrams.append(datagram) }
+                try? batch.append(toGroup: events) { $0.append(event) }
             }
         }
-        return datagrams
     }
 
     /// Receives one datagram on `socket` and answers every request in it.
@@ -150,43 +161,51 @@ public final class ModelServer {
         // sendmsg, so the requester finds them all queued when it next
         // reads; sent one by one, each would wake it (and on one CPU, switch
         // to it) in turn, and each notification would cost a call of its own.
-        var outgoing: [OutgoingDatagram] = []
-        // Notifications leave on the generic socket; when the request came
-        // on another, they go in a batch of their own.
-        var published: [OutgoingDatagram] = []
+        // Notifications leave on the generic socket, with the answers when
+        // the request came on it; when it came on another, in `published`.
+        var outgoing = OutgoingBatch()
+        swap(&outgoing, &spareAnswers)
+        defer {
+            outgoing.removeAll()
+            swap(&outgoing, &spareAnswers)
+        }
         // The kernel lets a datagram reach a user-space port over
         // NETLINK_GENERIC only from a sender with CAP_NET_ADMIN in the
         // network namespace's user namespace: it checked already.
-        answerEach(datagram.bytes, from: port, credentials: datagram.credentials,
-                   senderIsAdmin: socket === generic) { made, dump, notifications in
-            if socket === generic { outgoing += notifications } else { published += notifications }
-            for answer in made { outgoing.append(OutgoingDatagram(answer, toPort: port)) }
-            if let dump {
-                // Behind what went before it, on the same socket.
-                sendEach(published, on: generic)
-                sendEach(outgoing, on: socket)
-                outgoing = []
-                published = []
-                send(dump: ParkedDump(socket: socket, parts: [AnyIterator(dump.makeIterator())]), to: port)
-            }
+        answerEach(datagram.bytes, from: port, credentials: datagram.credentials, senderIsAdmin: socket === generic,
+                   into: &outgoing, notificationsWithAnswers: socket === generic) { dump, outgoing in
+            // Behind what went before it, on the same socket.
+            flushPublished()
+            sendEach(outgoing, on: socket)
+            outgoing.removeAll()
+            send(dump: ParkedDump(socket: socket, parts: [AnyIterator(dump.makeIterator())]), to: port)
         }
-        sendEach(published, on: generic)
+        flushPublished()
         sendEach(outgoing, on: socket)
     }
 
-    /// Sends `datagrams` in order, in as few system calls as it can. A
+    /// Sends what requests wrote into `published`.
+    private func flushPublished() {
+        guard !published.isEmpty else { return }
+        sendEach(published, on: generic)
+        published.removeAll()
+    }
+
+    /// Sends `batch` in order, in as few system calls as it can. A
     /// requester that went away or stopped reading loses its answers (from
     /// the first that did not fit), as with the kernel; the others, and the
     /// groups, still get theirs.
-    private func sendEach(_ datagrams: [OutgoingDatagram], on socket: NetlinkSocket) {
-        var rest = datagrams[...]
-        while !rest.isEmpty {
-            let sent = (try? socket.send(rest)) ?? 0
-            rest = rest.dropFirst(sent)
-            guard let failed = rest.popFirst() else { return }
-            if failed.groups == 0 {
+    private func sendEach(_ batch: OutgoingBatch, on socket: NetlinkSocket) {
+        var batch = batch, next = 0
+        while next < batch.count {
+            next += (try? socket.send(batch, from: next)) ?? 0
+            guard next < batch.count else { return }
+            let failedPort = batch.ports[next], failedGroups = batch.groups[next]
+            next += 1
+            if failedGroups == 0 {
                 // One wait for room per requester, not one per answer.
-                rest = rest.filter { $0.groups != 0 || $0.port != failed.port }[...]
+                batch = batch.remaining(from: next) { $1 != 0 || $0 != failedPort }
+                next = 0
             }
         }
     }
@@ -265,19 +284,28 @@ public final class ModelServer {
     /// the kernel drops them.
     public func answer(_ datagram: [UInt8], from senderPort: UInt32, credentials: Credentials?,
                        senderIsAdmin: Bool, reply: ([UInt8]) -> Void) {
-        answerEach(datagram, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin) { made, dump, notifications in
-            sendEach(notifications, on: generic)
-            for part in made { reply(part) }
-            for part in dump ?? AnySequence([]) { reply(part) }
+        var answers = OutgoingBatch()
+        func replyAll(_ answers: inout OutgoingBatch) {
+            flushPublished()
+            for index in 0..<answers.count { reply(answers.datagram(at: index).bytes) }
+            answers.removeAll()
         }
+        answerEach(datagram, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin,
+                   into: &answers, notificationsWithAnswers: false) { dump, answers in
+            replyAll(&answers)
+            for part in dump { reply(part) }
+        }
+        replyAll(&answers)
     }
 
-    /// As `answer`, but hands over each request's answer whole, for the
-    /// caller to send: the datagrams made already, for a dump its
-    /// datagrams, made as they are taken, and the multicast datagrams the
-    /// request caused, which the kernel sends before its answer.
+    /// As `answer`, but writes the answers into `answers`, for the caller
+    /// to send, each request's multicast datagrams before its answer (with
+    /// `notificationsWithAnswers`, on the same socket) or in `published`;
+    /// `dump` gets a dump's datagrams, made as they are taken, with what
+    /// went before it still in `answers`.
     func answerEach(_ datagram: [UInt8], from senderPort: UInt32, credentials: Credentials?, senderIsAdmin: Bool,
-                    deliver: (_ made: [[UInt8]], _ dump: AnySequence<[UInt8]>?, _ notifications: [OutgoingDatagram]) -> Void) {
+                    into answers: inout OutgoingBatch, notificationsWithAnswers: Bool,
+                    dump: (_ parts: AnySequence<[UInt8]>, _ answers: inout OutgoingBatch) -> Void) {
         for message in NetlinkMessage.leadingMessages(of: datagram) {
             // As netlink_rcv_skb: only requests reach the family, control
             // types (below NLMSG_MIN_TYPE) are skipped, and either is
@@ -286,12 +314,14 @@ public final class ModelServer {
                 if message.header.flags.contains(.ack) {
                     var header = message.header
                     header.port = senderPort
-                    deliver([ExtendedAck.encoded(error: nil, for: header)], nil, [])
+                    answers.append(toPort: senderPort) { ExtendedAck.write(error: nil, for: header, to: &$0) }
                 }
                 continue
             }
-            let answer = respond(to: message, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin)
-            deliver(answer.made, answer.dumpParts, answer.notifications)
+            if let parts = respond(to: message, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin,
+                                   into: &answers, notificationsWithAnswers: notificationsWithAnswers) {
+                dump(parts, &answers)
+            }
         }
     }
 
@@ -324,6 +354,7 @@ public final class ModelServer {
         publish(handlers.tick())
     }
 
+    /// One request's answer, apart: for tests.
     struct Answer {
         /// The datagrams made already: a reply and its ack, or an error.
         var made: [[UInt8]] = []
@@ -336,26 +367,46 @@ public final class ModelServer {
         var datagrams: AnySequence<[UInt8]> { dumpParts ?? AnySequence(made) }
     }
 
-    /// Everything the model sends in answer to one request from `senderPort`.
+    /// Everything the model sends in answer to one request from
+    /// `senderPort`, as `respond(to:from:credentials:senderIsAdmin:into:notificationsWithAnswers:)`
+    /// writes it, taken apart.
+    func respond(to message: NetlinkMessage, from senderPort: UInt32, credentials: Credentials?,
+                 senderIsAdmin: Bool = false) -> Answer {
+        var batch = OutgoingBatch()
+        var answer = Answer()
+        answer.dumpParts = respond(to: message, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin,
+                                   into: &batch, notificationsWithAnswers: true)
+        for index in 0..<batch.count {
+            let datagram = batch.datagram(at: index)
+            if datagram.groups != 0 { answer.notifications.append(datagram) } else { answer.made.append(datagram.bytes) }
+        }
+        return answer
+    }
+
+    /// Writes everything the model sends in answer to one request from
+    /// `senderPort` into `answers`: the multicast datagrams it caused,
+    /// which the kernel sends before its answer (into `published` instead
+    /// unless `notificationsWithAnswers`), then its reply, ack or error.
+    /// A dump that goes ahead (an error is not one) returns its
+    /// datagrams, made as they are taken.
     ///
     /// Replies carry the sender's real port in `nlmsg_pid`, as the kernel
     /// takes it from the socket rather than from the request header.
     ///
     /// - Parameter senderIsAdmin: the transport already proved the sender
     ///   holds `CAP_NET_ADMIN`; otherwise its credentials are looked up.
-    func respond(to message: NetlinkMessage, from senderPort: UInt32, credentials: Credentials?,
-                 senderIsAdmin: Bool = false) -> Answer {
+    func respond(to message: NetlinkMessage, from senderPort: UInt32, credentials: Credentials?, senderIsAdmin: Bool,
+                 into answers: inout OutgoingBatch, notificationsWithAnswers: Bool) -> AnySequence<[UInt8]>? {
         var header = message.header
         header.port = senderPort
         let dump = header.flags.contains(.dump)
-        var answer = Answer()
         do {
             let request = try GenericMessage(message)
             let replies: [[UInt8]]
             var stream: (any DumpSource)?
             var dumpError: NetlinkError?
             var command = request.command
-            var family = header.type
+            let family = header.type
             switch header.type {
             case Controller.familyID:
                 replies = try controller.handle(request, dump: dump)
@@ -365,9 +416,10 @@ public final class ModelServer {
                 replies = output.replies
                 stream = output.stream
                 dumpError = output.dumpError
-                answer.notifications = encode(output)
+                // Nothing below throws: what a request caused goes out
+                // before its answer, as the kernel sends it.
+                if notificationsWithAnswers { append(output, to: &answers) } else { append(output, to: &published) }
             default:
-                family = header.type
                 throw NetlinkError(errno: ENOENT, message: "no generic netlink family with id \(header.type) here; subdev is \(configuration.familyID)")
             }
             let version = header.type == Controller.familyID ? Controller.version : UInt8(subdevFamilyVersion)
@@ -377,27 +429,25 @@ public final class ModelServer {
                                             done: ExtendedAck.done(for: header, error: dumpError).encoded(),
                                             header: MessageHeader(type: family, flags: [.multi], sequence: header.sequence, port: header.port),
                                             command: command, version: version)
-                answer.dumpParts = AnySequence(PackedDatagrams(budget: Self.dumpBudget, source: messages))
-            } else {
-                var datagrams: [[UInt8]] = []
-                datagrams.reserveCapacity(replies.count + 1)
-                for reply in replies {
-                    datagrams.append(GenericMessage(family: family, command: command, version: version,
-                                                    sequence: header.sequence, port: header.port, attributes: reply).encoded())
+                return AnySequence(PackedDatagrams(budget: Self.dumpBudget, source: messages))
+            }
+            let replyHeader = MessageHeader(type: family, flags: [], sequence: header.sequence, port: header.port)
+            for reply in replies {
+                answers.append(toPort: senderPort) {
+                    GenericMessage.write(replyHeader, command: command, version: version, attributes: reply[...], to: &$0)
                 }
-                if header.flags.contains(.ack) {
-                    datagrams.append(ExtendedAck.encoded(error: nil, for: header))
-                }
-                answer.made = datagrams
+            }
+            if header.flags.contains(.ack) {
+                answers.append(toPort: senderPort) { ExtendedAck.write(error: nil, for: header, to: &$0) }
             }
         } catch let error as NetlinkError {
-            answer.made = [ExtendedAck.encoded(error: error, for: header)]
-            answer.notifications = []
+            answers.append(toPort: senderPort) { ExtendedAck.write(error: error, for: header, to: &$0) }
         } catch {
-            answer.made = [ExtendedAck.encoded(error: NetlinkError(errno: EINVAL, message: "\(error)"), for: header)]
-            answer.notifications = []
+            answers.append(toPort: senderPort) {
+                ExtendedAck.write(error: NetlinkError(errno: EINVAL, message: "\(error)"), for: header, to: &$0)
+            }
         }
-        return answer
+        return nil
     }
 
     private func handleFamilyRequest(_ request: GenericMessage, credentials: Credentials?, senderIsAdmin: Bool,

@@ -119,6 +119,47 @@ final class AcknowledgementTests: XCTestCase {
         XCTAssertEqual(seen, ["ntf 0", "reply 1", "error 2", "ntf 0", "reply 3"])
     }
 
+    /// A requester that does not read loses the answers its receive buffer
+    /// has no room for, as with the kernel, after one wait of the model's
+    /// send timeout; the group still gets every notification, and the
+    /// model goes on serving.
+    func testARequesterThatDoesNotReadLosesItsLaterAnswersAndTheGroupGetsAll() async throws {
+        let family = try NetlinkConnection(protocol: .generic, peerPort: model.port).resolveFamily("subdev")
+        let listener = try NetlinkSocket(protocol: .generic)
+        try listener.join(group: try XCTUnwrap(family.multicastGroups["config"]))
+        try socket.setBufferSizes(receive: 1, send: 1 << 16)  // the kernel's least: room for a few
+        let count = 20
+        var datagram: [UInt8] = []
+        for sequence in 1...count {
+            var attributes = AttributeEncoder()
+            putNew(&attributes, type: "mtty-1")
+            var message = GenericMessage(family: familyID, command: SubdevCommand.devNew.rawValue, version: 1,
+                                         attributes: attributes.bytes).netlinkMessage
+            message.header.flags = [.request]
+            message.header.sequence = UInt32(sequence)
+            message.header.port = socket.localPort
+            datagram += message.encoded()
+        }
+        try socket.send(datagram, toPort: model.port)
+
+        try listener.setReceiveTimeout(5)
+        var notified = 0
+        while notified < count {
+            let received = try listener.receive()
+            notified += try NetlinkMessage.parse(received.bytes).filter { $0.header.type == familyID }.count
+        }
+        XCTAssertEqual(notified, count, "every create is notified")
+        try socket.setReceiveTimeout(0.5)
+        var replied: [UInt32] = []
+        while let received = try? socket.receive() { replied += try NetlinkMessage.parse(received.bytes).map(\.header.sequence) }
+        XCTAssertFalse(replied.isEmpty, "the first answers fit")
+        XCTAssertLessThan(replied.count, count, "the rest found no room and were dropped")
+        XCTAssertEqual(replied, Array(1...UInt32(replied.count)), "what arrived came in order, from the first")
+        let client = try await SubdevClient.connect(port: model.port)
+        let devices = try await client.devices(of: parent)
+        XCTAssertEqual(devices.count, count, "every request was served")
+    }
+
     /// The client's ops that always reply end at the reply: a stray ACK
     /// would be taken for the next request's answer, which the sequence
     /// numbers rule out, and every answer below is the right one.

@@ -95,6 +95,49 @@ final class SocketTests: XCTestCase {
         }
     }
 
+    /// As the model answers a datagram of requests: messages written into
+    /// one batch where they leave from, sent from any datagram on, and what
+    /// is left after a failure kept without the failed requester's.
+    func testABatchSendsFromWhereItsDatagramsLie() throws {
+        let receiver = try NetlinkSocket(protocol: .userSock)
+        let other = try NetlinkSocket(protocol: .userSock)
+        let sender = try NetlinkSocket(protocol: .userSock)
+        var batch = OutgoingBatch()
+        for (sequence, port) in [(1, receiver.localPort), (2, receiver.localPort), (3, other.localPort), (4, receiver.localPort)] {
+            batch.append(toPort: port) { buffer in
+                GenericMessage.write(MessageHeader(type: 0x20, flags: [], sequence: UInt32(sequence)), command: 7, version: 1,
+                                     attributes: [4, 0, 1, 0][...], to: &buffer)
+            }
+        }
+        batch.append(toPort: receiver.localPort) {
+            ExtendedAck.write(error: NetlinkError(errno: EINVAL, message: "bad"), for: MessageHeader(type: 0x20, flags: .request, sequence: 5), to: &$0)
+        }
+        XCTAssertEqual(batch.count, 5)
+        // Each datagram reads back as the message written alone would.
+        XCTAssertEqual(batch.datagram(at: 1).bytes,
+                       GenericMessage(family: 0x20, command: 7, version: 1, sequence: 2, attributes: [4, 0, 1, 0]).encoded())
+        XCTAssertEqual(batch.datagram(at: 4).bytes,
+                       ExtendedAck.encoded(error: NetlinkError(errno: EINVAL, message: "bad"), for: MessageHeader(type: 0x20, flags: .request, sequence: 5)))
+        XCTAssertEqual(batch.datagram(at: 2).port, other.localPort)
+
+        XCTAssertEqual(try sender.send(batch, from: 1), 4)
+        let sequences = try (0..<3).map { _ in try NetlinkMessage.parse(try receiver.receive().bytes).first?.header.sequence }
+        XCTAssertEqual(sequences, [2, 4, 5], "from the second on, each to its own port")
+        XCTAssertEqual(try NetlinkMessage.parse(try other.receive().bytes).first?.header.sequence, 3)
+        XCTAssertNil(try receiver.receiveIfQueued())
+        XCTAssertEqual(try sender.send(batch, from: 5), 0, "nothing from past the end")
+
+        let rest = batch.remaining(from: 1) { port, _ in port != other.localPort }
+        XCTAssertEqual(rest.count, 3)
+        XCTAssertEqual((0..<rest.count).map { rest.datagram(at: $0).bytes }, [1, 3, 4].map { batch.datagram(at: $0).bytes })
+        batch.removeAll()
+        XCTAssertTrue(batch.isEmpty)
+        XCTAssertThrowsError(try batch.append(toGroup: 0) { $0.append(UInt32(1)) }) { error in
+            XCTAssertEqual((error as? NetlinkError)?.errno, EINVAL)
+        }
+        XCTAssertEqual(batch.buffer.count, 0, "a refused group writes nothing")
+    }
+
     func testCredentialsIdentifyTheSender() throws {
         let receiver = try NetlinkSocket(protocol: .userSock)
         try receiver.enableCredentials()
