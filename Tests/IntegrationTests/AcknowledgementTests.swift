@@ -49,6 +49,23 @@ final class AcknowledgementTests: XCTestCase {
         a.put(SubdevDevAttr.type, type)
     }
 
+    /// One datagram of `dev-new` requests without `NLM_F_ACK`, one per
+    /// type, sequence numbers from 1.
+    func devNewDatagram(types: [String]) -> [UInt8] {
+        var datagram: [UInt8] = []
+        for (offset, type) in types.enumerated() {
+            var attributes = AttributeEncoder()
+            putNew(&attributes, type: type)
+            var message = GenericMessage(family: familyID, command: SubdevCommand.devNew.rawValue, version: 1,
+                                         attributes: attributes.bytes).netlinkMessage
+            message.header.flags = [.request]
+            message.header.sequence = UInt32(offset + 1)
+            message.header.port = socket.localPort
+            datagram += message.encoded()
+        }
+        return datagram
+    }
+
     func testAReplyWithoutAckAskedIsTheWholeAnswer() throws {
         let datagrams = try answer(.devNew, flags: [.request]) { putNew(&$0, type: "mtty-1") }
         XCTAssertEqual(datagrams.count, 1, "one datagram: the reply, no ACK after it")
@@ -95,18 +112,7 @@ final class AcknowledgementTests: XCTestCase {
         let client = try await SubdevClient.connect(port: model.port)
         let config = try XCTUnwrap(client.family.multicastGroups[SubdevMulticastGroup.config.rawValue])
         try socket.join(group: config)
-        var datagram: [UInt8] = []
-        for (sequence, type) in [(1, "mtty-1"), (2, "no-such-type"), (3, "mtty-1")] {
-            var attributes = AttributeEncoder()
-            putNew(&attributes, type: type)
-            var message = GenericMessage(family: familyID, command: SubdevCommand.devNew.rawValue, version: 1,
-                                         attributes: attributes.bytes).netlinkMessage
-            message.header.flags = [.request]
-            message.header.sequence = UInt32(sequence)
-            message.header.port = socket.localPort
-            datagram += message.encoded()
-        }
-        try socket.send(datagram, toPort: model.port)
+        try socket.send(devNewDatagram(types: ["mtty-1", "no-such-type", "mtty-1"]), toPort: model.port)
         try socket.setReceiveTimeout(5)
         var seen: [String] = []
         while seen.count < 5 {
@@ -129,18 +135,7 @@ final class AcknowledgementTests: XCTestCase {
         try listener.join(group: try XCTUnwrap(family.multicastGroups["config"]))
         try socket.setBufferSizes(receive: 1, send: 1 << 16)  // the kernel's least: room for a few
         let count = 20
-        var datagram: [UInt8] = []
-        for sequence in 1...count {
-            var attributes = AttributeEncoder()
-            putNew(&attributes, type: "mtty-1")
-            var message = GenericMessage(family: familyID, command: SubdevCommand.devNew.rawValue, version: 1,
-                                         attributes: attributes.bytes).netlinkMessage
-            message.header.flags = [.request]
-            message.header.sequence = UInt32(sequence)
-            message.header.port = socket.localPort
-            datagram += message.encoded()
-        }
-        try socket.send(datagram, toPort: model.port)
+        try socket.send(devNewDatagram(types: Array(repeating: "mtty-1", count: count)), toPort: model.port)
 
         try listener.setReceiveTimeout(5)
         var notified = 0
