@@ -23,9 +23,9 @@ public struct OutgoingBatch: Sendable {
     /// unicast.
     public private(set) var groups: [UInt32] = []
 
-    /// An empty batch with room for `capacity` bytes before it grows.
-    public init(capacity: Int = 0) {
-        buffer = WireBuffer(capacity: capacity)
+    /// An empty batch.
+    public init() {
+        buffer = WireBuffer()
     }
 
     /// The datagrams of `datagrams`, copied end to end.
@@ -69,12 +69,16 @@ public struct OutgoingBatch: Sendable {
         groups.append(bits)
     }
 
-    /// The datagram at `index`, as an array of its own.
-    public func datagram(at index: Int) -> OutgoingDatagram {
-        let start = offset(of: index)
-        var datagram = OutgoingDatagram(buffer.bytes(in: start..<start + lengths[index]), toPort: ports[index])
-        datagram.groups = groups[index]
-        return datagram
+    /// Each datagram, as an array of its own, in order.
+    public var datagrams: [OutgoingDatagram] {
+        var start = 0
+        return lengths.indices.map { index in
+            let end = start + lengths[index]
+            defer { start = end }
+            var datagram = OutgoingDatagram(buffer.bytes(in: start..<end), toPort: ports[index])
+            datagram.groups = groups[index]
+            return datagram
+        }
     }
 
     /// Where the datagram at `index` starts in `buffer`.

@@ -287,7 +287,7 @@ public final class ModelServer {
         var answers = OutgoingBatch()
         func replyAll(_ answers: inout OutgoingBatch) {
             flushPublished()
-            for index in 0..<answers.count { reply(answers.datagram(at: index).bytes) }
+            for datagram in answers.datagrams { reply(datagram.bytes) }
             answers.removeAll()
         }
         answerEach(datagram, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin,
@@ -376,8 +376,7 @@ public final class ModelServer {
         var answer = Answer()
         answer.dumpParts = respond(to: message, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin,
                                    into: &batch, notificationsWithAnswers: true)
-        for index in 0..<batch.count {
-            let datagram = batch.datagram(at: index)
+        for datagram in batch.datagrams {
             if datagram.groups != 0 { answer.notifications.append(datagram) } else { answer.made.append(datagram.bytes) }
         }
         return answer

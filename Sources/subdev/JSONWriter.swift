@@ -47,9 +47,7 @@ struct JSONWriter {
 
     /// Hands what is left to the sink.
     mutating func finish() {
-        guard let sink, !bytes.isEmpty else { return }
-        sink(bytes)
-        bytes.removeAll(keepingCapacity: true)
+        if !bytes.isEmpty { handOver() }
     }
 
     /// Appends `value`, nested `depth` containers deep.
@@ -90,7 +88,7 @@ struct JSONWriter {
             write(string: key(position))
             append(pretty ? " : " : ":")
             value(&self, position, depth + 1)
-            handOver()
+            if bytes.count >= chunk { handOver() }
         }
         // Most objects are built in order already (a listing comes in the
         // order its handles sort in): one pass over the keys shows it.
@@ -116,14 +114,15 @@ struct JSONWriter {
         for (position, element) in array.enumerated() {
             separate(first: position == 0, depth: depth + 1)
             write(element, depth: depth + 1)
-            handOver()
+            if bytes.count >= chunk { handOver() }
         }
         close(depth: depth)
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// Gives the text to the sink, if there is one.
     private mutating func handOver() {
-        guard bytes.count >= chunk, let sink else { return }
+        guard let sink else { return }
         sink(bytes)
         bytes.removeAll(keepingCapacity: true)
     }

@@ -114,11 +114,11 @@ final class SocketTests: XCTestCase {
         }
         XCTAssertEqual(batch.count, 5)
         // Each datagram reads back as the message written alone would.
-        XCTAssertEqual(batch.datagram(at: 1).bytes,
+        XCTAssertEqual(batch.datagrams[1].bytes,
                        GenericMessage(family: 0x20, command: 7, version: 1, sequence: 2, attributes: [4, 0, 1, 0]).encoded())
-        XCTAssertEqual(batch.datagram(at: 4).bytes,
+        XCTAssertEqual(batch.datagrams[4].bytes,
                        ExtendedAck.encoded(error: NetlinkError(errno: EINVAL, message: "bad"), for: MessageHeader(type: 0x20, flags: .request, sequence: 5)))
-        XCTAssertEqual(batch.datagram(at: 2).port, other.localPort)
+        XCTAssertEqual(batch.datagrams[2].port, other.localPort)
 
         XCTAssertEqual(try sender.send(batch, from: 1), 4)
         let sequences = try (0..<3).map { _ in try NetlinkMessage.parse(try receiver.receive().bytes).first?.header.sequence }
@@ -129,7 +129,7 @@ final class SocketTests: XCTestCase {
 
         let rest = batch.remaining(from: 1) { port, _ in port != other.localPort }
         XCTAssertEqual(rest.count, 3)
-        XCTAssertEqual((0..<rest.count).map { rest.datagram(at: $0).bytes }, [1, 3, 4].map { batch.datagram(at: $0).bytes })
+        XCTAssertEqual(rest.datagrams.map(\.bytes), [1, 3, 4].map { batch.datagrams[$0].bytes })
         batch.removeAll()
         XCTAssertTrue(batch.isEmpty)
         XCTAssertThrowsError(try batch.append(toGroup: 0) { $0.append(UInt32(1)) }) { error in
