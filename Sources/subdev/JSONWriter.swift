@@ -45,8 +45,9 @@ struct JSONWriter {
         return writer.bytes
     }
 
-    /// Hands what is left to the sink.
-    mutating func finish() {
+    /// Hands what is left to the sink, with a newline after it when asked.
+    mutating func finish(withNewline newline: Bool = false) {
+        if newline { bytes.append(UInt8(ascii: "\n")) }
         if !bytes.isEmpty { handOver() }
     }
 

@@ -25,11 +25,13 @@ struct Output {
         }
     }
 
+    /// The document and its newline leave in one write when they fit in a
+    /// piece: `monitor` prints from two tasks at once, and a line written
+    /// in two parts could be split by the other's.
     private func printJSON(_ write: (inout JSONWriter) -> Void) {
         var writer = JSONWriter(pretty: pretty, chunk: Self.piece) { FileHandle.standardOutput.write(Data($0)) }
         write(&writer)
-        writer.finish()
-        FileHandle.standardOutput.write(Data("\n".utf8))
+        writer.finish(withNewline: true)
     }
 
     func printLines(_ lines: [String]) {
