@@ -107,12 +107,7 @@ final class CLIGoldenTests: XCTestCase {
         let change = try cli(["dev", "add", "pci/0000:6a:01.0", "type", "dwq", "name", "watched"])
         XCTAssertEqual(change.status, 0, change.stderr)
         XCTAssertEqual(try cli(["dev", "del", "watched"]).status, 0)
-        var seen = ""
-        while seen.components(separatedBy: "\n").filter({ $0.hasPrefix("[dev,") }).count < 2 {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-        }
+        let seen = out.read(until: { $0.components(separatedBy: "\n").filter { $0.hasPrefix("[dev,") }.count >= 2 })
         let heads = seen.components(separatedBy: "\n").filter { $0.hasPrefix("[dev,") }
         XCTAssertEqual(heads, ["[dev,new] pci/0000:6a:01.0/0: name watched type dwq state up oper up",
                                "[dev,del] pci/0000:6a:01.0/0: name watched type dwq state up oper up"])
@@ -132,19 +127,9 @@ final class CLIGoldenTests: XCTestCase {
             monitor.terminate()
             waitForExit(monitor)
         }
-        XCTAssertTrue(String(decoding: err.fileHandleForReading.availableData, as: UTF8.self).contains("monitoring"))
+        let said = err.read(until: { $0.contains("monitoring") })
+        XCTAssertTrue(said.contains("monitoring"), "monitor did not start: \(said)")
         return (monitor, out)
-    }
-
-    /// Reads `out` until it has `count` lines.
-    func lines(_ out: Pipe, count: Int) -> String {
-        var seen = ""
-        while seen.filter({ $0 == "\n" }).count < count {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-        }
-        return seen
     }
 
     func testInjectedFaultsAsMonitorShowsThem() throws {
@@ -160,8 +145,8 @@ final class CLIGoldenTests: XCTestCase {
             XCTAssertEqual(result.status, 0, "\(words): \(result.stderr)")
         }
         // correctable; error-detected, reset, resumed; requested, cancelled; surprise-remove done.
-        try assertGolden("monitor-events.txt", lines(text, count: 7))
-        try assertGolden("monitor-events.jsonl", lines(json, count: 7))
+        try assertGolden("monitor-events.txt", text.readLines(7))
+        try assertGolden("monitor-events.jsonl", json.readLines(7))
         try assertGolden("dev-show-after-aer.txt", cli(["dev", "show", "w"]).stdout)
         let parents = try cli(["parent", "show"]).stdout
         XCTAssertFalse(parents.contains("virtual/mtty"), "the pulled card is gone")
@@ -191,10 +176,10 @@ final class CLIGoldenTests: XCTestCase {
             agent.terminate()
             waitForExit(agent)
         }
-        try assertGolden("agent.jsonl", lines(agentOut, count: 2))
+        try assertGolden("agent.jsonl", agentOut.readLines(2))
         _ = try run(["dev", "set", "console", "baud", "115200"])
         _ = try run(["dev", "del", "first"])
-        try assertGolden("monitor-config.jsonl", lines(notifications, count: 4).replacingOccurrences(of: model.root, with: "$ROOT"))
+        try assertGolden("monitor-config.jsonl", notifications.readLines(4).replacingOccurrences(of: model.root, with: "$ROOT"))
         try assertGolden("dev-list-defined.json", run(["-j", "-p", "dev", "list", "--defined"]).stdout)
         _ = try run(["dev", "add", "virtual/mtty", "type", "mtty-2", "name", "other", "label", "modem"])
         try assertGolden("compat.json", run(["-j", "-p", "dev", "compat", "console", "other"]).stdout)

@@ -58,15 +58,7 @@ final class ModelProcess {
 
     /// Reads stdout until the ready line; `false` when the process exited first.
     private func waitUntilReady() throws -> Bool {
-        var seen = Data()
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            let chunk = stdout.fileHandleForReading.availableData
-            if chunk.isEmpty { return false }
-            seen.append(chunk)
-            if String(decoding: seen, as: UTF8.self).contains("subdevd ready port=\(port)\n") { return true }
-        }
-        return false
+        stdout.read(until: { $0.contains("subdevd ready port=\(port)\n") }).contains("subdevd ready port=\(port)\n")
     }
 
     func standardError() -> String {
@@ -140,12 +132,7 @@ func startWaitingForLine(_ executable: String, _ arguments: [String], stdin: Pip
     process.standardOutput = out
     if let stdin { process.standardInput = stdin }
     try process.run()
-    var line = ""
-    while !line.contains("\n") {
-        let chunk = out.fileHandleForReading.availableData
-        if chunk.isEmpty { break }
-        line += String(decoding: chunk, as: UTF8.self)
-    }
+    let line = out.readLines(1)
     // Only the first: a quick program may have written more by now.
     return (process, String(line.prefix { $0 != "\n" }))
 }

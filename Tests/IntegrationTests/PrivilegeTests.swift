@@ -89,19 +89,11 @@ final class PrivilegeTests: XCTestCase {
             waitForExit(monitor)
         }
         // It says so on stderr once both groups are joined.
-        var said = ""
-        while !said.contains("monitoring") {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { return XCTFail("monitor as nobody ended: \(said)") }
-            said += String(decoding: chunk, as: UTF8.self)
-        }
+        let said = err.read(until: { $0.contains("monitoring") })
+        guard said.contains("monitoring") else { return XCTFail("monitor as nobody did not start: \(said)") }
         let device = try await client.createDevice(parent: ParentHandle(bus: "virtual", name: "mtty"), type: "mtty-1", name: "seen")
         try await client.injectAER(parent: device.parent, device: .name("seen"), severity: .correctable)
-        var text = ""
-        let deadline = Date().addingTimeInterval(10)
-        while text.split(separator: "\n").count < 2, Date() < deadline {
-            text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-        }
+        let text = out.readLines(2)
         let lines = text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         XCTAssertEqual(lines.compactMap { $0["event"] as? String }.sorted(), ["aer", "new"], text)
     }

@@ -182,7 +182,8 @@ final class RemovalCLITests: XCTestCase {
             kill(monitor.processIdentifier, SIGKILL)
             waitForExit(monitor)
         }
-        XCTAssertTrue(String(decoding: monitorErr.fileHandleForReading.availableData, as: UTF8.self).contains("monitoring events"))
+        let said = monitorErr.read(until: { $0.contains("monitoring events") })
+        XCTAssertTrue(said.contains("monitoring events"), "monitor did not start: \(said)")
 
         // Nobody lets go and there is no deadline: wait gives up, the removal goes on.
         let holder = Process()
@@ -195,7 +196,7 @@ final class RemovalCLITests: XCTestCase {
             kill(holder.processIdentifier, SIGKILL)
             waitForExit(holder)
         }
-        XCTAssertEqual(String(decoding: holderOut.fileHandleForReading.availableData, as: UTF8.self), "held\n")
+        XCTAssertEqual(holderOut.readLines(1), "held\n")
         _ = try await heldBy(.name("vm0"), client)
         let impatient = try runProduct("subdev", port + ["dev", "del", "vm0", "wait", "0.3"])
         XCTAssertEqual(impatient.status, 1)
