@@ -143,6 +143,8 @@ public final class NetlinkConnection: Sendable {
             var replies = [[NetlinkMessage]](repeating: [], count: end == .ack ? requests.count : 0)
             var sent = 0, finished = 0
             let width = max(1, window)
+            // Where each refill's datagrams are written, its room kept from one to the next.
+            var batch = WireBuffer()
             // Matches each message of one datagram of answers to its request.
             func take(_ answers: [NetlinkMessage]) {
                 for message in answers {
@@ -180,7 +182,7 @@ public final class NetlinkConnection: Sendable {
                 // of a datagram in turn (netlink_rcv_skb), and the peer then
                 // wakes once for many requests.
                 if sent - finished <= width / 2 {
-                    var batch = WireBuffer(capacity: Self.batchLimit)
+                    batch.truncate(to: 0)
                     while sent < requests.count, sent - finished < width {
                         var message = requests[sent]
                         message.header.flags.formUnion(flags)
@@ -188,13 +190,13 @@ public final class NetlinkConnection: Sendable {
                         message.header.port = socket.localPort
                         let size = alignTo4(MessageHeader.size + message.payloadSlice.count)
                         if batch.count > 0, batch.count + size > Self.batchLimit {
-                            try socket.send(batch.bytes, toPort: peerPort)
+                            try socket.send(batch, toPort: peerPort)
                             batch.truncate(to: 0)
                         }
                         message.write(to: &batch)
                         sent += 1
                     }
-                    if batch.count > 0 { try socket.send(batch.bytes, toPort: peerPort) }
+                    if batch.count > 0 { try socket.send(batch, toPort: peerPort) }
                 }
                 // Wait for one answer, then take the others already queued.
                 take(try receiveFromPeer(waiting: " with \(sent - finished) requests in flight"))

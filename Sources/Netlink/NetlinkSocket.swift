@@ -103,6 +103,16 @@ public final class NetlinkSocket: @unchecked Sendable {
 
     /// Sends one datagram to the socket bound to `port` (0: the kernel).
     public func send(_ bytes: [UInt8], toPort port: UInt32) throws {
+        try bytes.withUnsafeBytes { try send(raw: $0, toPort: port) }
+    }
+
+    /// Sends the bytes `buffer` holds as one datagram to `port`, from
+    /// where they lie.
+    public func send(_ buffer: WireBuffer, toPort port: UInt32) throws {
+        try buffer.withWrittenBytes { try send(raw: $0, toPort: port) }
+    }
+
+    private func send(raw bytes: UnsafeRawBufferPointer, toPort port: UInt32) throws {
         nl_socket_set_peer_groups(handle, 0)
         nl_socket_set_peer_port(handle, port)
         try sendToPeer(bytes)
@@ -193,9 +203,13 @@ public final class NetlinkSocket: @unchecked Sendable {
     }
 
     private func sendToPeer(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try sendToPeer($0) }
+    }
+
+    private func sendToPeer(_ bytes: UnsafeRawBufferPointer) throws {
         errno = 0
         // nl_sendto only reads the buffer, though its parameter is not const.
-        let rc = bytes.withUnsafeBytes { nl_sendto(handle, UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }
+        let rc = nl_sendto(handle, UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
         if rc < 0 {
             throw NetlinkError.system("sendto", errno: errno != 0 ? errno : EIO)
         }

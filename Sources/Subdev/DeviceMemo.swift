@@ -23,9 +23,19 @@ struct Remembered<Value> {
     mutating func value(for raw: UnsafeRawBufferPointer, _ decode: () throws -> Value) rethrows -> (value: Value, hit: Bool) {
         if let value, holds(raw) { return (value, true) }
         let made = try decode()
-        bytes = Array(raw)
+        keep(raw)
         value = made
         return (made, false)
+    }
+
+    /// Copies `raw` into the room of the last bytes: a batch of creates
+    /// round-robin over parents misses on every subdevice, and a new array
+    /// each time was an allocation and a free. Not inlined: the decoding
+    /// inlines `value(for:_:)` a dozen times, and misses are rare in a dump.
+    @inline(never)
+    private mutating func keep(_ raw: UnsafeRawBufferPointer) {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: raw)
     }
 
     private func holds(_ raw: UnsafeRawBufferPointer) -> Bool {
