@@ -58,6 +58,13 @@ final class DeviceMemoTests: XCTestCase {
         XCTAssertEqual(value(Array("pcx".utf8)).0, "pcx", "same length, other bytes")
         XCTAssertEqual(value([]).0, "")
         XCTAssertEqual(value([]).1, true, "empty bytes remembered too")
+        // A miss keeps its bytes in the room of the last: shorter, then longer again.
+        XCTAssertEqual(value(Array("virtual".utf8)).0, "virtual")
+        XCTAssertEqual(value(Array("pci".utf8)).0, "pci")
+        XCTAssertEqual(value(Array("pci".utf8)).1, true, "a shorter value after a longer one")
+        XCTAssertEqual(value(Array("pc".utf8)).1, false, "a prefix of the last is another value")
+        XCTAssertEqual(value(Array("virtual".utf8)).1, false)
+        XCTAssertEqual(value(Array("virtual".utf8)).1, true)
     }
 
     private func alike(_ memo: inout DeviceMemo, holders: [HolderInfo] = [], aer: UInt64 = 0, compat: String? = "mtty;ports=1") -> DeviceInfo.Alike {
