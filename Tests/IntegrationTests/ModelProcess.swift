@@ -36,7 +36,7 @@ final class ModelProcess {
         for _ in 0..<5 {
             let port = fixed ?? (UInt32.random(in: 1...200) << 22 | UInt32.random(in: 0x100000..<0x400000))
             let model = try ModelProcess(port: port, arguments: arguments, environment: environment)
-            if try model.waitUntilReady() { return model }
+            if model.waitUntilReady() { return model }
             lastError = model.standardError()
         }
         XCTFail("subdevd did not start: \(lastError)", file: file, line: line)
@@ -56,9 +56,11 @@ final class ModelProcess {
         try process.run()
     }
 
-    /// Reads stdout until the ready line; `false` when the process exited first.
-    private func waitUntilReady() throws -> Bool {
-        stdout.read(until: { $0.contains("subdevd ready port=\(port)\n") }).contains("subdevd ready port=\(port)\n")
+    /// Reads stdout until the ready line; `false` when the process exited
+    /// first or had not said it within ten seconds.
+    private func waitUntilReady() -> Bool {
+        let ready = "subdevd ready port=\(port)\n"
+        return stdout.read(until: { $0.contains(ready) }).contains(ready)
     }
 
     func standardError() -> String {
