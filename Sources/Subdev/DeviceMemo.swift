@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Netlink
+import SubdevUAPI
 
 /// A value decoded from some bytes, kept with a copy of them, so that the
 /// next object of a dump whose bytes are the same gets the value back
@@ -15,17 +16,21 @@ struct Remembered<Value> {
     private var bytes: [UInt8] = []
     private var value: Value?
 
-    /// The remembered value when `raw` holds the bytes it came from; else
-    /// what `decode` makes, remembered in its place. `hit` says which.
-    /// Always inlined: a subdevice's decoding calls it a dozen times, and
-    /// the optimiser stopped inlining it once the decoding grew.
+    /// The value of the bytes last given, once any were.
+    var current: Value? { value }
+
+    /// Makes the value of `raw` current: the remembered one when `raw`
+    /// holds the bytes it came from (a hit, returned as `true`), else
+    /// what `decode` makes, remembered in its place when `remembering`.
+    /// On a hit nothing is copied, not even a reference. Always inlined:
+    /// a subdevice's decoding calls it a dozen times, and the optimiser
+    /// stopped inlining it once the decoding grew.
     @inline(__always)
-    mutating func value(for raw: UnsafeRawBufferPointer, _ decode: () throws -> Value) rethrows -> (value: Value, hit: Bool) {
-        if let value, holds(raw) { return (value, true) }
-        let made = try decode()
-        keep(raw)
-        value = made
-        return (made, false)
+    mutating func update(_ raw: UnsafeRawBufferPointer, remembering: Bool = true, _ decode: () throws -> Value) rethrows -> Bool {
+        if remembering, value != nil, holds(raw) { return true }
+        value = try decode()
+        if remembering { keep(raw) }
+        return false
     }
 
     /// Copies `raw` into the room of the last bytes: a batch of creates
@@ -53,7 +58,6 @@ struct Remembered<Value> {
 /// byte shares that array and allocates nothing.
 struct RememberedRun<Element> {
     private var slots: [Remembered<Element>] = []
-    private var last: [Element] = []
 
     /// Where one object's run is read into.
     struct Reading {
@@ -62,11 +66,15 @@ struct RememberedRun<Element> {
         fileprivate var made: [Element]?
     }
 
+    /// The run the last `finish` ended.
+    private(set) var last: [Element] = []
+
     /// Reads the next element of `reading`'s run from `raw`.
-    mutating func next(_ reading: inout Reading, raw: UnsafeRawBufferPointer, _ decode: () throws -> Element) rethrows {
+    mutating func next(_ reading: inout Reading, raw: UnsafeRawBufferPointer, remembering: Bool = true,
+                       _ decode: () throws -> Element) rethrows {
         let position = reading.count
         if position == slots.count { slots.append(Remembered()) }
-        let (element, hit) = try slots[position].value(for: raw, decode)
+        let hit = try slots[position].update(raw, remembering: remembering, decode)
         reading.count += 1
         if reading.made == nil, hit, position < last.count { return }
         if reading.made == nil {
@@ -75,27 +83,33 @@ struct RememberedRun<Element> {
             made.reserveCapacity(4)
             reading.made = made
         }
-        reading.made?.append(element)
+        // A slot just updated holds its value.
+        if let element = slots[position].current { reading.made?.append(element) }
     }
 
-    /// The run `reading` read: the last object's array when it is the same.
-    mutating func finish(_ reading: Reading) -> [Element] {
+    /// Ends the run `reading` read, which `last` is then; whether it is
+    /// the same as the one before, whose array `last` still is.
+    mutating func finish(_ reading: Reading) -> Bool {
         if let made = reading.made {
             last = made
-            return made
+            return false
         }
-        if reading.count != last.count { last = Array(last.prefix(reading.count)) }
-        return last
+        guard reading.count == last.count else {
+            last = Array(last.prefix(reading.count))
+            return false
+        }
+        return true
     }
 }
 
 /// What the subdevices of a `dev-get` dump or of a batch of creates carry
-/// alike, remembered from one to the next while they are decoded: parent,
-/// type, parameters, reserved IOVA, AER counts, migration data, the
-/// directories of their paths, and the object of `DeviceInfo.Alike`
-/// fields. Their own values (index, name, the paths'
-/// last components) are always decoded. One per dump or batch, on the
-/// thread that decodes it.
+/// alike, remembered from one to the next while they are decoded: the
+/// values of `DeviceInfo.AlikeFields` and the last object of them. A
+/// subdevice whose shared attributes are byte for byte the last one's
+/// takes the last one's object, and none of its values is copied, not
+/// even a reference; its own values (index, name, states, the numbers of
+/// its VFIO registration) are always decoded. One per dump or batch, on
+/// the thread that decodes it.
 struct DeviceMemo {
     /// Off for a single subdevice: nothing to share it with, and keeping
     /// copies of its bytes would only cost.
@@ -107,59 +121,114 @@ struct DeviceMemo {
     var params = RememberedRun<ParamSetting>()
     var reservedIOVA = RememberedRun<IOVARangeInfo>()
     var aerStats = Remembered<AERStatsInfo>()
-    var devNodeDirectory = Remembered<String>()
-    var sysfsDirectory = Remembered<String>()
-    /// The shared fields of the last subdevice.
+    var devNodeStem = Remembered<String>()
+    var sysfsStem = Remembered<String>()
+    /// The shared fields of the last subdevice, and which of its
+    /// attributes it had.
     private var lastAlike: DeviceInfo.Alike?
+    private var lastPresent = Slots()
 
     init(remembering: Bool) {
         self.remembering = remembering
     }
 
-    /// Where a subdevice's strings that repeat are remembered.
-    enum StringSlot {
-        case bus, parentName, type, migrationCompat
+    /// The shared attributes a subdevice has.
+    struct Slots: OptionSet {
+        let rawValue: UInt16
+        static let bus = Slots(rawValue: 1 << 0)
+        static let parentName = Slots(rawValue: 1 << 1)
+        static let type = Slots(rawValue: 1 << 2)
+        static let migrationCompat = Slots(rawValue: 1 << 3)
+        static let aerStats = Slots(rawValue: 1 << 4)
+        static let vfio = Slots(rawValue: 1 << 5)
+        static let devNode = Slots(rawValue: 1 << 6)
+        static let sysfsPath = Slots(rawValue: 1 << 7)
     }
 
-    /// String attribute `found`, remembered in `slot` when remembering.
-    mutating func string(_ slot: StringSlot, _ found: AttributeDecoder.Found) throws -> String {
-        guard remembering else { return try found.string() }
+    /// What one subdevice's decoding found of its shared attributes.
+    struct Reading {
+        /// Some attribute's bytes differed from the last subdevice's.
+        var missed = false
+        var present = Slots()
+        var params = RememberedRun<ParamSetting>.Reading()
+        var reservedIOVA = RememberedRun<IOVARangeInfo>.Reading()
+        var iommuGroup: UInt32?
+        var registration: SubdevRegistration?
+
+        @inline(__always)
+        mutating func note(_ slot: Slots, hit: Bool) {
+            present.insert(slot)
+            if !hit { missed = true }
+        }
+    }
+
+    /// String attribute `found`, made current in `slot`.
+    @inline(__always)
+    mutating func string(_ slot: Slots, _ found: AttributeDecoder.Found, _ reading: inout Reading) throws {
+        let hit: Bool
         switch slot {
-        case .bus: return try bus.value(for: found.payload) { try found.string() }.value
-        case .parentName: return try parentName.value(for: found.payload) { try found.string() }.value
-        case .type: return try type.value(for: found.payload) { try found.string() }.value
-        case .migrationCompat: return try migrationCompat.value(for: found.payload) { try found.string() }.value
+        case .bus: hit = try bus.update(found.payload, remembering: remembering) { try found.string() }
+        case .parentName: hit = try parentName.update(found.payload, remembering: remembering) { try found.string() }
+        case .type: hit = try type.update(found.payload, remembering: remembering) { try found.string() }
+        default: hit = try migrationCompat.update(found.payload, remembering: remembering) { try found.string() }
         }
+        reading.note(slot, hit: hit)
     }
 
-    /// Where a subdevice's paths' directories are remembered.
-    enum PathSlot {
-        case devNode, sysfsPath
-    }
-
-    /// Path attribute `found`, its directory remembered in `slot` when
-    /// remembering.
-    mutating func path(_ slot: PathSlot, _ found: AttributeDecoder.Found) throws -> PathText {
+    /// Path attribute `found` (`.devNode` or `.sysfsPath`): its stem made
+    /// current, its number returned.
+    @inline(__always)
+    mutating func path(_ slot: Slots, _ found: AttributeDecoder.Found, _ reading: inout Reading) throws -> UInt32? {
         let bytes = try found.stringBytes()
-        guard remembering else { return PathText(bytes) { String(decoding: $0, as: UTF8.self) } }
-        return PathText(bytes) { directory in
-            switch slot {
-            case .devNode: return devNodeDirectory.value(for: directory) { String(decoding: directory, as: UTF8.self) }.value
-            case .sysfsPath: return sysfsDirectory.value(for: directory) { String(decoding: directory, as: UTF8.self) }.value
-            }
-        }
+        let (split, number) = NumberedPath.split(bytes)
+        let stem = UnsafeRawBufferPointer(rebasing: bytes[..<split])
+        let decode = { String(decoding: stem, as: UTF8.self) }
+        let hit = slot == .devNode ? devNodeStem.update(stem, remembering: remembering, decode)
+            : sysfsStem.update(stem, remembering: remembering, decode)
+        reading.note(slot, hit: hit)
+        return number
     }
 
-    /// An object holding a subdevice's shared fields: the last
-    /// subdevice's when it holds the same, else a new one, remembered for
-    /// the next when remembering. Not inlined, so that the decoding of a
-    /// subdevice stays small enough for what it calls per attribute to be
-    /// inlined.
+    /// The object of a subdevice's shared fields: the last subdevice's
+    /// when its shared attributes were the same and the rest are equal,
+    /// else a new one, remembered for the next when remembering. Not
+    /// inlined, so that the decoding of a subdevice stays small enough
+    /// for what it calls per attribute to be inlined.
+    ///
+    /// - Throws: `ProtocolError` naming a required attribute it lacked.
     @inline(never)
-    mutating func alike(_ fields: consuming DeviceInfo.AlikeFields) -> DeviceInfo.Alike {
-        if let lastAlike, lastAlike.holds(fields) { return lastAlike }
-        let made = DeviceInfo.Alike(fields)
-        if remembering { lastAlike = made }
+    mutating func alike(_ reading: Reading, node: NodeAccessInfo?, ownerPID: UInt32?, reason: String?,
+                        details: [FactInfo], holders: [HolderInfo]) throws -> DeviceInfo.Alike {
+        let sameParams = params.finish(reading.params)
+        let sameRanges = reading.present.contains(.vfio) ? reservedIOVA.finish(reading.reservedIOVA) : true
+        if let last = lastAlike, !reading.missed, sameParams, sameRanges, reading.present == lastPresent,
+           last.fields.vfio?.iommuGroup == reading.iommuGroup, last.fields.vfio?.registration == reading.registration,
+           last.fields.node == node, last.fields.ownerPID == ownerPID, last.fields.reason == reason,
+           // Empty lists, the usual case, are told apart without a call.
+           details.isEmpty ? last.fields.details.isEmpty : last.fields.details == details,
+           holders.isEmpty ? last.fields.holders.isEmpty : last.fields.holders == holders {
+            return last
+        }
+        let present = reading.present
+        func required(_ slot: Slots, _ value: String?, _ name: String) throws -> String {
+            guard present.contains(slot), let value else { throw ProtocolError("dev reply without \(name)") }
+            return value
+        }
+        let vfio = present.contains(.vfio) ? VFIOInfo.Shared(
+            devNodeStem: present.contains(.devNode) ? devNodeStem.current ?? "" : "",
+            sysfsStem: present.contains(.sysfsPath) ? sysfsStem.current ?? "" : "",
+            iommuGroup: reading.iommuGroup, registration: reading.registration, reservedIOVA: reservedIOVA.last) : nil
+        let made = DeviceInfo.Alike(DeviceInfo.AlikeFields(
+            parent: ParentHandle(bus: try required(.bus, bus.current, "bus-name"), name: try required(.parentName, parentName.current, "dev-name")),
+            type: try required(.type, type.current, "type"),
+            params: params.last, vfio: vfio, node: node, ownerPID: ownerPID,
+            aerStats: present.contains(.aerStats) ? aerStats.current : nil,
+            migrationCompat: present.contains(.migrationCompat) ? migrationCompat.current : nil,
+            reason: reason, details: details, holders: holders))
+        if remembering {
+            lastAlike = made
+            lastPresent = present
+        }
         return made
     }
 }

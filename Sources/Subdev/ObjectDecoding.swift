@@ -145,37 +145,29 @@ enum ObjectDecoding {
         return try device(d, memo: &memo)
     }
 
-    /// A subdevice of a dump: what it carries alike with the one before
-    /// it is taken from `memo` when the bytes are the same. Without a memo
-    /// that remembers, nests are decoded here directly: through the memo's
-    /// closures a single subdevice cost 10.4k instructions, against 9.7k,
-    /// the nests' framing checks no longer inlined.
+    /// A subdevice of a dump: what it shares with the one before it, byte
+    /// for byte, is the one before's (see `DeviceMemo`).
     static func device(_ d: AttributeDecoder, memo: inout DeviceMemo) throws -> DeviceInfo {
-        var bus: String?, parentName: String?, index: UInt32?, name: String?, type: String?
+        var index: UInt32?, name: String?
         var adminState: SubdevAdminState?, operState: SubdevOperState?
-        var params: [ParamSetting] = [], details: [FactInfo] = [], holders: [HolderInfo] = []
-        var paramRun = RememberedRun<ParamSetting>.Reading()
-        var vfio: VFIOInfo?, nodeUID: UInt32?, nodeGID: UInt32?, nodeMode: UInt16?, ownerPID: UInt32?
-        var reason: String?, aerStats: AERStatsInfo?, migrationCompat: String?
+        var details: [FactInfo] = [], holders: [HolderInfo] = []
+        var vfioOwn: VFIOInfo.Own?, nodeUID: UInt32?, nodeGID: UInt32?, nodeMode: UInt16?, ownerPID: UInt32?
+        var reason: String?
+        var reading = DeviceMemo.Reading()
         try d.forEach { attribute in
             switch SubdevDevAttr(rawValue: attribute.type) {
-            case .busName?: bus = try memo.string(.bus, attribute)
-            case .devName?: parentName = try memo.string(.parentName, attribute)
+            case .busName?: try memo.string(.bus, attribute, &reading)
+            case .devName?: try memo.string(.parentName, attribute, &reading)
             case .index?: index = try attribute.integer()
             case .name?: name = try attribute.string()
-            case .type?: type = try memo.string(.type, attribute)
+            case .type?: try memo.string(.type, attribute, &reading)
             case .adminState?: adminState = SubdevAdminState(rawValue: UInt32(try attribute.integer(as: UInt8.self)))
             case .operState?: operState = SubdevOperState(rawValue: UInt32(try attribute.integer(as: UInt8.self)))
             case .param?:
-                if memo.remembering {
-                    try memo.params.next(&paramRun, raw: attribute.payload) { try param(setting: attribute.nested()) }
-                } else {
-                    // Room for a few at the first: growing one at a time
-                    // reallocates at the second and the third.
-                    if params.isEmpty { params.reserveCapacity(4) }
-                    params.append(try param(setting: attribute.nested()))
+                try memo.params.next(&reading.params, raw: attribute.payload, remembering: memo.remembering) {
+                    try param(setting: attribute.nested())
                 }
-            case .vfio?: vfio = try self.vfio(attribute.nested(), memo: &memo)
+            case .vfio?: vfioOwn = try self.vfio(attribute.nested(), memo: &memo, reading: &reading)
             case .detail?: details.append(try fact(attribute.nested(), in: "dev"))
             case .nodeUid?: nodeUID = try attribute.integer()
             case .nodeGid?: nodeGID = try attribute.integer()
@@ -184,23 +176,17 @@ enum ObjectDecoding {
             case .holder?: holders.append(try holder(attribute.nested()))
             case .reason?: reason = try attribute.string()
             case .aerStats?:
-                aerStats = memo.remembering ? try memo.aerStats.value(for: attribute.payload) { try stats(attribute.nested()) }.value
-                    : try stats(attribute.nested())
-            case .migrationCompat?: migrationCompat = try memo.string(.migrationCompat, attribute)
+                reading.note(.aerStats, hit: try memo.aerStats.update(attribute.payload, remembering: memo.remembering) {
+                    try stats(attribute.nested())
+                })
+            case .migrationCompat?: try memo.string(.migrationCompat, attribute, &reading)
             case .force?, .deadlineMs?, .owned?, nil: break
             }
         }
-        if memo.remembering { params = memo.params.finish(paramRun) }
-        let alike = memo.alike(DeviceInfo.AlikeFields(
-            node: nodeUID.map { NodeAccessInfo(uid: $0, gid: nodeGID ?? 0, mode: nodeMode ?? 0) }, ownerPID: ownerPID,
-            aerStats: aerStats, migrationCompat: consume migrationCompat, reason: consume reason,
-            details: consume details, holders: consume holders))
-        return DeviceInfo(
-            parent: ParentHandle(bus: try require(consume bus, "bus-name", in: "dev"), name: try require(consume parentName, "dev-name", in: "dev")),
-            index: try require(index, "index", in: "dev"),
-            name: consume name,
-            type: try require(consume type, "type", in: "dev"),
-            adminState: adminState, operState: operState, params: consume params, vfio: consume vfio, alike: alike)
+        let alike = try memo.alike(reading, node: nodeUID.map { NodeAccessInfo(uid: $0, gid: nodeGID ?? 0, mode: nodeMode ?? 0) },
+                                   ownerPID: ownerPID, reason: consume reason, details: consume details, holders: consume holders)
+        return DeviceInfo(index: try require(index, "index", in: "dev"), name: consume name,
+                          adminState: adminState, operState: operState, vfioOwn: vfioOwn, alike: alike)
     }
 
     /// A subdevice's parameter, in one pass.
@@ -219,31 +205,33 @@ enum ObjectDecoding {
                             value: try require(number.map { .int($0) } ?? text.map { .string($0) }, "param value", in: "dev"))
     }
 
-    /// A subdevice's VFIO registration, in one pass.
-    static func vfio(_ v: AttributeDecoder, memo: inout DeviceMemo) throws -> VFIOInfo {
-        var index: UInt32?, devNode = PathText(""), sysfsPath = PathText(""), iommuGroup: UInt32?, pasid: UInt32?
-        var registration: SubdevRegistration?, reservedIOVA: [IOVARangeInfo] = []
-        var rangeRun = RememberedRun<IOVARangeInfo>.Reading()
+    /// A subdevice's VFIO registration, in one pass: its own part
+    /// returned, its shared part read into `memo` and `reading`.
+    static func vfio(_ v: AttributeDecoder, memo: inout DeviceMemo, reading: inout DeviceMemo.Reading) throws -> VFIOInfo.Own {
+        var index: UInt32?, pasid: UInt32?, devNodeNumber: UInt32?, sysfsNumber: UInt32?
+        reading.present.insert(.vfio)
+        // A repeated nest reads as its last, as a repeated attribute does.
+        reading.present.subtract([.devNode, .sysfsPath])
+        reading.reservedIOVA = RememberedRun<IOVARangeInfo>.Reading()
+        reading.iommuGroup = nil
+        reading.registration = nil
         try v.forEach { attribute in
             switch SubdevVfioAttr(rawValue: attribute.type) {
             case .index?: index = try attribute.integer()
-            case .devNode?: devNode = try memo.path(.devNode, attribute)
-            case .sysfsPath?: sysfsPath = try memo.path(.sysfsPath, attribute)
-            case .iommuGroup?: iommuGroup = try attribute.integer()
+            case .devNode?: devNodeNumber = try memo.path(.devNode, attribute, &reading)
+            case .sysfsPath?: sysfsNumber = try memo.path(.sysfsPath, attribute, &reading)
+            case .iommuGroup?: reading.iommuGroup = try attribute.integer()
             case .pasid?: pasid = try attribute.integer()
-            case .registration?: registration = SubdevRegistration(rawValue: UInt32(try attribute.integer(as: UInt8.self)))
+            case .registration?: reading.registration = SubdevRegistration(rawValue: UInt32(try attribute.integer(as: UInt8.self)))
             case .reservedIova?:
-                if memo.remembering {
-                    try memo.reservedIOVA.next(&rangeRun, raw: attribute.payload) { try range(attribute.nested()) }
-                } else {
-                    reservedIOVA.append(try range(attribute.nested()))
+                try memo.reservedIOVA.next(&reading.reservedIOVA, raw: attribute.payload, remembering: memo.remembering) {
+                    try range(attribute.nested())
                 }
             case nil: break
             }
         }
-        if memo.remembering { reservedIOVA = memo.reservedIOVA.finish(rangeRun) }
-        return VFIOInfo(index: try require(index, "vfio index", in: "dev"), devNode: consume devNode, sysfsPath: consume sysfsPath,
-                        iommuGroup: iommuGroup, pasid: pasid, registration: registration, reservedIOVA: consume reservedIOVA)
+        return VFIOInfo.Own(index: try require(index, "vfio index", in: "dev"), pasid: pasid,
+                            devNodeNumber: devNodeNumber, sysfsNumber: sysfsNumber)
     }
 
     /// A holder of a subdevice's node, in one pass.

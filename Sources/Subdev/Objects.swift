@@ -119,35 +119,74 @@ public struct FactInfo: Sendable, Hashable {
 }
 
 /// The VFIO registration of a subdevice.
+///
+/// Kept as two parts: what is the subdevice's own (`Own`: its numbers)
+/// and what the subdevices of a parent share (`Shared`: the paths' stems,
+/// the IOMMU group, the registration, the reserved IOVA). A `DeviceInfo`
+/// holds its own part inline and the shared part in an object it shares
+/// with alike subdevices (see `DeviceInfo.Alike`).
 public struct VFIOInfo: Sendable, Hashable {
-    public var index: UInt32
+    var own: Own
+    var shared: Shared
+
+    public var index: UInt32 {
+        get { own.index }
+        set { own.index = newValue }
+    }
     /// The device node a VMM connects to (a Unix socket in the model).
     public var devNode: String {
-        get { devNodeText.path }
-        set { devNodeText = PathText(newValue) }
+        get { NumberedPath(stem: shared.devNodeStem, number: own.devNodeNumber).path }
+        set { (shared.devNodeStem, own.devNodeNumber) = Self.parts(newValue) }
     }
     public var sysfsPath: String {
-        get { sysfsPathText.path }
-        set { sysfsPathText = PathText(newValue) }
+        get { NumberedPath(stem: shared.sysfsStem, number: own.sysfsNumber).path }
+        set { (shared.sysfsStem, own.sysfsNumber) = Self.parts(newValue) }
     }
-    public var iommuGroup: UInt32?
-    public var pasid: UInt32?
-    public var registration: SubdevRegistration?
+    public var iommuGroup: UInt32? {
+        get { shared.iommuGroup }
+        set { shared.iommuGroup = newValue }
+    }
+    public var pasid: UInt32? {
+        get { own.pasid }
+        set { own.pasid = newValue }
+    }
+    public var registration: SubdevRegistration? {
+        get { shared.registration }
+        set { shared.registration = newValue }
+    }
     /// IOVA the subdevice may not map, inherited from its parent.
-    public var reservedIOVA: [IOVARangeInfo]
-    /// The paths, kept in parts: a dump's subdevices share the directories.
-    private var devNodeText: PathText
-    private var sysfsPathText: PathText
+    public var reservedIOVA: [IOVARangeInfo] {
+        get { shared.reservedIOVA }
+        set { shared.reservedIOVA = newValue }
+    }
 
-    init(index: UInt32, devNode: PathText, sysfsPath: PathText, iommuGroup: UInt32?, pasid: UInt32?,
-         registration: SubdevRegistration?, reservedIOVA: [IOVARangeInfo]) {
-        self.index = index
-        devNodeText = devNode
-        sysfsPathText = sysfsPath
-        self.iommuGroup = iommuGroup
-        self.pasid = pasid
-        self.registration = registration
-        self.reservedIOVA = reservedIOVA
+    init(own: Own, shared: Shared) {
+        self.own = own
+        self.shared = shared
+    }
+
+    private static func parts(_ path: String) -> (String, UInt32?) {
+        let split = NumberedPath(path)
+        return (split.stem, split.number)
+    }
+
+    /// What is the subdevice's own: 28 bytes, no reference.
+    struct Own: Sendable, Hashable {
+        var index: UInt32
+        var pasid: UInt32?
+        /// The numbers that end the paths (`NumberedPath`).
+        var devNodeNumber: UInt32?
+        var sysfsNumber: UInt32?
+    }
+
+    /// What the subdevices of a parent have alike.
+    struct Shared: Sendable, Hashable {
+        /// The paths up to their numbers (`NumberedPath`).
+        var devNodeStem: String
+        var sysfsStem: String
+        var iommuGroup: UInt32?
+        var registration: SubdevRegistration?
+        var reservedIOVA: [IOVARangeInfo]
     }
 }
 
@@ -199,19 +238,29 @@ public struct ParamSetting: Sendable, Hashable {
 
 /// A subdevice as `dev-get` describes it.
 ///
-/// The fields after `vfio` live in one object that alike subdevices share
-/// (see `Alike`); they read and change as any stored property does.
+/// What alike subdevices share (its parent, type and parameters, the
+/// shared part of its VFIO registration, the fields from `details` on)
+/// lives in one object they share (see `Alike`); those fields read and
+/// change as any stored property does.
 public struct DeviceInfo: Sendable, Hashable {
-    public var parent: ParentHandle
     public var index: UInt32
     public var name: String?
-    public var type: String
     public var adminState: SubdevAdminState?
     public var operState: SubdevOperState?
-    public var params: [ParamSetting]
-    public var vfio: VFIOInfo?
+    /// Its own part of `vfio`, whose shared part is `alike`'s.
+    var vfioOwn: VFIOInfo.Own?
     /// Set by the decoder only; read and changed through the properties below.
     var alike: Alike
+
+    init(index: UInt32, name: String?, adminState: SubdevAdminState?, operState: SubdevOperState?,
+         vfioOwn: VFIOInfo.Own?, alike: Alike) {
+        self.index = index
+        self.name = name
+        self.adminState = adminState
+        self.operState = operState
+        self.vfioOwn = vfioOwn
+        self.alike = alike
+    }
 
     /// Reads a shared field in place; `set` gives this subdevice an
     /// object of its own with the field changed.
@@ -224,6 +273,28 @@ public struct DeviceInfo: Sendable, Hashable {
         }
     }
 
+    public var parent: ParentHandle {
+        get { alike.fields.parent }
+        set { self[\.parent] = newValue }
+    }
+    public var type: String {
+        get { alike.fields.type }
+        set { self[\.type] = newValue }
+    }
+    public var params: [ParamSetting] {
+        get { alike.fields.params }
+        set { self[\.params] = newValue }
+    }
+    public var vfio: VFIOInfo? {
+        get {
+            guard let own = vfioOwn, let shared = alike.fields.vfio else { return nil }
+            return VFIOInfo(own: own, shared: shared)
+        }
+        set {
+            vfioOwn = newValue?.own
+            if alike.fields.vfio != newValue?.shared { self[\.vfio] = newValue?.shared }
+        }
+    }
     /// Facts its plugin reports, such as its WQ or framebuffer offset.
     public var details: [FactInfo] {
         get { alike.fields.details }
