@@ -60,8 +60,9 @@ public struct AttributeEncoder: Sendable {
             digits += 1
             rest /= 10
         }
-        var prefix = prefix
-        prefix.withUTF8 { head in
+        // Read in place: `withUTF8` is mutating, and a copy to call it on
+        // cost a retain and a release per path.
+        let written: Void? = prefix.utf8.withContiguousStorageIfAvailable { head in
             attribute(type, payload: head.count + digits + 1) { payload in
                 payload.copyMemory(from: UnsafeRawBufferPointer(head))
                 // Last digit first. A plain loop: `reversed()` over a range
@@ -76,6 +77,7 @@ public struct AttributeEncoder: Sendable {
                 payload[head.count + digits] = 0
             }
         }
+        if written == nil { put(type, prefix + String(value)) }
     }
 
     /// Appends attributes another encoder made.
