@@ -15,7 +15,7 @@ final class NumberedPathTests: XCTestCase {
             Array("/run/subdev/1/dev/vfio/devices/vfio12".utf8), Array("vfio0".utf8), Array("".utf8), Array("/".utf8),
             Array("a/b/".utf8), Array("/sys/devices/été/subdev.3".utf8), Array("vfio007".utf8), Array("a000".utf8),
             Array("0".utf8), Array("12".utf8), Array("vfio999999999".utf8), Array("vfio4294967295".utf8),
-            Array("vfio0000000000001".utf8), [0xFF, 0x2F, 0xC3], [0xE2, 0x82, 0x31], [0xC3, 0x30, 0x30],
+            Array("vfio0000000000001".utf8), Array("vfio0123456789".utf8), Array("vfio00000000000".utf8), [0xFF, 0x2F, 0xC3], [0xE2, 0x82, 0x31], [0xC3, 0x30, 0x30],
         ]
         for bytes in paths {
             let whole = String(decoding: bytes, as: UTF8.self)
@@ -34,6 +34,8 @@ final class NumberedPathTests: XCTestCase {
         XCTAssertNil(NumberedPath("/a/b").number)
         XCTAssertNil(NumberedPath("vfio4294967295").number, "ten digits are kept in the stem")
         XCTAssertEqual(NumberedPath("vfio999999999").number, 999_999_999)
+        XCTAssertEqual(NumberedPath("vfio0123456789").number, 123_456_789, "nine digits after a zero")
+        XCTAssertEqual(NumberedPath("vfio0000000000001").number, 1)
         XCTAssertNotEqual(NumberedPath("/a/vfio1"), NumberedPath("/a/vfio2"))
         XCTAssertNotEqual(NumberedPath("/a/vfio1"), NumberedPath("/a/vfio01"))
         XCTAssertNotEqual(NumberedPath("/a/b1"), NumberedPath("/ab1"))
