@@ -5,8 +5,8 @@ extension DeviceInfo {
     /// and migration data, alike in most; an owner, a reason, details and
     /// holders, which most have none of.
     ///
-    /// Inline, these were 260 of `DeviceInfo`'s 296 bytes and seven
-    /// reference counts. A dump of a million is an array of a million,
+    /// Inline, they made a `DeviceInfo` 296 bytes and seven references
+    /// to count; shared, it is 64 bytes and one. A dump of a million is an array of a million,
     /// and the bytes of each are memory the kernel has to find and clear
     /// a page for, and, while the array grows, to copy; a subdevice now
     /// holds a reference to an `Alike` and, when it is alike with the one
