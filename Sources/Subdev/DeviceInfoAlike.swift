@@ -6,11 +6,11 @@ extension DeviceInfo {
     /// holders, which most have none of.
     ///
     /// Inline, they made a `DeviceInfo` 296 bytes and seven references
-    /// to count; shared, it is 64 bytes and one. A dump of a million is an array of a million,
-    /// and the bytes of each are memory the kernel has to find and clear
-    /// a page for, and, while the array grows, to copy; a subdevice now
-    /// holds a reference to an `Alike` and, when it is alike with the one
-    /// before it, shares that one's.
+    /// to count; shared, it is 64 bytes and one. A dump of a million is
+    /// an array of a million, and the bytes of each are memory the kernel
+    /// has to find and clear a page for, and, while the array grows, to
+    /// copy; a subdevice holds a reference to an `Alike` and, when it is
+    /// alike with the one before it, shares that one's.
     struct AlikeFields: Sendable, Hashable {
         var parent: ParentHandle
         var type: String

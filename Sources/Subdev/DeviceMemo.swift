@@ -211,8 +211,7 @@ struct DeviceMemo {
         }
         let present = reading.present
         func required(_ slot: Slots, _ value: String?, _ name: String) throws -> String {
-            guard present.contains(slot), let value else { throw ProtocolError("dev reply without \(name)") }
-            return value
+            try ObjectDecoding.require(present.contains(slot) ? value : nil, name, in: "dev")
         }
         let vfio = present.contains(.vfio) ? VFIOInfo.Shared(
             devNodeStem: present.contains(.devNode) ? devNodeStem.current ?? "" : "",

@@ -28,7 +28,9 @@ struct NumberedPath: Sendable, Hashable {
     }
 
     /// Where the number of the path whose UTF-8 is `bytes` starts, and
-    /// the number; `(bytes.count, nil)` when it has none.
+    /// the number; `(bytes.count, nil)` when it has none. Digits are
+    /// ASCII, never part of a multi-byte sequence, so the bytes before
+    /// them decode as they would within the whole.
     static func split(_ bytes: UnsafeRawBufferPointer) -> (stemCount: Int, number: UInt32?) {
         var start = bytes.count
         while start > 0, bytes[start - 1] &- UInt8(ascii: "0") < 10 { start -= 1 }
@@ -39,15 +41,6 @@ struct NumberedPath: Sendable, Hashable {
         var value: UInt32 = 0
         for position in start..<bytes.count { value = value * 10 + UInt32(bytes[position] &- UInt8(ascii: "0")) }
         return (start, value)
-    }
-
-    /// The path whose UTF-8 is `bytes`, its stem from `stem`, which is
-    /// handed the bytes before the number. Digits are ASCII, never part
-    /// of a multi-byte sequence, so the stem decodes as it would within
-    /// the whole.
-    init(_ bytes: UnsafeRawBufferPointer, stem: (UnsafeRawBufferPointer) throws -> String) rethrows {
-        let (split, number) = Self.split(bytes)
-        self.init(stem: try stem(UnsafeRawBufferPointer(rebasing: bytes[..<split])), number: number)
     }
 
     var path: String {

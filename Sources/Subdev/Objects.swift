@@ -252,16 +252,6 @@ public struct DeviceInfo: Sendable, Hashable {
     /// Set by the decoder only; read and changed through the properties below.
     var alike: Alike
 
-    init(index: UInt32, name: String?, adminState: SubdevAdminState?, operState: SubdevOperState?,
-         vfioOwn: VFIOInfo.Own?, alike: Alike) {
-        self.index = index
-        self.name = name
-        self.adminState = adminState
-        self.operState = operState
-        self.vfioOwn = vfioOwn
-        self.alike = alike
-    }
-
     /// Reads a shared field in place; `set` gives this subdevice an
     /// object of its own with the field changed.
     private subscript<Value>(_ field: WritableKeyPath<AlikeFields, Value>) -> Value {

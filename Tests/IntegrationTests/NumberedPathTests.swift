@@ -7,7 +7,11 @@ import SubdevUAPI
 /// whole path, however it was made.
 final class NumberedPathTests: XCTestCase {
     private func fromBytes(_ bytes: [UInt8]) -> NumberedPath {
-        bytes.withUnsafeBytes { raw in NumberedPath(raw) { String(decoding: $0, as: UTF8.self) } }
+        // As the decoder does: split the bytes, decode the stem alone.
+        bytes.withUnsafeBytes { raw in
+            let (split, number) = NumberedPath.split(raw)
+            return NumberedPath(stem: String(decoding: raw[..<split], as: UTF8.self), number: number)
+        }
     }
 
     func testPartsAreTheSameFromAStringOrFromBytes() {
