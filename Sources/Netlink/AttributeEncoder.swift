@@ -86,6 +86,26 @@ public struct AttributeEncoder: Sendable {
         buffer.append(attributes)
     }
 
+    /// Appends attributes another encoder made, then lets `patch` change
+    /// them where they now lie: for a copy that differs from its original
+    /// only in fixed-width values.
+    @inlinable
+    public mutating func append(encoded attributes: [UInt8], patching patch: (UnsafeMutableRawBufferPointer) -> Void) {
+        attributes.withUnsafeBytes { source in
+            buffer.write(source.count) { bytes, start in
+                let copy = UnsafeMutableRawBufferPointer(rebasing: bytes[start..<start + source.count])
+                copy.copyMemory(from: source)
+                patch(copy)
+            }
+        }
+    }
+
+    /// The attributes encoded from `offset` on, as an array of their own.
+    @inlinable
+    public func encoded(from offset: Int) -> [UInt8] {
+        buffer.bytes(in: offset..<buffer.count)
+    }
+
     /// Appends a flag attribute, which has no payload.
     @inlinable
     public mutating func putFlag(_ type: UInt16) {

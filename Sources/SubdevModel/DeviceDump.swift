@@ -10,6 +10,9 @@ struct DeviceDump: DumpSource {
     /// The encoding of the parent of the last subdevice: looked up once
     /// per parent, not once per subdevice.
     var context: ParentEncoding?
+    /// The last subdevice encoded in full that a template could be made
+    /// of: the next ones like it are encoded from it.
+    var template: DeviceTemplate?
 
     init(handlers: FamilyHandlers, devices: DeviceTable.OrderedDevices) {
         self.handlers = handlers
@@ -27,7 +30,26 @@ struct DeviceDump: DumpSource {
         // The closure captures no handlers: capturing them copied the
         // whole struct (1.5k instructions).
         let holders = handlers.registry.holders(vfioIndex)
-        devices.table.withDevice(at: position) { ObjectEncoding.device($0, in: context, holders: holders, into: &out) }
+        // Moved out and back, so the closure captures a local, not `self`
+        // (which would copy the whole table).
+        var template = self.template.take()
+        _ = devices.table.withDevice(at: position) { Self.encode($0, in: context, holders: holders, template: &template, into: &out) }
+        self.template = template
         return true
+    }
+
+    /// Encodes `device` from `template` if it fits, else in full, making
+    /// a template of it when it can; `true` when the template encoded it.
+    @discardableResult
+    static func encode(_ device: UnsafePointer<Subdevice>, in context: ParentEncoding, holders: [Holder],
+                       template: inout DeviceTemplate?, into out: inout AttributeEncoder) -> Bool {
+        if let fitting = template, fitting.fits(device, in: context, holders: holders) {
+            fitting.encode(device, into: &out)
+            return true
+        }
+        let start = out.count
+        ObjectEncoding.device(device, in: context, holders: holders, into: &out)
+        if let made = DeviceTemplate(out.encoded(from: start), of: device, in: context, holders: holders) { template = made }
+        return false
     }
 }

@@ -31,7 +31,14 @@ final class DumpDecodingTests: XCTestCase {
             NewDevice(parent: mtty, type: "mtty-2"),
             NewDevice(parent: mtty, type: "mtty-1", name: "console"),
             NewDevice(parent: mtty, type: "mtty-1"),
-        ]).map { try $0.get() }
+            // The model encodes a run from its first's bytes, writing
+            // each one's numbers in: node access, state, owner, and
+            // indices and vfioN that grow a digit.
+            NewDevice(parent: mtty, type: "mtty-1", node: NodeAccessInfo(uid: 1000, gid: 36, mode: 0o660)),
+            NewDevice(parent: mtty, type: "mtty-1", adminState: .down),
+            NewDevice(parent: mtty, type: "mtty-1", owned: true),
+        ] + Array(repeating: NewDevice(parent: mtty, type: "mtty-1"), count: 8)).map { try $0.get() }
+        XCTAssertGreaterThanOrEqual(made.last?.index ?? 0, 10, "the run's indices reach two digits")
         // A batch's replies are decoded as a dump's are.
         for device in made {
             let alone = try await client.device(device.handle)
