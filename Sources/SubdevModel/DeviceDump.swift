@@ -7,8 +7,8 @@ struct DeviceDump: DumpSource {
     /// before the model changes again.
     let handlers: FamilyHandlers
     var devices: DeviceTable.OrderedDevices
-    /// The encoding of the parent of the last subdevice: looked up once
-    /// per parent, not once per subdevice.
+    /// The encoding of the current parent: looked up once per parent, not
+    /// once per subdevice.
     var context: ParentEncoding?
     /// The last subdevice encoded in full that a template could be made
     /// of: the next ones like it are encoded from it.
@@ -20,20 +20,18 @@ struct DeviceDump: DumpSource {
     }
 
     mutating func next(into out: inout AttributeEncoder) -> Bool {
-        guard let position = devices.nextPosition() else { return false }
-        let (parentHandle, vfioIndex) = devices.table.withDevice(at: position) { ($0.pointee.parentHandle, $0.pointee.vfioIndex) }
-        if context?.handle != parentHandle { context = handlers.parentEncoding(of: devices.table[position]) }
+        guard let firstOfParent = devices.advance() else { return false }
+        if firstOfParent { context = handlers.parentEncoding(of: devices.withCurrent { $0.pointee }) }
         // Hotplug removal takes a parent's subdevices before the parent,
         // so each has one; were one orphaned, it would go out as an empty
         // message, as `encodeDevice` makes it.
         guard let context else { return true }
         // The closure captures no handlers: capturing them copied the
         // whole struct (1.5k instructions).
-        let holders = handlers.registry.holders(vfioIndex)
-        // Moved out and back, so the closure captures a local, not `self`
-        // (which would copy the whole table).
+        let holders = handlers.registry.holders(devices.withCurrent { $0.pointee.vfioIndex })
+        // Moved out and back, so the closure captures a local, not `self`.
         var template = self.template.take()
-        _ = devices.table.withDevice(at: position) { Self.encode($0, in: context, holders: holders, template: &template, into: &out) }
+        _ = devices.withCurrent { Self.encode($0, in: context, holders: holders, template: &template, into: &out) }
         self.template = template
         return true
     }

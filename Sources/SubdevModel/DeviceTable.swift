@@ -8,29 +8,42 @@ import SubdevPlugin
 ///
 /// A subdevice's *position* is its `vfioIndex`; positions stay valid
 /// until that subdevice is removed.
+///
+/// The subdevices themselves are kept by parent, in index order: a dump
+/// reads them so. Kept by `vfioN`, the subdevices of a batch made
+/// round-robin over a thousand parents lay a thousand apart, and a
+/// dump of a million spent a third of the model's time waiting for
+/// memory, one cache and TLB miss for each.
 public struct DeviceTable: Sendable {
     /// One parent's subdevices.
     struct Group: Sendable {
-        /// `vfioN` by subdevice index; `vacant` where there is none.
-        var vfioByIndex: [UInt32] = []
+        /// The subdevices by index; `vacancy` where there is none.
+        var records: [Subdevice] = []
         var indices = LowestFree()
         /// What the plugin sees, kept current: instances and their totals.
         var state: ParentState
         /// Where each subdevice index sits in `state.instances`, by index
-        /// (dense, as `vfioByIndex`); -1 where there is none. An array, not
+        /// (dense, as `records`); -1 where there is none. An array, not
         /// a dictionary: nothing is hashed on a create or delete.
         var instancePosition: [Int32] = []
 
         /// One instance per subdevice, so this is how many there are.
         var count: Int { state.instances.count }
 
-        /// Gives `instance` the lowest free index, at `vfio`, and returns that index.
-        mutating func add(_ instance: InstanceState, vfio: UInt32) -> UInt32 {
+        /// Stores `device` at its index, the lowest free one, with its plugin view.
+        mutating func add(_ device: consuming Subdevice, instance: InstanceState) {
             let index = indices.take()
-            while vfioByIndex.count <= Int(index) { vfioByIndex.append(DeviceTable.vacant) }
-            vfioByIndex[Int(index)] = vfio
+            precondition(index == instance.index, "subdevice inserted as index \(instance.index), but \(index) is next")
+            while records.count <= Int(index) { records.append(DeviceTable.vacancy) }
+            records[Int(index)] = device
             addInstance(instance)
-            return index
+        }
+
+        /// The `vfioN` of subdevice `index`, if there is one.
+        func vfio(of index: UInt32) -> UInt32? {
+            guard Int(index) < records.count else { return nil }
+            let vfio = records[Int(index)].vfioIndex
+            return vfio == DeviceTable.vacant ? nil : vfio
         }
 
         mutating func addInstance(_ instance: InstanceState) {
@@ -64,16 +77,23 @@ public struct DeviceTable: Sendable {
 
     static let vacant = UInt32.max
 
-    /// By `vfioN`. Not optionals: unwrapping a slot made one more copy of
-    /// the subdevice each time it was read, about 200 instructions for each
-    /// subdevice of a dump. A vacant slot holds `vacancy`, which allocates
-    /// nothing, and is -1 in `groupByVFIO`.
-    private var byVFIO: [Subdevice] = []
-    /// The group of the subdevice at each position (`GroupID.position`),
-    /// beside `byVFIO`, -1 where the slot is vacant: a subdevice's parent
-    /// group is found without hashing its parent's handle.
-    private var groupByVFIO: [Int32] = []
-    private static let vacancy = Subdevice(parentHandle: "", index: 0, name: nil, typeName: "", adminState: .down, operState: .down,
+    /// Where the subdevice registered as a `vfioN` is kept: its group
+    /// (`GroupID.position`, -1 where no subdevice has that N) and index.
+    struct Location: Sendable {
+        var group: Int32
+        var index: UInt32
+
+        static let none = Location(group: -1, index: 0)
+    }
+
+    /// By `vfioN`: a subdevice's parent group is found without hashing its
+    /// parent's handle.
+    private var locations: [Location] = []
+    /// What a group's records hold where no subdevice is: not optionals,
+    /// as unwrapping a slot made one more copy of the subdevice each time
+    /// it was read (about 200 instructions for each subdevice of a dump).
+    /// Allocates nothing; its `vfioIndex` is `vacant`.
+    fileprivate static let vacancy = Subdevice(parentHandle: "", index: 0, name: nil, typeName: "", adminState: .down, operState: .down,
                                            params: [], allocation: Allocation(), vfioIndex: DeviceTable.vacant, pasid: nil,
                                            node: NodeAccess(), ownerPID: nil)
     private var vfios = LowestFree()
@@ -96,25 +116,20 @@ public struct DeviceTable: Sendable {
     /// The subdevice at `position`, which a lookup returned.
     public subscript(position: Int) -> Subdevice {
         get {
-            precondition(isOccupied(position), "no subdevice at position \(position)")
-            return byVFIO[position]
+            let location = self.location(of: position)
+            return groups[Int(location.group)].records[Int(location.index)]
         }
     }
 
-    /// What `body` makes of the subdevice at `position`, read where the
-    /// table keeps it: a dump encodes each subdevice so, without copying
-    /// it out. The pointer is valid only during `body`.
-    func withDevice<R>(at position: Int, _ body: (UnsafePointer<Subdevice>) -> R) -> R {
+    /// Where the subdevice at `position` is kept; there must be one.
+    private func location(of position: Int) -> Location {
         precondition(isOccupied(position), "no subdevice at position \(position)")
-        return byVFIO.withUnsafeBufferPointer { devices in
-            precondition(position < devices.count, "position \(position) past the table's \(devices.count)")
-            return body(devices.baseAddress.unsafelyUnwrapped + position)
-        }
+        return locations[position]
     }
 
     /// The subdevice registered as `vfioN`, if any.
     public func device(vfio: UInt32) -> Subdevice? {
-        isOccupied(Int(vfio)) ? byVFIO[Int(vfio)] : nil
+        isOccupied(Int(vfio)) ? self[Int(vfio)] : nil
     }
 
     public func position(vfio: UInt32) -> Int? {
@@ -127,26 +142,24 @@ public struct DeviceTable: Sendable {
 
     /// The position of subdevice `index` of `group`'s parent.
     func position(in group: GroupID, index: UInt32) -> Int? {
-        guard Int(index) < groups[group.position].vfioByIndex.count else { return nil }
-        let vfio = groups[group.position].vfioByIndex[Int(index)]
-        return vfio == Self.vacant ? nil : Int(vfio)
+        groups[group.position].vfio(of: index).map(Int.init)
     }
 
     /// The group of the subdevice at `position`, if there is one there.
     func group(ofDevice position: Int) -> GroupID? {
-        isOccupied(position) ? GroupID(position: Int(groupByVFIO[position])) : nil
+        isOccupied(position) ? GroupID(position: Int(locations[position].group)) : nil
     }
 
     /// Whether a subdevice sits at `position`.
     private func isOccupied(_ position: Int) -> Bool {
-        position >= 0 && position < groupByVFIO.count && groupByVFIO[position] >= 0
+        position >= 0 && position < locations.count && locations[position].group >= 0
     }
 
     /// The group of the subdevice at `position` if its parent is `handle`:
     /// for a caller holding a copy of a subdevice, which may have gone
     /// since, its position taken by another parent's.
     func group(ofDevice position: Int, parent handle: String) -> GroupID? {
-        guard let group = group(ofDevice: position), byVFIO[position].parentHandle == handle else { return nil }
+        guard let group = group(ofDevice: position), self[position].parentHandle == handle else { return nil }
         return group
     }
 
@@ -167,7 +180,7 @@ public struct DeviceTable: Sendable {
     /// Parent `handle`'s subdevices in index order.
     public func devices(of parent: String) -> [Subdevice] {
         guard let id = groupIDs[parent] else { return [] }
-        return groups[id.position].vfioByIndex.compactMap { $0 == Self.vacant ? nil : self[Int($0)] }
+        return groups[id.position].records.filter { $0.vfioIndex != Self.vacant }
     }
 
     /// The subdevices of `parents`, parent by parent in the order given,
@@ -177,12 +190,18 @@ public struct DeviceTable: Sendable {
     }
 
     /// Subdevices parent by parent, in index order, one at a time.
+    ///
+    /// Holds each parent's subdevices as the table had them when it came
+    /// to that parent: a change to the table meanwhile copies that
+    /// parent's, not the whole table.
     public struct OrderedDevices: IteratorProtocol, Sequence {
-        let table: DeviceTable
-        fileprivate let parents: [String]
+        private let table: DeviceTable
+        private let parents: [String]
         private var parent = -1
-        private var slots: [UInt32] = []
-        private var slot = 0
+        /// The parent's subdevices, by index.
+        private var records: [Subdevice] = []
+        /// The current subdevice's index in `records`.
+        private var slot = -1
 
         fileprivate init(table: DeviceTable, parents: [String]) {
             self.table = table
@@ -190,23 +209,38 @@ public struct DeviceTable: Sendable {
         }
 
         public mutating func next() -> Subdevice? {
-            // Found first, then read: reading the slot inside the loop
-            // measured 240 more instructions per subdevice of a dump.
-            nextPosition().map { table[$0] }
+            guard let _ = advance() else { return nil }
+            return records[slot]
         }
 
-        /// The next subdevice's position in `table`; `nil` after the last.
-        mutating func nextPosition() -> Int? {
+        /// Moves to the next subdevice: `nil` after the last, else whether
+        /// it is the first of its parent.
+        mutating func advance() -> Bool? {
+            var newParent = false
             while true {
-                while slot < slots.count {
-                    let vfio = slots[slot]
+                slot += 1
+                while slot < records.count {
+                    if records[slot].vfioIndex != DeviceTable.vacant { return newParent }
                     slot += 1
-                    if vfio != DeviceTable.vacant, table.groupByVFIO[Int(vfio)] >= 0 { return Int(vfio) }
                 }
                 parent += 1
-                guard parent < parents.count else { return nil }
-                slots = table.groupIDs[parents[parent]].map { table.groups[$0.position].vfioByIndex } ?? []
-                slot = 0
+                guard parent < parents.count else {
+                    records = []
+                    return nil
+                }
+                records = table.groupIDs[parents[parent]].map { table.groups[$0.position].records } ?? []
+                slot = -1
+                newParent = true
+            }
+        }
+
+        /// What `body` makes of the subdevice `advance` moved to, read
+        /// where it lies: a dump encodes each subdevice so, without
+        /// copying it out. The pointer is valid only during `body`.
+        func withCurrent<R>(_ body: (UnsafePointer<Subdevice>) -> R) -> R {
+            records.withUnsafeBufferPointer { devices in
+                precondition(slot >= 0 && slot < devices.count, "no current subdevice")
+                return body(devices.baseAddress.unsafelyUnwrapped + slot)
             }
         }
     }
@@ -265,17 +299,14 @@ public struct DeviceTable: Sendable {
         let instance = share(&device)
         let vfio = vfios.take()
         precondition(vfio == device.vfioIndex, "subdevice inserted as vfio\(device.vfioIndex), but vfio\(vfio) is next")
-        let expectedIndex = device.index, name = device.name, pasid = device.pasid
-        if Int(vfio) == byVFIO.count {
-            byVFIO.append(consume device)
-            groupByVFIO.append(Int32(group.position))
-        } else {
-            byVFIO[Int(vfio)] = consume device
-            groupByVFIO[Int(vfio)] = Int32(group.position)
-        }
+        let location = Location(group: Int32(group.position), index: device.index), name = device.name, pasid = device.pasid
         // Changed where it lies: its arrays stay uniquely referenced and grow in place.
-        let index = groups[group.position].add(instance, vfio: vfio)
-        precondition(index == expectedIndex, "subdevice inserted as index \(expectedIndex), but \(index) is next")
+        groups[group.position].add(consume device, instance: instance)
+        if Int(vfio) == locations.count {
+            locations.append(location)
+        } else {
+            locations[Int(vfio)] = location
+        }
         if let name { names[name] = vfio }
         if let pasid { pasids.insert(pasid) }
         count += 1
@@ -285,20 +316,20 @@ public struct DeviceTable: Sendable {
     mutating func update(_ position: Int, _ changed: Subdevice) {
         var device = changed
         let instance = share(&device)
+        let location = self.location(of: position)
         let old = self[position]
         precondition(old.parentHandle == device.parentHandle && old.index == device.index && old.name == device.name,
                      "update changes only a subdevice's state, params and allocation")
-        byVFIO[position] = device
-        modifyGroup(device.parentHandle) { group in
-            group.removeInstance(of: device.index)
-            group.addInstance(instance)
-        }
+        groups[Int(location.group)].records[Int(location.index)] = device
+        groups[Int(location.group)].removeInstance(of: device.index)
+        groups[Int(location.group)].addInstance(instance)
     }
 
     /// Updates only what the plugin never sees (states, counters of errors).
     mutating func touch(_ position: Int, _ body: (inout Subdevice) -> Void) {
         guard isOccupied(position) else { return }
-        body(&byVFIO[position])
+        let location = locations[position]
+        body(&groups[Int(location.group)].records[Int(location.index)])
     }
 
     /// Removes the subdevice at `position` and returns it.
@@ -318,22 +349,21 @@ public struct DeviceTable: Sendable {
     /// `removeWithInstance`, with the group the subdevice left, so that the
     /// plugin's view of its parent is found without another lookup.
     mutating func removeFromGroup(_ position: Int) -> (device: Subdevice, instance: InstanceState?, group: GroupID) {
-        let device = self[position]
-        let group = GroupID(position: Int(groupByVFIO[position]))
-        byVFIO[position] = Self.vacancy
-        groupByVFIO[position] = -1
+        let location = self.location(of: position)
+        let group = GroupID(position: Int(location.group))
+        let device = exchange(&groups[group.position].records[Int(location.index)], with: Self.vacancy)
+        locations[position] = .none
         vfios.give(device.vfioIndex)
         // Trailing vacancies go, so an emptied table holds no memory.
-        while let last = groupByVFIO.last, last < 0 {
-            groupByVFIO.removeLast()
-            byVFIO.removeLast()
+        while let last = locations.last, last.group < 0 { locations.removeLast() }
+        while let last = groups[group.position].records.last, last.vfioIndex == Self.vacant {
+            groups[group.position].records.removeLast()
         }
-        groups[group.position].vfioByIndex[Int(device.index)] = Self.vacant
         groups[group.position].indices.give(device.index)
         let instance = groups[group.position].removeInstance(of: device.index)
         // An emptied group keeps its place, but not its arrays.
         if groups[group.position].count == 0 {
-            groups[group.position].vfioByIndex = []
+            groups[group.position].records = []
             groups[group.position].indices = LowestFree()
             groups[group.position].instancePosition = []
         }
@@ -358,9 +388,11 @@ public struct DeviceTable: Sendable {
         return InstanceState(index: device.index, type: device.typeName, params: params.dictionary, allocation: device.allocation)
     }
 
-    /// Runs `body` on parent `handle`'s group, in place.
-    private mutating func modifyGroup(_ parent: String, _ body: (inout Group) -> Void) {
-        guard let id = groupIDs[parent] else { return }
-        body(&groups[id.position])
-    }
+}
+
+/// Puts `new` in `slot` and returns what was there, without a copy of either.
+private func exchange<Value>(_ slot: inout Value, with new: Value) -> Value {
+    var taken = new
+    swap(&slot, &taken)
+    return taken
 }

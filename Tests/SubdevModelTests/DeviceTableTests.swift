@@ -72,6 +72,70 @@ final class DeviceTableTests: XCTestCase {
         XCTAssertEqual(machine.devices.devices(of: "virtual/b").map(\.index), [0, 1])
     }
 
+    /// Subdevices are kept by parent and found by `vfioN`: after each of
+    /// many random creates, deletes and changes over three parents, every
+    /// lookup, each parent's list and a dump's order agree with a plain
+    /// record of what was made, and a dump begun earlier still lists the
+    /// table as it was then.
+    func testLookupsAgreeWithARecordOverRandomCreatesAndDeletes() throws {
+        let plugin = MttyPlugin()
+        let parents = try ["a", "b", "c"].map { name -> Parent in
+            let hardware = HardwareConfig(.map([.init(key: "ports", value: HardwareConfig(.scalar("64"), path: "ports"))]), path: "")
+            return Parent(bus: "virtual", name: name, iommuGroup: 0, plugin: plugin, hardware: hardware, spec: try plugin.describe(hardware))
+        }
+        var machine = Machine(parents: parents)
+        let handles = parents.map(\.handle)
+        // vfioN: parent, index, name, oper state
+        var record: [UInt32: (parent: String, index: UInt32, name: String?, up: Bool)] = [:]
+        var generator = SystemRandomNumberGenerator()
+        var earlier: (dump: DeviceTable.OrderedDevices, handles: [String])?
+        for step in 0..<3_000 {
+            let roll = Int.random(in: 0..<10, using: &generator)
+            if roll < 5 || record.isEmpty {
+                let parent = Int.random(in: 0..<3, using: &generator)
+                let name: String? = Bool.random(using: &generator) ? "step\(step)" : nil
+                guard let made = try? create(&machine, on: parent, name: name) else { continue }
+                XCTAssertNil(record[made.vfioIndex], "vfio\(made.vfioIndex) given twice")
+                record[made.vfioIndex] = (handles[parent], made.index, name, true)
+            } else if roll < 9, let vfio = record.keys.randomElement(using: &generator) {
+                let position = try XCTUnwrap(machine.deviceIndex(vfio: vfio))
+                XCTAssertEqual(machine.delete(device: position).vfioIndex, vfio)
+                record[vfio] = nil
+            } else if let vfio = record.keys.randomElement(using: &generator), let entry = record[vfio] {
+                machine.setOperState(device: Int(vfio), entry.up ? .down : .up)
+                record[vfio]?.up.toggle()
+            }
+            if step % 500 == 0 {
+                earlier = (machine.devices.inOrder(of: handles), machine.devices.inOrder(of: handles).map(\.handle))
+            }
+            guard step % 50 == 0 || step == 2_999 else { continue }
+            for (vfio, entry) in record {
+                let found = try XCTUnwrap(machine.devices.device(vfio: vfio), "vfio\(vfio) at step \(step)")
+                XCTAssertEqual([found.parentHandle, "\(found.index)", found.name ?? "-", "\(found.operState == .up)"],
+                               [entry.parent, "\(entry.index)", entry.name ?? "-", "\(entry.up)"], "vfio\(vfio) at step \(step)")
+                XCTAssertEqual(machine.deviceIndex(parent: entry.parent, index: entry.index), Int(vfio))
+                if let name = entry.name { XCTAssertEqual(machine.deviceIndex(named: name), Int(vfio)) }
+            }
+            let expected = record.values.sorted { ($0.parent, $0.index) < ($1.parent, $1.index) }.map { "\($0.parent)/\($0.index)" }
+            XCTAssertEqual(machine.devices.inOrder(of: handles).map(\.handle), expected, "dump order at step \(step)")
+            for handle in handles {
+                XCTAssertEqual(machine.devices.devices(of: handle).map(\.index),
+                               record.values.filter { $0.parent == handle }.map(\.index).sorted(), "\(handle) at step \(step)")
+            }
+            XCTAssertEqual(machine.devices.count, record.count)
+            let made = Set(record.values.map { "\($0.parent)/\($0.index)" })
+            for handle in handles {
+                for index in UInt32(0)..<64 where !made.contains("\(handle)/\(index)") {
+                    XCTAssertNil(machine.deviceIndex(parent: handle, index: index), "\(handle)/\(index), gone, at step \(step)")
+                }
+            }
+            for vfio in UInt32(0)...(record.keys.max() ?? 0) + 1 where record[vfio] == nil {
+                XCTAssertNil(machine.devices.device(vfio: vfio), "vfio\(vfio), gone, at step \(step)")
+            }
+            if let (dump, handles) = earlier { XCTAssertEqual(dump.map(\.handle), handles, "a dump begun earlier, at step \(step)") }
+        }
+    }
+
     func testThePluginSeesTheSameTotalsAsARecountAndCapacityHolds() throws {
         var machine = try machine(ports: 4)
         for _ in 0..<4 { try create(&machine, on: 0) }
