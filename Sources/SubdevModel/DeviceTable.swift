@@ -34,8 +34,12 @@ public struct DeviceTable: Sendable {
         mutating func add(_ device: consuming Subdevice, instance: InstanceState) {
             let index = indices.take()
             precondition(index == instance.index, "subdevice inserted as index \(instance.index), but \(index) is next")
-            while records.count <= Int(index) { records.append(DeviceTable.vacancy) }
-            records[Int(index)] = device
+            if Int(index) == records.count {
+                records.append(device)
+            } else {
+                while records.count <= Int(index) { records.append(DeviceTable.vacancy) }
+                records[Int(index)] = device
+            }
             addInstance(instance)
         }
 
