@@ -167,6 +167,18 @@ public struct AttributeDecoder: @unchecked Sendable {
         }
     }
 
+    /// Calls `body` with the attribute area where it lies, and its offset
+    /// from the start of the message; `nil` for a decoder made of parsed
+    /// attributes, which has no area.
+    @inlinable
+    public func withUnsafeArea<R>(_ body: (UnsafeRawBufferPointer, Int) throws -> R) rethrows -> R? {
+        switch storage {
+        case .parsed: return nil
+        case .area(let bytes, let baseOffset): return try bytes.withUnsafeBytes { try body($0, baseOffset) }
+        case .view(let raw, let baseOffset): return try body(raw, baseOffset)
+        }
+    }
+
     /// Calls `body` with every attribute in wire order, read in place: one
     /// pass for a decoder that reads most of an object's attributes, as
     /// bulk decoding of a dump does, instead of a search per attribute.

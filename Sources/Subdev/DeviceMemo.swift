@@ -127,6 +127,12 @@ struct DeviceMemo {
     /// attributes it had.
     private var lastAlike: DeviceInfo.Alike?
     private var lastPresent = Slots()
+    /// Whether the last `alike` found the subdevice alike with the one
+    /// before: a run goes on, and the next may be decoded from a template.
+    private(set) var runGoesOn = false
+    /// The last subdevice of a run decoded in full, to decode the next
+    /// ones like it from.
+    var template: MessageTemplate?
 
     init(remembering: Bool) {
         self.remembering = remembering
@@ -207,8 +213,10 @@ struct DeviceMemo {
            // Empty lists, the usual case, are told apart without a call.
            details.isEmpty ? last.fields.details.isEmpty : last.fields.details == details,
            holders.isEmpty ? last.fields.holders.isEmpty : last.fields.holders == holders {
+            runGoesOn = true
             return last
         }
+        runGoesOn = false
         let present = reading.present
         func required(_ slot: Slots, _ value: String?, _ name: String) throws -> String {
             try ObjectDecoding.require(present.contains(slot) ? value : nil, name, in: "dev")

@@ -185,8 +185,26 @@ enum ObjectDecoding {
         }
         let alike = try memo.alike(reading, node: nodeUID.map { NodeAccessInfo(uid: $0, gid: nodeGID ?? 0, mode: nodeMode ?? 0) },
                                    ownerPID: ownerPID, reason: consume reason, details: consume details, holders: consume holders)
-        return DeviceInfo(index: try require(index, "index", in: "dev"), name: consume name,
-                          adminState: adminState, operState: operState, vfioOwn: vfioOwn, alike: alike)
+        let device = DeviceInfo(index: try require(index, "index", in: "dev"), name: consume name,
+                                adminState: adminState, operState: operState, vfioOwn: vfioOwn, alike: alike)
+        // Decoded in full, yet alike with the one before: a new run, or a
+        // template that no longer fits it. The next are decoded from this
+        // one, unless it cannot be one (a named subdevice).
+        if memo.runGoesOn, let made = MessageTemplate(d, decodedAs: device) { memo.template = made }
+        return device
+    }
+
+    /// The subdevice of `message`, a reply or a dump's: from the memo's
+    /// template when only its own numbers differ, else decoded in full.
+    static func device(_ message: NetlinkMessage, memo: inout DeviceMemo) throws -> DeviceInfo {
+        if let template = memo.template,
+           let device = message.payloadSlice.withUnsafeBytes({ payload -> DeviceInfo? in
+               guard payload.count >= GenericMessage.headerSize else { return nil }
+               return template.decode(UnsafeRawBufferPointer(rebasing: payload[GenericMessage.headerSize...]))
+           }) {
+            return device
+        }
+        return try device(GenericMessage.attributes(of: message), memo: &memo)
     }
 
     /// A subdevice's parameter, in one pass.

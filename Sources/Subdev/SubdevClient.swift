@@ -197,7 +197,7 @@ public final class SubdevClient: Sendable {
             outcome.flatMap { replies in
                 do {
                     guard let reply = replies.first else { throw ProtocolError("dev-new answered without a reply message") }
-                    return .success(try ObjectDecoding.device(try GenericMessage(reply).decoder(), memo: &memo))
+                    return .success(try ObjectDecoding.device(reply, memo: &memo))
                 } catch let error as NetlinkError {
                     return .failure(error)
                 } catch {
@@ -449,7 +449,7 @@ public final class SubdevClient: Sendable {
     /// encoding the next part while this one is decoded.
     private func dump<T: Sendable>(_ command: SubdevCommand, _ attributes: AttributeEncoder = AttributeEncoder(),
                                    as decode: @escaping @Sendable (AttributeDecoder) throws -> T) async throws -> [T] {
-        try await dump(command, attributes, state: {}) { decoder, _ in try decode(decoder) }
+        try await dump(command, attributes, state: {}) { message, _ in try decode(try GenericMessage.attributes(of: message)) }
     }
 
     /// A dump of `command`, each message decoded as it is read; `decode`
@@ -457,13 +457,13 @@ public final class SubdevClient: Sendable {
     /// made afresh for each dump.
     private func dump<T: Sendable, State>(_ command: SubdevCommand, _ attributes: AttributeEncoder = AttributeEncoder(),
                                           state makeState: @escaping @Sendable () -> State,
-                                          as decode: @escaping @Sendable (AttributeDecoder, inout State) throws -> T) async throws -> [T] {
+                                          as decode: @escaping @Sendable (NetlinkMessage, inout State) throws -> T) async throws -> [T] {
         let request = message(command, attributes)
         let connection = self.connection
         return try await requestThread.run(on: queue) {
             var values: [T] = []
             var state = makeState()
-            try connection.dump(request) { values.append(try decode(try GenericMessage.attributes(of: $0), &state)) }
+            try connection.dump(request) { values.append(try decode($0, &state)) }
             return values
         }
     }
