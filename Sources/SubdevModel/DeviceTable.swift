@@ -195,25 +195,24 @@ public struct DeviceTable: Sendable {
 
     /// Subdevices parent by parent, in index order, one at a time.
     ///
-    /// Holds each parent's subdevices as the table had them when it came
-    /// to that parent: a change to the table meanwhile copies that
-    /// parent's, not the whole table.
+    /// Holds each parent's subdevices as the table had them when the
+    /// dump began (their arrays, not copies: a change to the table
+    /// meanwhile copies the records of the parent it changes).
     public struct OrderedDevices: IteratorProtocol, Sequence {
-        private let table: DeviceTable
-        private let parents: [String]
+        /// Each parent's subdevices, by index, in the order asked for.
+        private let recordsByParent: [[Subdevice]]
         private var parent = -1
-        /// The parent's subdevices, by index.
+        /// The current parent's subdevices.
         private var records: [Subdevice] = []
         /// The current subdevice's index in `records`.
         private var slot = -1
 
         fileprivate init(table: DeviceTable, parents: [String]) {
-            self.table = table
-            self.parents = parents
+            recordsByParent = parents.map { table.groupIDs[$0].map { table.groups[$0.position].records } ?? [] }
         }
 
         public mutating func next() -> Subdevice? {
-            guard let _ = advance() else { return nil }
+            guard advance() != nil else { return nil }
             return records[slot]
         }
 
@@ -228,11 +227,11 @@ public struct DeviceTable: Sendable {
                     slot += 1
                 }
                 parent += 1
-                guard parent < parents.count else {
+                guard parent < recordsByParent.count else {
                     records = []
                     return nil
                 }
-                records = table.groupIDs[parents[parent]].map { table.groups[$0.position].records } ?? []
+                records = recordsByParent[parent]
                 slot = -1
                 newParent = true
             }
