@@ -23,6 +23,33 @@ final class AttributeTests: XCTestCase {
         XCTAssertEqual(decoder.first(UInt16(2))?.offset, 28, "\"pci\\0\" pads to 8 bytes with its header")
     }
 
+    /// A copy of encoded attributes is appended whole and changed where it
+    /// lands; what was encoded from an offset reads back as itself; a
+    /// decoder lends its area with its offset, and the nests' too.
+    func testACopyIsPatchedWhereItLandsAndAreasAreLent() throws {
+        var original = AttributeEncoder()
+        original.put(UInt16(1), UInt32(7))
+        original.put(UInt16(2), "vfio3")
+        var out = AttributeEncoder()
+        out.put(UInt16(9), UInt8(1))
+        let start = out.count
+        out.append(encoded: original.bytes) { copy in
+            XCTAssertEqual(copy.count, original.count, "the patch sees the copy alone")
+            copy.storeBytes(of: UInt32(8).littleEndian, toByteOffset: 4, as: UInt32.self)
+            copy[8 + 8] = UInt8(ascii: "4")
+        }
+        XCTAssertEqual(Array(original.bytes[..<4]), Array(out.encoded(from: start)[..<4]), "headers as they were")
+        let decoder = try AttributeDecoder(out.encoded(from: start))
+        XCTAssertEqual(try decoder.integer(UInt16(1), as: UInt32.self), 8)
+        XCTAssertEqual(try decoder.string(UInt16(2)), "vfio4")
+        XCTAssertEqual(try AttributeDecoder(out.bytes).integer(UInt16(9), as: UInt8.self), 1, "what came before is untouched")
+
+        let lent = try AttributeDecoder(out.bytes, baseOffset: 20).withUnsafeArea { (Array($0), $1) }
+        XCTAssertEqual(lent?.0, out.bytes)
+        XCTAssertEqual(lent?.1, 20)
+        XCTAssertNil(AttributeDecoder(attributes: []).withUnsafeArea { _, _ in 0 }, "parsed attributes have no area")
+    }
+
     /// The decoder reads nests in place three ways: a nest of a `forEach`
     /// borrowed for the body, a nest by type that shares the bytes, and
     /// the same over attributes the validator parsed. All read alike.
