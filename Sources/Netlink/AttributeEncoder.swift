@@ -54,30 +54,45 @@ public struct AttributeEncoder: Sendable {
     /// without making either string: a dump writes two for each subdevice.
     @inlinable
     public mutating func put<T: FixedWidthInteger & UnsignedInteger>(_ type: UInt16, _ prefix: String, decimal value: T) {
+        let digits = Self.decimalDigits(value)
+        // Read in place: `withUTF8` is mutating, and a copy to call it on
+        // cost a retain and a release per path.
+        let written: Void? = prefix.utf8.withContiguousStorageIfAvailable { head in
+            attribute(type, payload: head.count + digits + 1) { payload in
+                payload.copyMemory(from: UnsafeRawBufferPointer(head))
+                Self.storeDecimal(value, digits: digits, at: head.count, in: payload)
+                payload[head.count + digits] = 0
+            }
+        }
+        if written == nil { put(type, prefix + String(value)) }
+    }
+
+    /// How many decimal digits `value` has.
+    @inlinable
+    public static func decimalDigits<T: FixedWidthInteger & UnsignedInteger>(_ value: T) -> Int {
         var digits = 1
         var rest = value / 10
         while rest > 0 {
             digits += 1
             rest /= 10
         }
-        // Read in place: `withUTF8` is mutating, and a copy to call it on
-        // cost a retain and a release per path.
-        let written: Void? = prefix.utf8.withContiguousStorageIfAvailable { head in
-            attribute(type, payload: head.count + digits + 1) { payload in
-                payload.copyMemory(from: UnsafeRawBufferPointer(head))
-                // Last digit first. A plain loop: `reversed()` over a range
-                // went through the generic, unspecialised path.
-                var rest = value
-                var position = head.count + digits
-                while position > head.count {
-                    position -= 1
-                    payload[position] = UInt8(truncatingIfNeeded: rest % 10) + UInt8(ascii: "0")
-                    rest /= 10
-                }
-                payload[head.count + digits] = 0
-            }
+        return digits
+    }
+
+    /// Stores the last `digits` decimal digits of `value` in ASCII at
+    /// `offset`: a path's number, written in place.
+    @inlinable
+    public static func storeDecimal<T: FixedWidthInteger & UnsignedInteger>(_ value: T, digits: Int, at offset: Int,
+                                                                           in bytes: UnsafeMutableRawBufferPointer) {
+        // Last digit first. A plain loop: `reversed()` over a range went
+        // through the generic, unspecialised path.
+        var rest = value
+        var position = offset + digits
+        while position > offset {
+            position -= 1
+            bytes[position] = UInt8(truncatingIfNeeded: rest % 10) + UInt8(ascii: "0")
+            rest /= 10
         }
-        if written == nil { put(type, prefix + String(value)) }
     }
 
     /// Appends attributes another encoder made.

@@ -89,17 +89,11 @@ final class MessageTemplate {
     }
 
     /// The number whose digits `value` holds, if `NumberedPath` would split
-    /// the path there as it did the template's: all digits, and no leading
-    /// zero (which would belong to the stem).
+    /// the path there as it did the template's: all of `value` is the
+    /// number (all digits, no leading zero, which would join the stem).
     private static func number(_ value: UnsafeRawBufferPointer) -> UInt32? {
-        guard value.count == 1 || value[0] != UInt8(ascii: "0") else { return nil }
-        var number: UInt32 = 0
-        for byte in value {
-            let digit = byte &- UInt8(ascii: "0")
-            guard digit < 10 else { return nil }
-            number = number * 10 + UInt32(digit)
-        }
-        return number
+        let (stem, number) = NumberedPath.split(value)
+        return stem == 0 ? number : nil
     }
 
     /// Where the numbers decoding read lie, as it read them: the last of

@@ -52,16 +52,14 @@ final class DeviceTemplate {
     /// made for `device` in `context`; `nil` when the subdevice has what
     /// a template does not patch (a name, details, an owner, holders).
     init?(_ encoded: [UInt8], of device: UnsafePointer<Subdevice>, in context: ParentEncoding, holders: [Holder]) {
+        hasPASID = device.pointee.pasid != nil
+        indexDigits = AttributeEncoder.decimalDigits(device.pointee.index)
+        vfioDigits = AttributeEncoder.decimalDigits(device.pointee.vfioIndex)
         guard Self.mayShape(device, holders: holders),
-              let at = try? Self.offsets(in: encoded, pasid: device.pointee.pasid != nil,
-                                            vfioDigits: decimalDigits(device.pointee.vfioIndex),
-                                            indexDigits: decimalDigits(device.pointee.index)) else { return nil }
+              let at = try? Self.offsets(in: encoded, pasid: hasPASID, vfioDigits: vfioDigits, indexDigits: indexDigits) else { return nil }
         self.context = context
         typeName = device.pointee.typeName
         params = device.pointee.params
-        hasPASID = device.pointee.pasid != nil
-        indexDigits = decimalDigits(device.pointee.index)
-        vfioDigits = decimalDigits(device.pointee.vfioIndex)
         bytes = encoded
         self.at = at
     }
@@ -71,8 +69,8 @@ final class DeviceTemplate {
     func fits(_ device: UnsafePointer<Subdevice>, in context: ParentEncoding, holders: [Holder]) -> Bool {
         guard context === self.context, Self.mayShape(device, holders: holders),
               (device.pointee.pasid != nil) == hasPASID,
-              decimalDigits(device.pointee.index) == indexDigits,
-              decimalDigits(device.pointee.vfioIndex) == vfioDigits,
+              AttributeEncoder.decimalDigits(device.pointee.index) == indexDigits,
+              AttributeEncoder.decimalDigits(device.pointee.vfioIndex) == vfioDigits,
               device.pointee.typeName == typeName else { return false }
         let list = device.pointee.params.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
         return list == params.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
@@ -88,8 +86,8 @@ final class DeviceTemplate {
             bytes[at.adminState] = UInt8(device.pointee.adminState.rawValue)
             bytes[at.operState] = UInt8(device.pointee.operState.rawValue)
             bytes.storeBytes(of: device.pointee.vfioIndex.littleEndian, toByteOffset: at.vfioIndex, as: UInt32.self)
-            Self.write(device.pointee.vfioIndex, digits: vfioDigits, at: at.devNodeDigits, in: bytes)
-            Self.write(device.pointee.index, digits: indexDigits, at: at.sysfsDigits, in: bytes)
+            AttributeEncoder.storeDecimal(device.pointee.vfioIndex, digits: vfioDigits, at: at.devNodeDigits, in: bytes)
+            AttributeEncoder.storeDecimal(device.pointee.index, digits: indexDigits, at: at.sysfsDigits, in: bytes)
             if let pasid = device.pointee.pasid { bytes.storeBytes(of: pasid.littleEndian, toByteOffset: at.pasid, as: UInt32.self) }
             bytes.storeBytes(of: device.pointee.node.uid.littleEndian, toByteOffset: at.nodeUid, as: UInt32.self)
             bytes.storeBytes(of: device.pointee.node.gid.littleEndian, toByteOffset: at.nodeGid, as: UInt32.self)
@@ -105,17 +103,6 @@ final class DeviceTemplate {
     /// would add attributes, or make them differ in length.
     private static func mayShape(_ device: UnsafePointer<Subdevice>, holders: [Holder]) -> Bool {
         device.pointee.name == nil && device.pointee.ownerPID == nil && holders.isEmpty && device.pointee.allocation.details.isEmpty
-    }
-
-    /// `value`'s `digits` decimal digits, stored at `offset`.
-    private static func write(_ value: UInt32, digits: Int, at offset: Int, in bytes: UnsafeMutableRawBufferPointer) {
-        var rest = value
-        var position = offset + digits
-        while position > offset {
-            position -= 1
-            bytes[position] = UInt8(truncatingIfNeeded: rest % 10) + UInt8(ascii: "0")
-            rest /= 10
-        }
     }
 
     /// Where each patched number lies in `encoded`; `nil` if one is missing.
@@ -159,16 +146,4 @@ final class DeviceTemplate {
         guard at.complete, !pasid || at.pasid >= 0 else { return nil }
         return at
     }
-}
-
-/// How many decimal digits `value` has.
-@inline(__always)
-func decimalDigits(_ value: UInt32) -> Int {
-    var digits = 1
-    var rest = value / 10
-    while rest > 0 {
-        digits += 1
-        rest /= 10
-    }
-    return digits
 }
