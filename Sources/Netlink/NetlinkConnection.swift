@@ -171,7 +171,9 @@ public final class NetlinkConnection: Sendable {
                             replies[position].append(message)
                             continue
                         }
-                        results[position] = .success([message])
+                        // A datagram of one reply, the usual case, is already
+                        // the array to hand over: no allocation per reply.
+                        results[position] = .success(answers.count == 1 ? answers : [message])
                         finished += 1
                     }
                 }

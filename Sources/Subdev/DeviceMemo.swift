@@ -108,8 +108,8 @@ struct RememberedRun<Element> {
 /// subdevice whose shared attributes are byte for byte the last one's
 /// takes the last one's object, and none of its values is copied, not
 /// even a reference; its own values (index, name, states, the numbers of
-/// its VFIO registration) are always decoded. One per dump or batch, on
-/// the thread that decodes it.
+/// its VFIO registration) are always decoded. One per dump, or per parent
+/// in a batch of creates, on the thread that decodes it.
 struct DeviceMemo {
     /// Off for a single subdevice: nothing to share it with, and keeping
     /// copies of its bytes would only cost.

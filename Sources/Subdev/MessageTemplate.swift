@@ -30,7 +30,17 @@ final class MessageTemplate {
 
     /// A number's place in the attribute area.
     struct Field {
-        enum Kind { case index, adminState, operState, vfioIndex, pasid, devNodeNumber, sysfsNumber }
+        enum Kind {
+            case index, adminState, operState, vfioIndex, pasid, devNodeNumber, sysfsNumber
+
+            /// Read from the `vfio` nest.
+            var inVFIONest: Bool {
+                switch self {
+                case .vfioIndex, .pasid, .devNodeNumber, .sysfsNumber: return true
+                case .index, .adminState, .operState: return false
+                }
+            }
+        }
         let kind: Kind
         let offset: Int
         /// In bytes: the integer's size, or the path number's digits.
@@ -97,20 +107,27 @@ final class MessageTemplate {
     }
 
     /// Where the numbers decoding read lie, as it read them: the last of
-    /// a repeated attribute, and of a repeated `vfio` nest.
+    /// a repeated attribute, and of a repeated `vfio` nest. In offset
+    /// order by construction: the walk goes forward, and a field read
+    /// again replaces the earlier one by going last. (A dictionary by
+    /// kind, sorted at the end, cost 10k instructions a template, which
+    /// a batch round-robin over parents makes one of per parent.)
     private static func fields(of decoder: AttributeDecoder, baseOffset: Int) throws -> [Field] {
-        var found: [Field.Kind: Field] = [:]
+        var found: [Field] = []
+        found.reserveCapacity(7)
         func note(_ kind: Field.Kind, _ attribute: AttributeDecoder.Found, width: Int) throws {
             // Decoding in full read it as an integer of this size, or failed.
             guard attribute.payload.count == width else { throw ProtocolError("attribute \(attribute.type) of \(attribute.payload.count) bytes") }
-            found[kind] = Field(kind: kind, offset: attribute.offset + Attribute.headerSize - baseOffset, width: width)
+            found.removeAll { $0.kind == kind }
+            found.append(Field(kind: kind, offset: attribute.offset + Attribute.headerSize - baseOffset, width: width))
         }
         func path(_ kind: Field.Kind, _ attribute: AttributeDecoder.Found) throws {
             let text = try attribute.stringBytes()
             let (stem, number) = NumberedPath.split(text)
+            found.removeAll { $0.kind == kind }
             // A path without a number is all stem: the same bytes or a miss.
             guard number != nil else { return }
-            found[kind] = Field(kind: kind, offset: attribute.offset + Attribute.headerSize - baseOffset + stem, width: text.count - stem)
+            found.append(Field(kind: kind, offset: attribute.offset + Attribute.headerSize - baseOffset + stem, width: text.count - stem))
         }
         try decoder.forEach { attribute in
             switch SubdevDevAttr(rawValue: attribute.type) {
@@ -118,7 +135,8 @@ final class MessageTemplate {
             case .adminState?: try note(.adminState, attribute, width: 1)
             case .operState?: try note(.operState, attribute, width: 1)
             case .vfio?:
-                for kind in [Field.Kind.vfioIndex, .pasid, .devNodeNumber, .sysfsNumber] { found[kind] = nil }
+                // Decoding in full keeps the last nest's fields only.
+                found.removeAll { $0.kind.inVFIONest }
                 try attribute.nested().forEach { field in
                     switch SubdevVfioAttr(rawValue: field.type) {
                     case .index?: try note(.vfioIndex, field, width: 4)
@@ -131,6 +149,6 @@ final class MessageTemplate {
             default: break
             }
         }
-        return found.values.sorted { $0.offset < $1.offset }
+        return found
     }
 }

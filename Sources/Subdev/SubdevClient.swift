@@ -191,13 +191,16 @@ public final class SubdevClient: Sendable {
     /// - Throws: `NetlinkError` only when the model stops answering.
     public func createDevices(_ devices: [NewDevice], window: Int = 64) async throws -> [Result<DeviceInfo, NetlinkError>] {
         let outcomes = try await pipeline(.devNew, devices.map { message(.devNew, Self.attributes(of: $0)) }, window: window)
-        // A batch is mostly alike subdevices, as a dump is.
-        var memo = DeviceMemo(remembering: true)
-        return outcomes.map { outcome in
+        // A batch is mostly alike subdevices, as a dump is, but may take
+        // its parents in turn: a memo per parent finds each one's last
+        // subdevice to decode the next like it, where one memo for all
+        // would miss on every reply of a round-robin batch.
+        var memos: [ParentHandle: DeviceMemo] = [:]
+        return zip(devices, outcomes).map { device, outcome in
             outcome.flatMap { replies in
                 do {
                     guard let reply = replies.first else { throw ProtocolError("dev-new answered without a reply message") }
-                    return .success(try ObjectDecoding.device(reply, memo: &memo))
+                    return .success(try ObjectDecoding.device(reply, memo: &memos[device.parent, default: DeviceMemo(remembering: true)]))
                 } catch let error as NetlinkError {
                     return .failure(error)
                 } catch {

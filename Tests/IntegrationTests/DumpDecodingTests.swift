@@ -59,4 +59,28 @@ final class DumpDecodingTests: XCTestCase {
         let again = try await client.devices()
         XCTAssertEqual(again, dumped)
     }
+
+    /// A batch that takes its parents in turn decodes each parent's
+    /// replies as a run of their own: every subdevice must still come out
+    /// as a read of it alone, whatever came between it and its parent's
+    /// last one, and whichever of them differ.
+    func testABatchRoundRobinOverParentsDecodesEachAsAReadOfItAlone() async throws {
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        var batch: [NewDevice] = []
+        for round in 0..<12 {
+            batch.append(NewDevice(parent: mtty, type: "mtty-1"))
+            batch.append(NewDevice(parent: dsa, type: "swq-slice", params: [("entries", .int(round == 5 ? 2 : 1))]))
+            batch.append(NewDevice(parent: gpu, type: "A40-2Q", adminState: round == 7 ? .down : nil))
+        }
+        let made = try await client.createDevices(batch).map { try $0.get() }
+        XCTAssertEqual(made.map(\.parent), batch.map(\.parent))
+        XCTAssertGreaterThanOrEqual(made.last?.index ?? 0, 10, "the runs' indices reach two digits")
+        for device in made {
+            let alone = try await client.device(device.handle)
+            XCTAssertEqual(device, alone, "\(device.handle) as the batch decodes its reply and as a read of it alone")
+        }
+        XCTAssertEqual(Set(made.compactMap { $0.vfio?.index }).count, made.count, "each has its own vfioN")
+    }
 }
