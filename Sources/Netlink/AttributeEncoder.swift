@@ -19,6 +19,11 @@ public struct AttributeEncoder: Sendable {
     @inlinable
     public init(capacity: Int) { buffer = WireBuffer(capacity: capacity) }
 
+    /// Forgets the attributes encoded so far and keeps their room, to
+    /// encode the next object into.
+    @inlinable
+    public mutating func removeAll() { buffer.truncate(to: 0) }
+
     /// Appends an attribute with a raw payload.
     @inlinable
     public mutating func put(_ type: UInt16, bytes payload: [UInt8]) {

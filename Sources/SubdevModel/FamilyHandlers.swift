@@ -9,12 +9,12 @@ import Glibc
 /// What a handler produced: reply attribute areas (one message each) and
 /// notifications to broadcast on `config`.
 struct HandlerOutput {
-    var replies: [[UInt8]] = []
+    var replies: SmallList<[UInt8]> = []
     /// For a dump: more reply attribute areas after `replies`, made one at
     /// a time as the answer is sent, so a dump of a million subdevices
     /// never sits in memory whole. Read before the model changes again.
     var stream: (any DumpSource)?
-    var notifications: [(command: SubdevCommand, attributes: [UInt8])] = []
+    var notifications: SmallList<(command: SubdevCommand, attributes: [UInt8])> = []
     /// For a dump whose handler failed after validation: the error that
     /// ends it, carried in `NLMSG_DONE` as the kernel does.
     var dumpError: NetlinkError?
@@ -36,6 +36,8 @@ struct FamilyHandlers {
     let registry: VFIORegistry
     /// What each parent's subdevices encode alike, worked out once.
     let encodings: ParentEncodings
+    /// Where a subdevice's reply and notification are encoded.
+    private let scratch = ScratchEncoder()
     /// The family id events are sent with.
     let familyID: UInt16
     var removals: Removals
@@ -91,7 +93,7 @@ struct FamilyHandlers {
     }
 
     private func parentDump() -> HandlerOutput {
-        HandlerOutput(replies: machine.parents.indices.map(encodeParent))
+        HandlerOutput(replies: SmallList(machine.parents.indices.map(encodeParent)))
     }
 
     func encodeParent(_ position: Int) -> [UInt8] {
@@ -117,7 +119,7 @@ struct FamilyHandlers {
 
     private func typeDump(_ request: Request) throws -> HandlerOutput {
         let parents = try filterParents(request, bus: SubdevTypeAttr.busName, name: SubdevTypeAttr.devName)
-        return HandlerOutput(replies: parents.flatMap { parent in parent.spec.types.map { encodeType($0, of: parent) } })
+        return HandlerOutput(replies: SmallList(parents.flatMap { parent in parent.spec.types.map { encodeType($0, of: parent) } }))
     }
 
     private func encodeType(_ type: TypeSpec, of parent: Parent) -> [UInt8] {
@@ -170,7 +172,7 @@ struct FamilyHandlers {
             throw error
         }
         let attributes = encodeDevice(device)
-        return HandlerOutput(replies: [attributes], notifications: [(.devNewNtf, attributes)])
+        return HandlerOutput(replies: SmallList(attributes), notifications: SmallList((.devNewNtf, attributes)))
     }
 
     private mutating func devSet(_ request: Request) throws -> HandlerOutput {
@@ -211,7 +213,7 @@ struct FamilyHandlers {
     mutating func softRemove(_ position: Int, deadlineMilliseconds deadline: UInt32?, reason: String?) -> HandlerOutput {
         let device = machine.devices[position]
         if registry.holders(device.vfioIndex).isEmpty {
-            return HandlerOutput(notifications: [(.devDelNtf, remove(position, reason: reason))])
+            return HandlerOutput(notifications: SmallList((.devDelNtf, remove(position, reason: reason))))
         }
         machine.setOperState(device: position, .removing)
         registry.setOpenable(device.vfioIndex, false)
@@ -318,7 +320,10 @@ struct FamilyHandlers {
 
     func encodeDevice(_ device: Subdevice, reason: String? = nil) -> [UInt8] {
         guard let encoding = parentEncoding(of: device) else { return [] }
-        return ObjectEncoding.device(device, in: encoding, holders: registry.holders(device.vfioIndex), reason: reason)
+        let holders = registry.holders(device.vfioIndex)
+        return scratch.encode { out in
+            withUnsafePointer(to: device) { ObjectEncoding.device($0, in: encoding, holders: holders, reason: reason, into: &out) }
+        }
     }
 
     /// What `device`'s parent's subdevices encode alike, made the first

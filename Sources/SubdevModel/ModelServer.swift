@@ -401,14 +401,14 @@ public final class ModelServer {
         let dump = header.flags.contains(.dump)
         do {
             let request = try GenericMessage(message)
-            let replies: [[UInt8]]
+            let replies: SmallList<[UInt8]>
             var stream: (any DumpSource)?
             var dumpError: NetlinkError?
             var command = request.command
             let family = header.type
             switch header.type {
             case Controller.familyID:
-                replies = try controller.handle(request, dump: dump)
+                replies = SmallList(try controller.handle(request, dump: dump))
                 command = Controller.Command.newFamily
             case configuration.familyID:
                 let output = try handleFamilyRequest(request, credentials: credentials, senderIsAdmin: senderIsAdmin, dump: dump)
@@ -424,7 +424,7 @@ public final class ModelServer {
             let version = header.type == Controller.familyID ? Controller.version : UInt8(subdevFamilyVersion)
             if dump {
                 // Replies made already, then the stream's, then NLMSG_DONE.
-                let messages = DumpMessages(made: replies, stream: stream,
+                let messages = DumpMessages(made: Array(replies), stream: stream,
                                             done: ExtendedAck.done(for: header, error: dumpError).encoded(),
                                             header: MessageHeader(type: family, flags: [.multi], sequence: header.sequence, port: header.port),
                                             command: command, version: version)

@@ -91,14 +91,6 @@ enum ObjectEncoding {
         }
     }
 
-    /// Encodes `device` with what its parent's subdevices share worked
-    /// out once in `context`: a dump of a million reuses it for each.
-    static func device(_ device: Subdevice, in context: ParentEncoding, holders: [Holder], reason: String? = nil) -> [UInt8] {
-        var out = AttributeEncoder(capacity: 512)
-        withUnsafePointer(to: device) { self.device($0, in: context, holders: holders, reason: reason, into: &out) }
-        return out.bytes
-    }
-
     /// Appends the attributes of the subdevice at `subdevice` to `out`: a
     /// dump encodes them straight into the datagram, reading each field
     /// where the table keeps it. Passed by value from the table, the
