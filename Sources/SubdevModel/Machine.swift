@@ -517,6 +517,8 @@ public struct Machine: Sendable {
     /// absent. A type has a handful of parameters, so they are matched by
     /// name in a scan rather than hashed.
     static func complete(_ params: [RequestParam], for type: TypeSpec) throws -> [(name: String, value: ParamValue)] {
+        // What the loop below makes of no parameters, made once per type.
+        if params.isEmpty, let values = type.valuesWhenNoneGiven { return values }
         for (position, param) in params.enumerated() {
             guard let schema = type.param(param.name) else {
                 throw NetlinkError(errno: EINVAL, message: "type \(type.name) has no parameter \(param.name)", offset: UInt32(param.offset))

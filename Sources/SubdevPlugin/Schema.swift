@@ -202,7 +202,22 @@ public struct TypeSpec: Sendable, Hashable, Codable {
     /// Never changed once made, so it can be shared across threads.
     private final class Storage: Sendable {
         let fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
+        /// See `valuesWhenNoneGiven`: worked out with the fields.
+        let valuesWhenNoneGiven: [(name: String, value: ParamValue)]?
+
+        init(_ fields: Fields) {
+            self.fields = fields
+            var values: [(name: String, value: ParamValue)]? = []
+            for param in fields.params {
+                if let value = param.defaultValue {
+                    values?.append((param.name, value))
+                } else if !param.optional {
+                    values = nil
+                    break
+                }
+            }
+            valuesWhenNoneGiven = values
+        }
     }
 
     private var storage: Storage
@@ -308,6 +323,13 @@ public struct TypeSpec: Sendable, Hashable, Codable {
         try c.encode(capabilities, forKey: .capabilities)
         try c.encode(registration, forKey: .registration)
     }
+
+    /// The values of a subdevice made without parameters: each default,
+    /// in schema order, optional parameters without one left out; `nil`
+    /// when some parameter is required. One list for all such
+    /// subdevices, made with the type: building it anew cost each create
+    /// an allocation and a free, only to be shared with the last one's.
+    public var valuesWhenNoneGiven: [(name: String, value: ParamValue)]? { storage.valuesWhenNoneGiven }
 
     /// Every parameter at its default; required ones are left out.
     public var defaults: [String: ParamValue] {
