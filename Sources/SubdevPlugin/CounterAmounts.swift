@@ -29,6 +29,13 @@ public struct CounterAmounts: Sendable, Hashable, ExpressibleByDictionaryLiteral
         if entries.count > 1 { putInOrder() }
     }
 
+    /// One counter's amount. What a literal of one pair makes, without
+    /// the array of pairs a literal is first given: a plugin that plans
+    /// one counter per create (mtty's ports) spares an allocation each.
+    public init(_ name: String, _ amount: UInt64) {
+        entries = [Entry(name: name, amount: amount)]
+    }
+
     public init(_ amounts: [String: UInt64]) {
         entries = amounts.map { Entry(name: $0.key, amount: $0.value) }
         if entries.count > 1 { putInOrder() }

@@ -48,6 +48,6 @@ public struct MttyPlugin: DevicePlugin {
         guard let ports = type.capabilities.first(where: { $0.name == "ports" })?.value.int else {
             throw PluginError.invalid("type \(type.name) does not say how many ports it has")
         }
-        return Allocation(counters: ["ports": ports])
+        return Allocation(counters: CounterAmounts("ports", ports))
     }
 }

@@ -118,6 +118,14 @@ final class CounterAmountsTests: XCTestCase {
         XCTAssertNotEqual(one, ["wqs": 1, "wq-entries": 32])
     }
 
+    func testOneCounterIsTheLiteralOfOnePair() throws {
+        let one = CounterAmounts("ports", 2)
+        XCTAssertEqual(one, ["ports": 2])
+        XCTAssertEqual(one.hashValue, (["ports": 2] as CounterAmounts).hashValue)
+        XCTAssertEqual(one["ports"], 2)
+        XCTAssertEqual(String(decoding: try JSONEncoder().encode(one), as: UTF8.self), #"{"ports":2}"#)
+    }
+
     func testARepeatedNameKeepsItsLastAmount() {
         let amounts: CounterAmounts = ["b": 1, "a": 2, "b": 3]
         XCTAssertEqual(amounts.map(\.key), ["a", "b"])
