@@ -194,16 +194,18 @@ struct FamilyHandlers {
 
     private mutating func devDel(_ request: Request) throws -> HandlerOutput {
         let position = try locateDevice(request)
-        let device = machine.devices[position]
+        // Only its number: a copy of the whole subdevice, for a field or
+        // two, was retains and releases on every delete.
+        let vfio = machine.devices[position].vfioIndex
         let force = request.attributes.has(SubdevDevAttr.force)
         let deadline = try request.attributes.integer(SubdevDevAttr.deadlineMs, as: UInt32.self)
-        if removals.isRemoving(device.vfioIndex) {
+        if removals.isRemoving(vfio) {
             guard force else {
-                throw NetlinkError(errno: EBUSY, message: "\(device.handle) is already being removed, waiting for its holders; force cuts them off")
+                throw NetlinkError(errno: EBUSY, message: "\(machine.devices[position].handle) is already being removed, waiting for its holders; force cuts them off")
             }
             return hardRemove(position, reason: "removed by force while its holders were asked to let go")
         }
-        if force, !registry.holders(device.vfioIndex).isEmpty { return hardRemove(position, reason: "removed by force") }
+        if force, !registry.holders(vfio).isEmpty { return hardRemove(position, reason: "removed by force") }
         return softRemove(position, deadlineMilliseconds: deadline, reason: nil)
     }
 
@@ -211,13 +213,13 @@ struct FamilyHandlers {
     /// else it is removing, and its holders are asked, now and at every
     /// interval, until they let go or the deadline makes it hard.
     mutating func softRemove(_ position: Int, deadlineMilliseconds deadline: UInt32?, reason: String?) -> HandlerOutput {
-        let device = machine.devices[position]
-        if registry.holders(device.vfioIndex).isEmpty {
+        let vfio = machine.devices[position].vfioIndex
+        if registry.holders(vfio).isEmpty {
             return HandlerOutput(notifications: SmallList((.devDelNtf, remove(position, reason: reason))))
         }
         machine.setOperState(device: position, .removing)
-        registry.setOpenable(device.vfioIndex, false)
-        removals.start(device.vfioIndex, deadlineMilliseconds: deadline)
+        registry.setOpenable(vfio, false)
+        removals.start(vfio, deadlineMilliseconds: deadline)
         var waiting = deadline.map { "removal requested; holders have \($0) ms to let go" } ?? "removal requested; waiting for the holders to let go"
         if let reason { waiting = "\(reason): \(waiting)" }
         var output = HandlerOutput(notifications: [(.devChangeNtf, encodeDevice(machine.devices[position], reason: waiting))])
@@ -307,19 +309,22 @@ struct FamilyHandlers {
 
     /// Unregisters and deletes subdevice `position`; returns its last state.
     mutating func remove(_ position: Int, reason: String?) -> [UInt8] {
-        let device = machine.devices[position]
-        _ = removals.finish(device.vfioIndex)
-        _ = recoveries.finish(device.vfioIndex)
-        let last = encodeDevice(device, reason: reason)
         // Found once, for both.
         let parentPosition = machine.parentPosition(ofDevice: position)
+        // Taken out of the table, not copied, then encoded as it was and
+        // unregistered: nothing between reads the table for it.
+        let (device, group) = machine.take(device: position, parentPosition: parentPosition)
+        _ = removals.finish(device.vfioIndex)
+        _ = recoveries.finish(device.vfioIndex)
+        let last = encodeDevice(device, reason: reason, group: group)
         if let parentPosition { registry.unregister(device, parent: machine.parents[parentPosition]) }
-        _ = machine.delete(device: position, parentPosition: parentPosition)
         return last
     }
 
-    func encodeDevice(_ device: Subdevice, reason: String? = nil) -> [UInt8] {
-        guard let encoding = parentEncoding(of: device) else { return [] }
+    /// The attributes of `device`; `group` is its parent's in the table,
+    /// looked up when not given.
+    func encodeDevice(_ device: Subdevice, reason: String? = nil, group: DeviceTable.GroupID? = nil) -> [UInt8] {
+        guard let encoding = parentEncoding(of: device, group: group) else { return [] }
         let holders = registry.holders(device.vfioIndex)
         return scratch.encode { out in
             withUnsafePointer(to: device) { ObjectEncoding.device($0, in: encoding, holders: holders, reason: reason, into: &out) }
@@ -331,8 +336,8 @@ struct FamilyHandlers {
     /// when it is the one the table holds at its position (not a copy of
     /// one deleted since), else by handle. No closure: one capturing the
     /// handlers had the optimiser copy them on every call.
-    func parentEncoding(of device: Subdevice) -> ParentEncoding? {
-        let group = machine.devices.group(ofDevice: Int(device.vfioIndex), parent: device.parentHandle)
+    func parentEncoding(of device: Subdevice, group known: DeviceTable.GroupID? = nil) -> ParentEncoding? {
+        let group = known ?? machine.devices.group(ofDevice: Int(device.vfioIndex), parent: device.parentHandle)
         if let known = encodings.known(device.parentHandle, group: group) { return known }
         guard let parent = machine.parent(handle: device.parentHandle) else { return nil }
         return encodings.add(parent, group: group)

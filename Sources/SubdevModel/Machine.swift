@@ -440,15 +440,21 @@ public struct Machine: Sendable {
     /// Deletes subdevice `position`, whose parent the caller found at
     /// `parentPosition` (`nil`: it has none).
     mutating func delete(device position: Int, parentPosition: Int?) -> Subdevice {
+        take(device: position, parentPosition: parentPosition).device
+    }
+
+    /// Deletes subdevice `position` as `delete` does, and says which
+    /// group of the table its parent's subdevices were kept in.
+    mutating func take(device position: Int, parentPosition: Int?) -> (device: Subdevice, group: DeviceTable.GroupID) {
         let (device, instance, group) = devices.removeFromGroup(position)
         if let parentPosition {
-            let parent = parents[parentPosition]
+            let plugin = parents[parentPosition].plugin
             // The parent's view as the table keeps it: with this subdevice
             // gone, and empty when it was the last.
-            devices.withState(of: group) { state in parent.plugin.destroy(instance ?? device.instanceState, in: state) }
+            devices.withState(of: group) { state in plugin.destroy(instance ?? device.instanceState, in: state) }
             capacityChanged(parentPosition)
         }
-        return device
+        return (device, group)
     }
 
     // MARK: errors and hotplug
