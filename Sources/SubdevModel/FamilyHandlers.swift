@@ -159,19 +159,18 @@ struct FamilyHandlers {
         let node = NodeAccess(uid: try request.attributes.integer(SubdevDevAttr.nodeUid) ?? 0,
                               gid: try request.attributes.integer(SubdevDevAttr.nodeGid) ?? 0,
                               mode: try request.attributes.integer(SubdevDevAttr.nodeMode) ?? 0o600)
-        let device = try machine.create(
+        let (device, group) = try machine.prepare(
             parent: parentPosition, type: type, name: try request.attributes.string(SubdevDevAttr.name),
             adminState: adminState, params: try params(of: request), node: node, ownerPID: owner,
             typeOffset: request.offset(of: SubdevDevAttr.type), nameOffset: request.offset(of: SubdevDevAttr.name))
-        let parent = machine.parents[parentPosition]
-        do {
-            try registry.register(device, parent: parent, registration: parent.registration(of: type) ?? .emulatedIOMMU)
-            registry.setOpenable(device.vfioIndex, device.adminState == .up)
-        } catch {
-            if let position = machine.deviceIndex(parent: parent.handle, index: device.index) { _ = machine.delete(device: position) }
-            throw error
-        }
-        let attributes = encodeDevice(device)
+        // Registered and encoded before it goes into the table, so that it
+        // is moved there, not copied: a registration that fails leaves
+        // the table as it was.
+        try registry.register(device, parent: machine.parents[parentPosition],
+                              registration: machine.parents[parentPosition].registration(of: type) ?? .emulatedIOMMU)
+        registry.setOpenable(device.vfioIndex, device.adminState == .up)
+        let attributes = encodeDevice(device, group: group)
+        machine.insert(device, into: group, parent: parentPosition)
         return HandlerOutput(replies: SmallList(attributes), notifications: SmallList((.devNewNtf, attributes)))
     }
 

@@ -337,6 +337,22 @@ public struct Machine: Sendable {
                                 adminState: SubdevAdminState, params: [RequestParam],
                                 node: NodeAccess = NodeAccess(), ownerPID: Int32? = nil,
                                 typeOffset: Int?, nameOffset: Int?) throws -> Subdevice {
+        let (device, group) = try prepare(parent: parentPosition, type: typeName, name: name, adminState: adminState, params: params,
+                                          node: node, ownerPID: ownerPID, typeOffset: typeOffset, nameOffset: nameOffset)
+        insert(device, into: group, parent: parentPosition)
+        return device
+    }
+
+    /// What `create` makes, checked, planned and numbered, but not yet in
+    /// the table, and the group its parent's subdevices are kept in:
+    /// `dev-new` registers and encodes it first and then moves it in,
+    /// where taking a copy back from `create` cost a copy and its release
+    /// on every create. Nothing may create or delete a subdevice between
+    /// this and `insert`, which take its index and `vfioN`.
+    mutating func prepare(parent parentPosition: Int, type typeName: String, name: String?,
+                          adminState: SubdevAdminState, params: [RequestParam],
+                          node: NodeAccess = NodeAccess(), ownerPID: Int32? = nil,
+                          typeOffset: Int?, nameOffset: Int?) throws -> (device: Subdevice, group: DeviceTable.GroupID) {
         let parent = parents[parentPosition]
         guard let type = parent.type(typeName) else {
             throw NetlinkError(errno: ENOENT, message: "parent \(parent.handle) has no type \(typeName)",
@@ -359,16 +375,20 @@ public struct Machine: Sendable {
         let plan = try devices.withState(of: group) { state in
             try Self.plan(parent, type: type, params: values.dictionary, state: state)
         }
-        let index = devices.nextIndex(in: group)
         let device = Subdevice(
-            parentHandle: parent.handle, index: index, name: name, typeName: typeName,
+            parentHandle: parent.handle, index: devices.nextIndex(in: group), name: name, typeName: typeName,
             adminState: adminState, operState: adminState == .up ? .up : .down,
             params: values.list,
             allocation: plan, vfioIndex: devices.nextVFIO,
             pasid: plan.pasid ? takePASID() : nil, node: node, ownerPID: ownerPID)
+        return (device, group)
+    }
+
+    /// Puts a subdevice `prepare` made for parent `parentPosition` in
+    /// the table, moved in.
+    mutating func insert(_ device: consuming Subdevice, into group: DeviceTable.GroupID, parent parentPosition: Int) {
         devices.insert(device, into: group)
         capacityChanged(parentPosition)
-        return device
     }
 
     /// The plugin's checked plan for a new subdevice of `type` on `parent`,

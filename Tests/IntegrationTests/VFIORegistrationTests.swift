@@ -182,6 +182,39 @@ final class VFIORegistrationTests: XCTestCase {
         XCTAssertEqual(listed.ownerPID, UInt32(getpid()))
     }
 
+    /// A subdevice whose device node cannot be made is not created: the
+    /// error names the node, and the table, the parent's counters and its
+    /// generation are as they were, so the next create takes the same
+    /// index and `vfioN`.
+    func testARegistrationThatFailsLeavesNothingBehind() async throws {
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let before = try await client.parent(dsa)
+        // A directory, with something in it, where vfio0's node must go.
+        let blocked = "\(model.root)/dev/vfio/devices/vfio0"
+        try FileManager.default.createDirectory(atPath: blocked, withIntermediateDirectories: true)
+        XCTAssertTrue(FileManager.default.createFile(atPath: "\(blocked)/inside", contents: Data("x".utf8)))
+        do {
+            _ = try await client.createDevice(parent: dsa, type: "dwq")
+            XCTFail("dev-new made a subdevice whose node is a directory")
+        } catch let error as NetlinkError {
+            XCTAssertTrue(error.message?.contains("vfio0") == true, "the error names the node: \(error)")
+        }
+        let devices = try await client.devices()
+        XCTAssertEqual(devices, [])
+        let after = try await client.parent(dsa)
+        XCTAssertEqual(after.counters, before.counters, "nothing stays reserved")
+        XCTAssertEqual(after.deviceCount, 0)
+        XCTAssertEqual(after.generation, before.generation, "the capacity never changed")
+
+        try FileManager.default.removeItem(atPath: blocked)
+        let made = try await client.createDevice(parent: dsa, type: "dwq")
+        XCTAssertEqual(made.index, 0)
+        XCTAssertEqual(made.vfio?.index, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: blocked))
+    }
+
     func testVFIONumbersAreReusedLowestFirst() async throws {
         let model = try ModelProcess.start()
         defer { model.stop() }
