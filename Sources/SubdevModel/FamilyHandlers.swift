@@ -281,8 +281,17 @@ struct FamilyHandlers {
     }
 
     /// Milliseconds until `tick` has something to do; -1 for never.
-    var nextTick: Int32 {
-        guard isWaiting else { return -1 }
+    ///
+    /// Inlined: the server asks after every wake-up, through the handlers
+    /// it stores, and a call to a getter there copied the whole struct
+    /// (about 1.2 k instructions and twenty reference-count operations)
+    /// to find that nothing waits.
+    @inline(__always) var nextTick: Int32 {
+        isWaiting ? nextTimer : -1
+    }
+
+    /// Milliseconds until the first removal, recovery or hotplug timer.
+    private var nextTimer: Int32 {
         if !recoveries.due().isEmpty { return 0 }
         return [removals.timeout(), recoveries.timeout(), hotplugs.timeout()].filter { $0 >= 0 }.min() ?? -1
     }

@@ -34,9 +34,21 @@ final class Poller {
 
     /// Waits up to `timeout` milliseconds (-1: for ever) and returns the
     /// descriptors that have input; none on timeout or a signal.
+    ///
+    /// The array returned shares the poller's buffer: let it go before the
+    /// next wait, as the server's loop does, and that wait allocates nothing.
     func wait(timeout: Int32) -> [Int32] {
-        var ready = [Int32](repeating: -1, count: 64)
-        let count = subdev_epoll_wait(epoll, &ready, Int32(ready.count), timeout)
-        return count > 0 ? Array(ready[0..<Int(count)]) : []
+        ready.removeAll(keepingCapacity: true)
+        ready.append(contentsOf: repeatElement(-1, count: Self.capacity))
+        let count = ready.withUnsafeMutableBufferPointer {
+            subdev_epoll_wait(epoll, $0.baseAddress, Int32($0.count), timeout)
+        }
+        ready.removeLast(Self.capacity - Int(max(count, 0)))
+        return ready
     }
+
+    /// At most this many descriptors come back from one wait; the rest wait for the next.
+    private static let capacity = 64
+    /// The buffer each wait fills; see `wait(timeout:)`.
+    private var ready: [Int32] = []
 }
