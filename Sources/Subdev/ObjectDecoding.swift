@@ -14,17 +14,31 @@ enum ObjectDecoding {
                      name: try require(d.string(name), "dev-name", in: object))
     }
 
+    /// In one pass, as a subdevice is: a search per attribute read the
+    /// whole message again for each. The last of a repeated single
+    /// attribute counts, as a search for it finds.
     static func parent(_ d: AttributeDecoder) throws -> ParentInfo {
-        ParentInfo(
-            handle: try parentHandle(d, bus: SubdevParentAttr.busName, name: SubdevParentAttr.devName, in: "parent"),
-            vendor: try d.string(SubdevParentAttr.vendor) ?? "",
-            driver: try d.string(SubdevParentAttr.driver) ?? "",
-            typeNames: try d.all(SubdevParentAttr.typeName).map { try $0.string() },
-            counters: try d.nestedAll(SubdevParentAttr.counter).map { try counter($0, in: "parent") },
-            deviceCount: try d.integer(SubdevParentAttr.devCount) ?? 0,
-            aerStats: try d.nested(SubdevParentAttr.aerStats).map(stats),
-            hotplugStage: try enumeration(d, SubdevParentAttr.hotplugStage),
-            generation: try d.integer(SubdevParentAttr.generation))
+        var bus: String?, name: String?, vendor = "", driver = ""
+        var typeNames: [String] = [], counters: [CounterInfo] = []
+        var deviceCount: UInt32 = 0, aerStats: AERStatsInfo?, hotplugStage: SubdevHotplugStage?, generation: UInt64?
+        try d.forEach { attribute in
+            switch SubdevParentAttr(rawValue: attribute.type) {
+            case .busName?: bus = try attribute.string()
+            case .devName?: name = try attribute.string()
+            case .vendor?: vendor = try attribute.string()
+            case .driver?: driver = try attribute.string()
+            case .typeName?: typeNames.append(try attribute.string())
+            case .counter?: counters.append(try counter(attribute.nested(), in: "parent"))
+            case .devCount?: deviceCount = try attribute.integer()
+            case .aerStats?: aerStats = try stats(attribute.nested())
+            case .hotplugStage?: hotplugStage = SubdevHotplugStage(rawValue: UInt32(try attribute.integer(as: UInt8.self)))
+            case .generation?: generation = try attribute.integer()
+            case nil: break
+            }
+        }
+        return ParentInfo(handle: ParentHandle(bus: try require(bus, "bus-name", in: "parent"), name: try require(name, "dev-name", in: "parent")),
+                          vendor: vendor, driver: driver, typeNames: typeNames, counters: counters, deviceCount: deviceCount,
+                          aerStats: aerStats, hotplugStage: hotplugStage, generation: generation)
     }
 
     static func counter(_ d: AttributeDecoder, in object: String) throws -> CounterInfo {
