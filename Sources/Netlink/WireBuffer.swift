@@ -39,6 +39,10 @@ public struct WireBuffer: Sendable {
     @inlinable
     public var bytes: [UInt8] { end == storage.count ? storage : bytes(in: 0..<end) }
 
+    /// The written bytes as a slice of the buffer's array: no copy, the
+    /// room after them kept alive with it.
+    var written: ArraySlice<UInt8> { storage[0..<end] }
+
     /// The bytes in `range`, as an array of their own.
     @inlinable
     func bytes(in range: Range<Int>) -> [UInt8] {

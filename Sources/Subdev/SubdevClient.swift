@@ -176,9 +176,7 @@ public final class SubdevClient: Sendable {
 
     /// One subdevice (`dev-get`); `ENOENT` when there is none.
     public nonisolated(nonsending) func device(_ handle: DeviceHandle) async throws -> DeviceInfo {
-        var request = AttributeEncoder()
-        Self.put(handle, into: &request)
-        return try await singleDevice(.devGet, request)
+        try await singleDevice(.devGet, message(.devGet) { Self.put(handle, into: &$0) })
     }
 
     /// Creates a subdevice in one step (`dev-new`): its resources are
@@ -195,7 +193,7 @@ public final class SubdevClient: Sendable {
                              adminState: SubdevAdminState? = nil, params: [(String, ParamValue)] = [],
                              node: NodeAccessInfo? = nil, owned: Bool = false) async throws -> DeviceInfo {
         let device = NewDevice(parent: parent, type: type, name: name, adminState: adminState, params: params, node: node, owned: owned)
-        return try await singleDevice(.devNew, Self.attributes(of: device))
+        return try await singleDevice(.devNew, message(.devNew) { Self.put(device, into: &$0) })
     }
 
     /// Creates many subdevices (`dev-new` each) with up to `window` requests
@@ -204,7 +202,7 @@ public final class SubdevClient: Sendable {
     ///
     /// - Throws: `NetlinkError` only when the model stops answering.
     public nonisolated(nonsending) func createDevices(_ devices: [NewDevice], window: Int = 64) async throws -> [Result<DeviceInfo, NetlinkError>] {
-        let outcomes = try await pipeline(.devNew, devices.map { message(.devNew, Self.attributes(of: $0)) }, window: window)
+        let outcomes = try await pipeline(.devNew, devices.map { device in message(.devNew) { Self.put(device, into: &$0) } }, window: window)
         // A batch is mostly alike subdevices, as a dump is, but may take
         // its parents in turn: a memo per parent finds each one's last
         // subdevice to decode the next like it, where one memo for all
@@ -230,16 +228,15 @@ public final class SubdevClient: Sendable {
     /// - Throws: `NetlinkError` only when the model stops answering.
     public nonisolated(nonsending) func deleteDevices(_ handles: [DeviceHandle], force: Bool = false, window: Int = 64) async throws -> [Result<Void, NetlinkError>] {
         let requests = handles.map { handle in
-            var request = AttributeEncoder()
-            Self.put(handle, into: &request)
-            if force { request.putFlag(SubdevDevAttr.force) }
-            return message(.devDel, request)
+            message(.devDel) { request in
+                Self.put(handle, into: &request)
+                if force { request.putFlag(SubdevDevAttr.force) }
+            }
         }
         return try await pipeline(.devDel, requests, window: window).map { $0.map { _ in () } }
     }
 
-    static func attributes(of device: NewDevice) -> AttributeEncoder {
-        var request = AttributeEncoder()
+    static func put(_ device: NewDevice, into request: inout AttributeEncoder) {
         request.put(SubdevDevAttr.busName, device.parent.bus)
         request.put(SubdevDevAttr.devName, device.parent.name)
         request.put(SubdevDevAttr.type, device.type)
@@ -252,7 +249,6 @@ public final class SubdevClient: Sendable {
         }
         if device.owned { request.putFlag(SubdevDevAttr.owned) }
         Self.put(device.params, into: &request)
-        return request
     }
 
     /// Changes a subdevice's admin state and mutable parameters (`dev-set`),
@@ -277,11 +273,11 @@ public final class SubdevClient: Sendable {
     ///   - deadlineMilliseconds: for a held subdevice, turn the removal hard
     ///     after this long.
     public nonisolated(nonsending) func deleteDevice(_ handle: DeviceHandle, force: Bool = false, deadlineMilliseconds: UInt32? = nil) async throws {
-        var request = AttributeEncoder()
-        Self.put(handle, into: &request)
-        if force { request.putFlag(SubdevDevAttr.force) }
-        if let deadlineMilliseconds { request.put(SubdevDevAttr.deadlineMs, deadlineMilliseconds) }
-        try await execute(.devDel, request)
+        try await execute(.devDel, message(.devDel) { request in
+            Self.put(handle, into: &request)
+            if force { request.putFlag(SubdevDevAttr.force) }
+            if let deadlineMilliseconds { request.put(SubdevDevAttr.deadlineMs, deadlineMilliseconds) }
+        })
     }
 
     /// Whether `source` can migrate to `destination` (`dev-compat`),
@@ -442,35 +438,45 @@ public final class SubdevClient: Sendable {
         }
     }
 
+    /// A request of `command` whose attributes `encode` puts, made in one buffer.
+    private func message(_ command: SubdevCommand, _ encode: (inout AttributeEncoder) -> Void) -> NetlinkMessage {
+        GenericMessage.request(family: family.id, command: command.rawValue, version: UInt8(family.version), encode)
+    }
+
+    /// A request of `command` carrying `attributes`.
     private func message(_ command: SubdevCommand, _ attributes: AttributeEncoder) -> NetlinkMessage {
-        GenericMessage(family: family.id, command: command.rawValue, version: UInt8(family.version),
-                       attributes: attributes.bytes).netlinkMessage
+        message(command) { $0.append(encoded: attributes.bytes) }
     }
 
     /// The reply messages of one request, before the ACK when one is asked.
     @discardableResult
     private nonisolated(nonsending) func execute(_ command: SubdevCommand, _ attributes: AttributeEncoder) async throws -> [NetlinkMessage] {
-        let request = message(command, attributes)
+        try await execute(command, message(command, attributes))
+    }
+
+    /// The reply messages of `request`, a request of `command`.
+    @discardableResult
+    private nonisolated(nonsending) func execute(_ command: SubdevCommand, _ request: NetlinkMessage) async throws -> [NetlinkMessage] {
         let connection = self.connection
         let end = Self.answerEnd(of: command)
         return try await requestThread.run(on: queue) { try connection.execute(request, endingWith: end) }
     }
 
-    private nonisolated(nonsending) func singleReply(_ command: SubdevCommand, _ attributes: AttributeEncoder) async throws -> NetlinkMessage {
-        guard let reply = try await execute(command, attributes).first else {
+    private nonisolated(nonsending) func singleReply(_ command: SubdevCommand, _ request: NetlinkMessage) async throws -> NetlinkMessage {
+        guard let reply = try await execute(command, request).first else {
             throw ProtocolError("\(command.name) answered without a reply message")
         }
         return reply
     }
 
     private nonisolated(nonsending) func single(_ command: SubdevCommand, _ attributes: AttributeEncoder) async throws -> AttributeDecoder {
-        try GenericMessage.attributes(of: try await singleReply(command, attributes))
+        try GenericMessage.attributes(of: try await singleReply(command, message(command, attributes)))
     }
 
     /// The one subdevice `command` answers with, decoded like the last one
     /// a single request decoded when they are alike (`lastSingleDevice`).
-    private nonisolated(nonsending) func singleDevice(_ command: SubdevCommand, _ attributes: AttributeEncoder) async throws -> DeviceInfo {
-        let reply = try await singleReply(command, attributes)
+    private nonisolated(nonsending) func singleDevice(_ command: SubdevCommand, _ request: NetlinkMessage) async throws -> DeviceInfo {
+        let reply = try await singleReply(command, request)
         return try lastSingleDevice.withLock { memo in try ObjectDecoding.device(reply, memo: &memo) }
     }
 

@@ -162,4 +162,30 @@ final class MessageTests: XCTestCase {
             XCTAssertEqual((error as? ProtocolError)?.reason, "attribute 1: string without its NUL")
         }
     }
+
+    /// A request made in one buffer carries what one made from encoded
+    /// attributes does, on the wire and to a decoder, however many bytes
+    /// its attributes take (past the buffer's first room, nests included).
+    func testARequestMadeInOneBufferIsTheOneMadeFromItsAttributes() throws {
+        for length in [0, 3, 100, 400] {
+            func encode(_ out: inout AttributeEncoder) {
+                out.put(UInt16(1), "pci")
+                out.put(UInt16(2), String(repeating: "x", count: length))
+                out.nest(UInt16(3)) { nest in
+                    nest.put(UInt16(1), UInt32(7))
+                    nest.put(UInt16(2), UInt64(length))
+                }
+            }
+            var attributes = AttributeEncoder()
+            encode(&attributes)
+            let plain = GenericMessage(family: 0x1d, command: 4, version: 2, attributes: attributes.bytes).netlinkMessage
+            let made = GenericMessage.request(family: 0x1d, command: 4, version: 2, encode)
+            XCTAssertEqual(made.encoded(), plain.encoded(), "\(length) bytes of string")
+            XCTAssertEqual(made.header, plain.header)
+            let decoded = try GenericMessage(made)
+            XCTAssertEqual(decoded.command, 4)
+            XCTAssertEqual(decoded.version, 2)
+            XCTAssertEqual(try decoded.decoder().nested(UInt16(3))?.integer(UInt16(2), as: UInt64.self), UInt64(length))
+        }
+    }
 }
