@@ -60,8 +60,10 @@ public struct GenericMessage: Sendable {
     /// requests: encoding the attributes apart, copying them out
     /// (`AttributeEncoder.bytes`) and then into the message
     /// (`netlinkMessage`) took three allocations; this takes one. The
-    /// message's payload is a slice of that buffer, room included.
-    public static func request(family: UInt16, command: UInt8, version: UInt8, capacity: Int = 128,
+    /// message's payload is a slice of that buffer, room included: 64
+    /// bytes hold a create or delete without parameters, and a batch of
+    /// 100 000 keeps 100 000 of them until it is answered.
+    public static func request(family: UInt16, command: UInt8, version: UInt8, capacity: Int = 64,
                                _ encode: (inout AttributeEncoder) throws -> Void) rethrows -> NetlinkMessage {
         var encoder = AttributeEncoder(capacity: capacity)
         writeGenericHeader(command: command, version: version, to: &encoder.buffer)
