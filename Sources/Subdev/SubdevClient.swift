@@ -135,48 +135,48 @@ public final class SubdevClient: Sendable {
 
     /// One parent (`parent-get`); `ENODEV` when there is none.
     public nonisolated(nonsending) func parent(_ handle: ParentHandle) async throws -> ParentInfo {
-        var request = AttributeEncoder()
-        request.put(SubdevParentAttr.busName, handle.bus)
-        request.put(SubdevParentAttr.devName, handle.name)
-        return try ObjectDecoding.parent(try await single(.parentGet, request))
+        try ObjectDecoding.parent(try await single(.parentGet) { request in
+            request.put(SubdevParentAttr.busName, handle.bus)
+            request.put(SubdevParentAttr.devName, handle.name)
+        })
     }
 
     /// The types of one parent, or of all (`type-get` dump).
     public nonisolated(nonsending) func types(of parent: ParentHandle? = nil) async throws -> [TypeInfo] {
-        var request = AttributeEncoder()
-        if let parent {
-            request.put(SubdevTypeAttr.busName, parent.bus)
-            request.put(SubdevTypeAttr.devName, parent.name)
-        }
-        return try await dump(.typeGet, request, as: ObjectDecoding.type)
+        try await dump(.typeGet, encoding: { request in
+            if let parent {
+                request.put(SubdevTypeAttr.busName, parent.bus)
+                request.put(SubdevTypeAttr.devName, parent.name)
+            }
+        }, as: ObjectDecoding.type)
     }
 
     /// One type of a parent (`type-get`), with its schema and what fits now.
     public nonisolated(nonsending) func type(_ name: String, of parent: ParentHandle) async throws -> TypeInfo {
-        var request = AttributeEncoder()
-        request.put(SubdevTypeAttr.busName, parent.bus)
-        request.put(SubdevTypeAttr.devName, parent.name)
-        request.put(SubdevTypeAttr.name, name)
-        return try ObjectDecoding.type(try await single(.typeGet, request))
+        try ObjectDecoding.type(try await single(.typeGet) { request in
+            request.put(SubdevTypeAttr.busName, parent.bus)
+            request.put(SubdevTypeAttr.devName, parent.name)
+            request.put(SubdevTypeAttr.name, name)
+        })
     }
 
     // MARK: subdevices
 
     /// The subdevices of one parent, or of all (`dev-get` dump).
     public nonisolated(nonsending) func devices(of parent: ParentHandle? = nil) async throws -> [DeviceInfo] {
-        var request = AttributeEncoder()
-        if let parent {
-            request.put(SubdevDevAttr.busName, parent.bus)
-            request.put(SubdevDevAttr.devName, parent.name)
-        }
         // Alike subdevices come in runs: what one shares with the one
         // before is not decoded again.
-        return try await dump(.devGet, request, state: { DeviceMemo(remembering: true) }) { try ObjectDecoding.device($0, memo: &$1) }
+        try await dump(.devGet, encoding: { request in
+            if let parent {
+                request.put(SubdevDevAttr.busName, parent.bus)
+                request.put(SubdevDevAttr.devName, parent.name)
+            }
+        }, state: { DeviceMemo(remembering: true) }) { try ObjectDecoding.device($0, memo: &$1) }
     }
 
     /// One subdevice (`dev-get`); `ENOENT` when there is none.
     public nonisolated(nonsending) func device(_ handle: DeviceHandle) async throws -> DeviceInfo {
-        try await singleDevice(.devGet, message(.devGet) { Self.put(handle, into: &$0) })
+        try await singleDevice(.devGet) { Self.put(handle, into: &$0) }
     }
 
     /// Creates a subdevice in one step (`dev-new`): its resources are
@@ -193,7 +193,7 @@ public final class SubdevClient: Sendable {
                              adminState: SubdevAdminState? = nil, params: [(String, ParamValue)] = [],
                              node: NodeAccessInfo? = nil, owned: Bool = false) async throws -> DeviceInfo {
         let device = NewDevice(parent: parent, type: type, name: name, adminState: adminState, params: params, node: node, owned: owned)
-        return try await singleDevice(.devNew, message(.devNew) { Self.put(device, into: &$0) })
+        return try await singleDevice(.devNew) { Self.put(device, into: &$0) }
     }
 
     /// Creates many subdevices (`dev-new` each) with up to `window` requests
@@ -255,11 +255,11 @@ public final class SubdevClient: Sendable {
     /// all or nothing.
     public nonisolated(nonsending) func setDevice(_ handle: DeviceHandle, adminState: SubdevAdminState? = nil,
                           params: [(String, ParamValue)] = []) async throws {
-        var request = AttributeEncoder()
-        Self.put(handle, into: &request)
-        if let adminState { request.put(SubdevDevAttr.adminState, UInt8(adminState.rawValue)) }
-        Self.put(params, into: &request)
-        try await execute(.devSet, request)
+        try await execute(.devSet) { request in
+            Self.put(handle, into: &request)
+            if let adminState { request.put(SubdevDevAttr.adminState, UInt8(adminState.rawValue)) }
+            Self.put(params, into: &request)
+        }
     }
 
     /// Deletes a subdevice and returns its resources (`dev-del`).
@@ -273,11 +273,11 @@ public final class SubdevClient: Sendable {
     ///   - deadlineMilliseconds: for a held subdevice, turn the removal hard
     ///     after this long.
     public nonisolated(nonsending) func deleteDevice(_ handle: DeviceHandle, force: Bool = false, deadlineMilliseconds: UInt32? = nil) async throws {
-        try await execute(.devDel, message(.devDel) { request in
+        try await execute(.devDel) { request in
             Self.put(handle, into: &request)
             if force { request.putFlag(SubdevDevAttr.force) }
             if let deadlineMilliseconds { request.put(SubdevDevAttr.deadlineMs, deadlineMilliseconds) }
-        })
+        }
     }
 
     /// Whether `source` can migrate to `destination` (`dev-compat`),
@@ -288,22 +288,22 @@ public final class SubdevClient: Sendable {
     /// - Throws: `ENODEV` when neither side's parent is here; `ENOENT` for
     ///   a live side that does not exist.
     public nonisolated(nonsending) func compatibility(from source: MigrationEndpoint, to destination: MigrationEndpoint) async throws -> CompatibilityVerdict {
-        var request = AttributeEncoder()
-        for (attribute, side) in [(SubdevCompatAttr.source, source), (SubdevCompatAttr.destination, destination)] {
-            request.nest(attribute) { nest in
-                switch side {
-                case .live(let handle):
-                    Self.put(handle, into: &nest)
-                case .described(let description):
-                    nest.put(SubdevDevAttr.busName, description.parent.bus)
-                    nest.put(SubdevDevAttr.devName, description.parent.name)
-                    nest.put(SubdevDevAttr.type, description.type)
-                    Self.put(description.params.sorted { $0.key < $1.key }, into: &nest)
-                    if let compat = description.migrationCompat { nest.put(SubdevDevAttr.migrationCompat, compat) }
+        let reply = try await single(.devCompat) { request in
+            for (attribute, side) in [(SubdevCompatAttr.source, source), (SubdevCompatAttr.destination, destination)] {
+                request.nest(attribute) { nest in
+                    switch side {
+                    case .live(let handle):
+                        Self.put(handle, into: &nest)
+                    case .described(let description):
+                        nest.put(SubdevDevAttr.busName, description.parent.bus)
+                        nest.put(SubdevDevAttr.devName, description.parent.name)
+                        nest.put(SubdevDevAttr.type, description.type)
+                        Self.put(description.params.sorted { $0.key < $1.key }, into: &nest)
+                        if let compat = description.migrationCompat { nest.put(SubdevDevAttr.migrationCompat, compat) }
+                    }
                 }
             }
         }
-        let reply = try await single(.devCompat, request)
         return CompatibilityVerdict(compatible: try reply.integer(SubdevCompatAttr.compatible, as: UInt8.self) == 1,
                                     reasons: try reply.all(SubdevCompatAttr.reason).map { try $0.string() })
     }
@@ -352,12 +352,12 @@ public final class SubdevClient: Sendable {
     /// Answers an AER error-detected event over netlink: the calling
     /// process must hold the subdevice. `sequence` is the event's.
     public nonisolated(nonsending) func answerAER(_ handle: DeviceHandle, sequence: UInt64, result: SubdevAerResult) async throws {
-        var request = AttributeEncoder()
-        Self.put(handle, bus: SubdevEventAttr.busName, parent: SubdevEventAttr.devName, index: SubdevEventAttr.index,
-                 name: SubdevEventAttr.name, into: &request)
-        request.put(SubdevEventAttr.seq, sequence)
-        request.put(SubdevEventAttr.aerResult, UInt8(result.rawValue))
-        try await execute(.aerAnswer, request)
+        try await execute(.aerAnswer) { request in
+            Self.put(handle, bus: SubdevEventAttr.busName, parent: SubdevEventAttr.devName, index: SubdevEventAttr.index,
+                     name: SubdevEventAttr.name, into: &request)
+            request.put(SubdevEventAttr.seq, sequence)
+            request.put(SubdevEventAttr.aerResult, UInt8(result.rawValue))
+        }
     }
 
     /// Injects a PCI Express error (model only; needs CAP_NET_ADMIN): on
@@ -366,18 +366,18 @@ public final class SubdevClient: Sendable {
     /// timeout to the model's.
     public nonisolated(nonsending) func injectAER(parent: ParentHandle, device: DeviceHandle? = nil, severity: SubdevAerSeverity,
                           channelState: SubdevChannelState? = nil, timeoutMilliseconds: UInt32? = nil) async throws {
-        var request = AttributeEncoder()
-        request.put(SubdevEventAttr.busName, parent.bus)
-        request.put(SubdevEventAttr.devName, parent.name)
-        switch device {
-        case .index(_, let index)?: request.put(SubdevEventAttr.index, index)
-        case .name(let name)?: request.put(SubdevEventAttr.name, name)
-        case nil: break
+        try await execute(.injectAer) { request in
+            request.put(SubdevEventAttr.busName, parent.bus)
+            request.put(SubdevEventAttr.devName, parent.name)
+            switch device {
+            case .index(_, let index)?: request.put(SubdevEventAttr.index, index)
+            case .name(let name)?: request.put(SubdevEventAttr.name, name)
+            case nil: break
+            }
+            request.put(SubdevEventAttr.severity, UInt8(severity.rawValue))
+            if let channelState { request.put(SubdevEventAttr.channelState, UInt8(channelState.rawValue)) }
+            if let timeoutMilliseconds { request.put(SubdevEventAttr.timeoutMs, timeoutMilliseconds) }
         }
-        request.put(SubdevEventAttr.severity, UInt8(severity.rawValue))
-        if let channelState { request.put(SubdevEventAttr.channelState, UInt8(channelState.rawValue)) }
-        if let timeoutMilliseconds { request.put(SubdevEventAttr.timeoutMs, timeoutMilliseconds) }
-        try await execute(.injectAer, request)
     }
 
     /// Presses the attention button of `parent`'s slot (model only; needs
@@ -387,23 +387,23 @@ public final class SubdevClient: Sendable {
     /// bounds each subdevice's soft removal.
     public nonisolated(nonsending) func injectHotplug(parent: ParentHandle, action: SubdevHotplugAction, windowMilliseconds: UInt32? = nil,
                               deadlineMilliseconds: UInt32? = nil) async throws {
-        var request = AttributeEncoder()
-        request.put(SubdevEventAttr.busName, parent.bus)
-        request.put(SubdevEventAttr.devName, parent.name)
-        request.put(SubdevEventAttr.hotplugAction, UInt8(action.rawValue))
-        if let windowMilliseconds { request.put(SubdevEventAttr.windowMs, windowMilliseconds) }
-        if let deadlineMilliseconds { request.put(SubdevEventAttr.deadlineMs, deadlineMilliseconds) }
-        try await execute(.injectHotplug, request)
+        try await execute(.injectHotplug) { request in
+            request.put(SubdevEventAttr.busName, parent.bus)
+            request.put(SubdevEventAttr.devName, parent.name)
+            request.put(SubdevEventAttr.hotplugAction, UInt8(action.rawValue))
+            if let windowMilliseconds { request.put(SubdevEventAttr.windowMs, windowMilliseconds) }
+            if let deadlineMilliseconds { request.put(SubdevEventAttr.deadlineMs, deadlineMilliseconds) }
+        }
     }
 
     /// Presses the attention button again: cancels the hotplug request of
     /// `parent` that waits in its window.
     public nonisolated(nonsending) func cancelHotplug(parent: ParentHandle) async throws {
-        var request = AttributeEncoder()
-        request.put(SubdevEventAttr.busName, parent.bus)
-        request.put(SubdevEventAttr.devName, parent.name)
-        request.putFlag(SubdevEventAttr.cancel)
-        try await execute(.injectHotplug, request)
+        try await execute(.injectHotplug) { request in
+            request.put(SubdevEventAttr.busName, parent.bus)
+            request.put(SubdevEventAttr.devName, parent.name)
+            request.putFlag(SubdevEventAttr.cancel)
+        }
     }
 
     // MARK: plumbing
@@ -438,62 +438,56 @@ public final class SubdevClient: Sendable {
         }
     }
 
+    /// What a request's closure does: puts the request's attributes.
+    private typealias Encode = (inout AttributeEncoder) -> Void
+
     /// A request of `command` whose attributes `encode` puts, made in one buffer.
-    private func message(_ command: SubdevCommand, _ encode: (inout AttributeEncoder) -> Void) -> NetlinkMessage {
+    private func message(_ command: SubdevCommand, _ encode: Encode) -> NetlinkMessage {
         GenericMessage.request(family: family.id, command: command.rawValue, version: UInt8(family.version), encode)
     }
 
-    /// A request of `command` carrying `attributes`.
-    private func message(_ command: SubdevCommand, _ attributes: AttributeEncoder) -> NetlinkMessage {
-        message(command) { $0.append(encoded: attributes.bytes) }
-    }
-
-    /// The reply messages of one request, before the ACK when one is asked.
+    /// The reply messages of a request of `command`, before the ACK when
+    /// one is asked.
     @discardableResult
-    private nonisolated(nonsending) func execute(_ command: SubdevCommand, _ attributes: AttributeEncoder) async throws -> [NetlinkMessage] {
-        try await execute(command, message(command, attributes))
-    }
-
-    /// The reply messages of `request`, a request of `command`.
-    @discardableResult
-    private nonisolated(nonsending) func execute(_ command: SubdevCommand, _ request: NetlinkMessage) async throws -> [NetlinkMessage] {
+    private nonisolated(nonsending) func execute(_ command: SubdevCommand, _ encode: Encode) async throws -> [NetlinkMessage] {
+        let request = message(command, encode)
         let connection = self.connection
         let end = Self.answerEnd(of: command)
         return try await requestThread.run(on: queue) { try connection.execute(request, endingWith: end) }
     }
 
-    private nonisolated(nonsending) func singleReply(_ command: SubdevCommand, _ request: NetlinkMessage) async throws -> NetlinkMessage {
-        guard let reply = try await execute(command, request).first else {
+    private nonisolated(nonsending) func singleReply(_ command: SubdevCommand, _ encode: Encode) async throws -> NetlinkMessage {
+        guard let reply = try await execute(command, encode).first else {
             throw ProtocolError("\(command.name) answered without a reply message")
         }
         return reply
     }
 
-    private nonisolated(nonsending) func single(_ command: SubdevCommand, _ attributes: AttributeEncoder) async throws -> AttributeDecoder {
-        try GenericMessage.attributes(of: try await singleReply(command, message(command, attributes)))
+    private nonisolated(nonsending) func single(_ command: SubdevCommand, _ encode: Encode) async throws -> AttributeDecoder {
+        try GenericMessage.attributes(of: try await singleReply(command, encode))
     }
 
     /// The one subdevice `command` answers with, decoded like the last one
     /// a single request decoded when they are alike (`lastSingleDevice`).
-    private nonisolated(nonsending) func singleDevice(_ command: SubdevCommand, _ request: NetlinkMessage) async throws -> DeviceInfo {
-        let reply = try await singleReply(command, request)
+    private nonisolated(nonsending) func singleDevice(_ command: SubdevCommand, _ encode: Encode) async throws -> DeviceInfo {
+        let reply = try await singleReply(command, encode)
         return try lastSingleDevice.withLock { memo in try ObjectDecoding.device(reply, memo: &memo) }
     }
 
     /// A dump, each message decoded as it arrives: the peer goes on
     /// encoding the next part while this one is decoded.
-    private nonisolated(nonsending) func dump<T: Sendable>(_ command: SubdevCommand, _ attributes: AttributeEncoder = AttributeEncoder(),
-                                   as decode: @escaping @Sendable (AttributeDecoder) throws -> T) async throws -> [T] {
-        try await dump(command, attributes, state: {}) { message, _ in try decode(try GenericMessage.attributes(of: message)) }
+    private nonisolated(nonsending) func dump<T: Sendable>(_ command: SubdevCommand, encoding encode: Encode = { _ in },
+                                                           as decode: @escaping @Sendable (AttributeDecoder) throws -> T) async throws -> [T] {
+        try await dump(command, encoding: encode, state: {}) { message, _ in try decode(try GenericMessage.attributes(of: message)) }
     }
 
     /// A dump of `command`, each message decoded as it is read; `decode`
     /// keeps what it needs from one message to the next in a `State`,
     /// made afresh for each dump.
-    private nonisolated(nonsending) func dump<T: Sendable, State>(_ command: SubdevCommand, _ attributes: AttributeEncoder = AttributeEncoder(),
-                                          state makeState: @escaping @Sendable () -> State,
-                                          as decode: @escaping @Sendable (NetlinkMessage, inout State) throws -> T) async throws -> [T] {
-        let request = message(command, attributes)
+    private nonisolated(nonsending) func dump<T: Sendable, State>(_ command: SubdevCommand, encoding encode: Encode = { _ in },
+                                                                  state makeState: @escaping @Sendable () -> State,
+                                                                  as decode: @escaping @Sendable (NetlinkMessage, inout State) throws -> T) async throws -> [T] {
+        let request = message(command, encode)
         let connection = self.connection
         return try await requestThread.run(on: queue) {
             var values: [T] = []
