@@ -65,10 +65,34 @@ public struct GenericMessage: Sendable {
     /// 100 000 keeps 100 000 of them until it is answered.
     public static func request(family: UInt16, command: UInt8, version: UInt8, capacity: Int = 64,
                                _ encode: (inout AttributeEncoder) throws -> Void) rethrows -> NetlinkMessage {
-        var encoder = AttributeEncoder(capacity: capacity)
-        writeGenericHeader(command: command, version: version, to: &encoder.buffer)
+        var payload = WireBuffer(capacity: capacity)
+        try writePayload(command: command, version: version, to: &payload, encode)
+        return NetlinkMessage(header: MessageHeader(type: family, flags: []), payload: payload.written)
+    }
+
+    /// Writes a request of `command` to `family` whole at the end of
+    /// `buffer`: its `nlmsghdr` (length filled in; flags, sequence and
+    /// port left 0 for the sender to set), `genlmsghdr`, then the
+    /// attributes `encode` puts. How a pipeline writes its requests into
+    /// the datagram they go out in, with no buffer of their own.
+    public static func writeRequest(family: UInt16, command: UInt8, version: UInt8, to buffer: inout WireBuffer,
+                                    _ encode: (inout AttributeEncoder) throws -> Void) rethrows {
+        let start = buffer.count
+        MessageHeader(type: family, flags: []).write(to: &buffer)
+        try writePayload(command: command, version: version, to: &buffer, encode)
+        buffer.store(UInt32(truncatingIfNeeded: buffer.count - start), at: start)
+    }
+
+    /// Writes `genlmsghdr`, then the attributes `encode` puts, at the end
+    /// of `buffer`. The encoder owns the buffer while it writes, so its
+    /// stores stay in place rather than copying it.
+    private static func writePayload(command: UInt8, version: UInt8, to buffer: inout WireBuffer,
+                                     _ encode: (inout AttributeEncoder) throws -> Void) rethrows {
+        writeGenericHeader(command: command, version: version, to: &buffer)
+        var encoder = AttributeEncoder()
+        swap(&encoder.buffer, &buffer)
+        defer { swap(&encoder.buffer, &buffer) }
         try encode(&encoder)
-        return NetlinkMessage(header: MessageHeader(type: family, flags: []), payload: encoder.buffer.written)
     }
 
     /// The wire form, written in one buffer: what a sender puts in a datagram.

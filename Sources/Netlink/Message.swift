@@ -115,11 +115,7 @@ public struct NetlinkMessage: Sendable, Hashable {
         header.length = UInt32(MessageHeader.size + payloadSlice.count)
         header.write(to: &buffer)
         buffer.append(payloadSlice)
-        let padding = alignTo4(payloadSlice.count) - payloadSlice.count
-        // Stored, not assumed: the buffer's room may hold old bytes.
-        buffer.write(padding) { bytes, start in
-            for position in start..<start + padding { bytes[position] = 0 }
-        }
+        buffer.padToAlignment()
     }
 
     /// Splits a datagram into its messages.
@@ -127,11 +123,21 @@ public struct NetlinkMessage: Sendable, Hashable {
     /// - Throws: `ProtocolError` when a length field runs past the datagram
     ///   or is shorter than a header.
     public static func parse(_ datagram: [UInt8]) throws -> [NetlinkMessage] {
-        let framed = frame(datagram)
-        if let bad = framed.bad {
+        var messages: [NetlinkMessage] = []
+        try forEach(in: datagram) { messages.append($0) }
+        return messages
+    }
+
+    /// Hands each message of `datagram` to `body` in turn, without making
+    /// an array of them: how a client reads its answers.
+    ///
+    /// - Throws: what `body` throws; `ProtocolError` at a length field that
+    ///   runs past the datagram or is shorter than a header, after the
+    ///   messages before it were handed over.
+    public static func forEach(in datagram: [UInt8], _ body: (NetlinkMessage) throws -> Void) throws {
+        if let bad = try frame(datagram, body) {
             throw ProtocolError("message at offset \(bad.offset) has length \(bad.length), datagram has \(datagram.count - bad.offset) bytes left")
         }
-        return framed.messages
     }
 
     /// The messages of `datagram` up to the first whose length field is
@@ -140,17 +146,21 @@ public struct NetlinkMessage: Sendable, Hashable {
     /// a bad one and drops the rest without a word, since a message it
     /// cannot frame has no header it could trust to answer.
     public static func leadingMessages(of datagram: [UInt8]) -> [NetlinkMessage] {
-        frame(datagram).messages
+        var messages: [NetlinkMessage] = []
+        frame(datagram) { messages.append($0) }
+        return messages
     }
 
-    /// Splits a datagram at its length fields, stopping at the first bad one.
-    private static func frame(_ datagram: [UInt8]) -> (messages: [NetlinkMessage], bad: (offset: Int, length: Int)?) {
-        var messages: [NetlinkMessage] = []
+    /// Splits a datagram at its length fields, handing each message to
+    /// `body`, and stops at the first bad one: its offset and length, or
+    /// nil when there was none.
+    @discardableResult
+    private static func frame(_ datagram: [UInt8], _ body: (NetlinkMessage) throws -> Void) rethrows -> (offset: Int, length: Int)? {
         var offset = 0
         while datagram.count - offset >= MessageHeader.size {
             let length = Int(datagram.loadLE(UInt32.self, at: offset))
             guard length >= MessageHeader.size, length <= datagram.count - offset else {
-                return (messages, (offset, length))
+                return (offset, length)
             }
             let header = MessageHeader(
                 length: UInt32(length),
@@ -158,10 +168,10 @@ public struct NetlinkMessage: Sendable, Hashable {
                 flags: MessageFlags(rawValue: datagram.loadLE(UInt16.self, at: offset + 6)),
                 sequence: datagram.loadLE(UInt32.self, at: offset + 8),
                 port: datagram.loadLE(UInt32.self, at: offset + 12))
-            messages.append(NetlinkMessage(header: header, payload: datagram[(offset + MessageHeader.size)..<(offset + length)]))
+            try body(NetlinkMessage(header: header, payload: datagram[(offset + MessageHeader.size)..<(offset + length)]))
             offset += alignTo4(length)
         }
-        return (messages, nil)
+        return nil
     }
 }
 

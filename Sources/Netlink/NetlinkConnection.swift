@@ -108,18 +108,57 @@ public final class NetlinkConnection: Sendable {
     /// failed with. Replies are matched by sequence number, so the peer
     /// may answer in any order.
     ///
-    /// Requests go out packed, several to a datagram (at most 32 KiB), and
-    /// the window is refilled once half of it is answered. The window must
-    /// fit in the socket's receive buffer with the replies it brings; 64
-    /// requests of a few hundred bytes each fit the default.
+    /// Requests go out as `pipeline(count:window:endingWith:writing:reply:answered:)`
+    /// sends them; this keeps every request and reply until the last is
+    /// answered, where that one hands each over as it comes.
     ///
     /// - Throws: `NetlinkError` `ETIMEDOUT` when the peer stops answering;
     ///   errors of single requests are in the results, not thrown.
     public func pipeline(_ requests: [NetlinkMessage], window: Int = 64,
                          endingWith end: AnswerEnd = .ack) throws -> [Result<[NetlinkMessage], NetlinkError>] {
-        guard !requests.isEmpty else { return [] }
+        var replies = [[NetlinkMessage]](repeating: [], count: requests.count)
+        var results = [Result<[NetlinkMessage], NetlinkError>?](repeating: nil, count: requests.count)
+        try pipeline(count: requests.count, window: window, endingWith: end,
+                     writing: { position, batch in requests[position].write(to: &batch) },
+                     reply: { position, message in replies[position].append(message) },
+                     answered: { position, error in
+                         results[position] = error.map { .failure($0) } ?? .success(replies[position])
+                         replies[position] = []
+                     })
+        return results.map { $0 ?? .failure(NetlinkError(errno: EIO, message: "no answer")) }
+    }
+
+    /// Sends `count` `do` requests with up to `window` in flight at once,
+    /// and hands over each answer as it arrives: each reply message to
+    /// `reply`, then the end of each request's answer to `answered`, with
+    /// the error it failed with or nil. Replies are matched by sequence
+    /// number, so the peer may answer in any order; every request is
+    /// answered once, unless this throws.
+    ///
+    /// `write` writes request `position` whole at the end of the datagram
+    /// being filled (as `NetlinkMessage.write(to:)` or
+    /// `GenericMessage.writeRequest` do), with its length; the connection
+    /// sets its flags, sequence number and port, so no request has a
+    /// buffer of its own. Requests go out packed, several to a datagram
+    /// (at most 32 KiB), and the window is refilled once half of it is
+    /// answered. The window must fit in the socket's receive buffer with
+    /// the replies it brings; 64 requests of a few hundred bytes each fit
+    /// the default.
+    ///
+    /// The closures run on the calling thread, with the connection's other
+    /// requests held off, and a message handed to `reply` shares its
+    /// datagram's bytes: decode it there, and copy what must outlive it.
+    ///
+    /// - Throws: `NetlinkError` `ETIMEDOUT` when the peer stops answering;
+    ///   `ProtocolError` for a datagram that cannot be split into
+    ///   messages. Errors of single requests go to `answered`.
+    public func pipeline(count: Int, window: Int = 64, endingWith end: AnswerEnd = .ack,
+                         writing write: (_ position: Int, _ batch: inout WireBuffer) -> Void,
+                         reply: (_ position: Int, _ message: NetlinkMessage) -> Void,
+                         answered: (_ position: Int, _ error: NetlinkError?) -> Void) throws {
+        guard count > 0 else { return }
         let flags = Self.flags(for: end)
-        return try sequence.withLock { next in
+        try sequence.withLock { next in
             let first = next
             // One sequence number per request, consecutive (wrapping past 0).
             func number(_ position: Int) -> UInt32 {
@@ -138,74 +177,67 @@ public final class NetlinkConnection: Sendable {
                 }
                 return offset < UInt32(sent) ? Int(offset) : nil
             }
-            var results = [Result<[NetlinkMessage], NetlinkError>?](repeating: nil, count: requests.count)
-            // Replies before the ACK, by position, when the ACK ends an answer.
-            var replies = [[NetlinkMessage]](repeating: [], count: end == .ack ? requests.count : 0)
+            // Which requests are answered, a bit each: a stale or repeated
+            // answer is dropped.
+            var done = [UInt64](repeating: 0, count: (count + 63) / 64)
             var sent = 0, finished = 0
             let width = max(1, window)
             // Where each refill's datagrams are written, its room kept from one to the next.
             var batch = WireBuffer()
-            // Matches each message of one datagram of answers to its request.
-            func take(_ answers: [NetlinkMessage]) {
-                for message in answers {
-                    guard let position = position(of: message.header.sequence, sent: sent), results[position] == nil else { continue }
-                    switch message.header.type {
-                    case MessageType.error:
-                        do {
-                            if let error = try ExtendedAck.decode(message) {
-                                results[position] = .failure(error)
-                            } else {
-                                results[position] = .success(end == .ack ? replies[position] : [])
-                            }
-                        } catch let error as NetlinkError {
-                            results[position] = .failure(error)
-                        } catch {
-                            results[position] = .failure(NetlinkError(errno: EPROTO, message: "\(error)"))
-                        }
-                        if end == .ack { replies[position] = [] }
-                        finished += 1
-                    case MessageType.noop, MessageType.done:
-                        continue
-                    default:
-                        guard end == .reply else {
-                            replies[position].append(message)
-                            continue
-                        }
-                        // A datagram of one reply, the usual case, is already
-                        // the array to hand over: no allocation per reply.
-                        results[position] = .success(answers.count == 1 ? answers : [message])
-                        finished += 1
+            func finish(_ position: Int, _ error: NetlinkError?) {
+                done[position >> 6] |= 1 << UInt64(position & 63)
+                finished += 1
+                answered(position, error)
+            }
+            // Matches one message of an answer to its request.
+            func take(_ message: NetlinkMessage) {
+                guard let position = position(of: message.header.sequence, sent: sent),
+                      done[position >> 6] & (1 << UInt64(position & 63)) == 0 else { return }
+                switch message.header.type {
+                case MessageType.error:
+                    do {
+                        finish(position, try ExtendedAck.decode(message))
+                    } catch let error as NetlinkError {
+                        finish(position, error)
+                    } catch {
+                        finish(position, NetlinkError(errno: EPROTO, message: "\(error)"))
                     }
+                case MessageType.noop, MessageType.done:
+                    return
+                default:
+                    reply(position, message)
+                    if end == .reply { finish(position, nil) }
                 }
             }
-            while finished < requests.count {
+            while finished < count {
                 // Refill the window once half of it is free, packing the
                 // requests into few datagrams: a family answers each message
                 // of a datagram in turn (netlink_rcv_skb), and the peer then
                 // wakes once for many requests.
                 if sent - finished <= width / 2 {
                     batch.truncate(to: 0)
-                    while sent < requests.count, sent - finished < width {
-                        var message = requests[sent]
-                        message.header.flags.formUnion(flags)
-                        message.header.sequence = number(sent)
-                        message.header.port = socket.localPort
-                        let size = alignTo4(MessageHeader.size + message.payloadSlice.count)
-                        if batch.count > 0, batch.count + size > Self.batchLimit {
-                            try socket.send(batch, toPort: peerPort)
-                            batch.truncate(to: 0)
+                    while sent < count, sent - finished < width {
+                        let start = batch.count
+                        write(sent, &batch)
+                        precondition(batch.count - start >= MessageHeader.size, "request \(sent) of a pipeline wrote \(batch.count - start) bytes")
+                        batch.store(flags.rawValue | batch.load(UInt16.self, at: start + 6), at: start + 6)
+                        batch.store(number(sent), at: start + 8)
+                        batch.store(socket.localPort, at: start + 12)
+                        batch.padToAlignment()
+                        if start > 0, batch.count > Self.batchLimit {
+                            // Full: what came before goes now, this one starts the next.
+                            try socket.send(batch, prefix: start, toPort: peerPort)
+                            batch.removePrefix(start)
                         }
-                        message.write(to: &batch)
                         sent += 1
                     }
                     if batch.count > 0 { try socket.send(batch, toPort: peerPort) }
                 }
-                // Wait for one answer, then take the others already queued.
-                take(try receiveFromPeer(waiting: " with \(sent - finished) requests in flight"))
-                while let more = try receiveQueuedFromPeer() { take(more) }
+                // One datagram of answers, waited for: one that is queued
+                // already is read at once.
+                try receiveFromPeer(waiting: " with \(sent - finished) requests in flight", each: take)
             }
-            next = number(requests.count)
-            return results.map { $0 ?? .failure(NetlinkError(errno: EIO, message: "no answer")) }
+            next = number(count)
         }
     }
 
@@ -223,18 +255,10 @@ public final class NetlinkConnection: Sendable {
         }
     }
 
-    /// The messages of the next unicast datagram from the peer already
-    /// queued, without waiting; `nil` when none is.
-    private func receiveQueuedFromPeer() throws -> [NetlinkMessage]? {
-        while let datagram = try socket.receiveIfQueued() {
-            if datagram.senderPort == peerPort, datagram.groups == 0 { return try NetlinkMessage.parse(datagram.bytes) }
-        }
-        return nil
-    }
-
-    /// The messages of the next unicast datagram from the peer (others are
-    /// dropped); `ETIMEDOUT` when none comes within the receive timeout.
-    private func receiveFromPeer(waiting context: @autoclosure () -> String = "") throws -> [NetlinkMessage] {
+    /// Hands each message of the next unicast datagram from the peer to
+    /// `body` (others are dropped); `ETIMEDOUT` when none comes within
+    /// the receive timeout.
+    private func receiveFromPeer(waiting context: @autoclosure () -> String = "", each body: (NetlinkMessage) throws -> Void) throws {
         while true {
             let datagram: Datagram
             do {
@@ -243,7 +267,7 @@ public final class NetlinkConnection: Sendable {
                 // Made only for the error: a pipeline waits here once a window.
                 throw NetlinkError(errno: ETIMEDOUT, message: "no answer from netlink port \(peerPort) on \(socket.netlinkProtocol)\(context())")
             }
-            if datagram.senderPort == peerPort, datagram.groups == 0 { return try NetlinkMessage.parse(datagram.bytes) }
+            if datagram.senderPort == peerPort, datagram.groups == 0 { return try NetlinkMessage.forEach(in: datagram.bytes, body) }
         }
     }
 
@@ -254,28 +278,31 @@ public final class NetlinkConnection: Sendable {
     private func collect(sequence: UInt32, endsAtReply: Bool, deliver: (NetlinkMessage) throws -> Void) throws {
         var interrupted = false
         var failure: (any Error)?
-        while true {
-            for message in try receiveFromPeer() where message.header.sequence == sequence {
+        // Set at the answer's end; what follows it in the datagram is not its.
+        var complete = false
+        while !complete {
+            try receiveFromPeer { message in
+                guard !complete, message.header.sequence == sequence else { return }
                 switch message.header.type {
                 case MessageType.error:
+                    complete = true
                     if let error = try ExtendedAck.decode(message) { throw error }
                     if let failure { throw failure }
-                    return
                 case MessageType.done:
+                    complete = true
                     if let error = try ExtendedAck.decode(message) { throw error }
                     if let failure { throw failure }
                     if interrupted { throw DumpInterruptedError(partial: []) }
-                    return
                 case MessageType.noop:
-                    continue
+                    return
                 default:
                     if message.header.flags.contains(.dumpInterrupted) { interrupted = true }
                     if failure == nil {
                         do { try deliver(message) } catch { failure = error }
                     }
                     if endsAtReply {
+                        complete = true
                         if let failure { throw failure }
-                        return
                     }
                 }
             }

@@ -112,6 +112,13 @@ public final class NetlinkSocket: @unchecked Sendable {
         try buffer.withWrittenBytes { try send(raw: $0, toPort: port) }
     }
 
+    /// Sends the first `count` bytes `buffer` holds as one datagram to
+    /// `port`, from where they lie.
+    public func send(_ buffer: WireBuffer, prefix count: Int, toPort port: UInt32) throws {
+        precondition(count >= 0 && count <= buffer.count, "sending \(count) bytes of a wire buffer of \(buffer.count)")
+        try buffer.withWrittenBytes { try send(raw: UnsafeRawBufferPointer(rebasing: $0[..<count]), toPort: port) }
+    }
+
     private func send(raw bytes: UnsafeRawBufferPointer, toPort port: UInt32) throws {
         nl_socket_set_peer_groups(handle, 0)
         nl_socket_set_peer_port(handle, port)

@@ -56,6 +56,34 @@ public struct WireBuffer: Sendable {
     @inlinable
     public mutating func takePrefix(_ count: Int) -> [UInt8] {
         let taken = bytes(in: 0..<count)
+        removePrefix(count)
+        return taken
+    }
+
+    /// Reads an integer stored at `offset` (little-endian, as `store` writes it).
+    @inlinable
+    public func load<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+        precondition(offset >= 0 && offset + MemoryLayout<T>.size <= end, "loading past the written bytes")
+        return storage.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    }
+
+    /// Writes zeroes up to the netlink alignment (4 bytes), as a message
+    /// or attribute ends. Stored, not assumed: the room may hold old bytes.
+    @inlinable
+    public mutating func padToAlignment() {
+        let padding = alignTo4(end) - end
+        guard padding > 0 else { return }
+        write(padding) { bytes, start in
+            for position in start..<start + padding { bytes[position] = 0 }
+        }
+    }
+
+    /// Drops the first `count` bytes; the rest move to the front, the
+    /// room kept: a pipeline sends a full datagram from where it lies and
+    /// keeps the request that did not fit for the next.
+    @inlinable
+    public mutating func removePrefix(_ count: Int) {
+        precondition(count >= 0 && count <= end, "removing \(count) bytes of a wire buffer of \(end)")
         let rest = end - count
         if rest > 0 {
             storage.withUnsafeMutableBytes { bytes in
@@ -64,7 +92,6 @@ public struct WireBuffer: Sendable {
             }
         }
         end = rest
-        return taken
     }
 
     /// Calls `body` with the written bytes where they lie.

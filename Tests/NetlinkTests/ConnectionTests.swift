@@ -1,5 +1,6 @@
 import XCTest
 import Netlink
+import Synchronization
 
 /// The request engine against a scripted peer on a usersock socket, for
 /// answers no well-behaved server gives on demand.
@@ -155,6 +156,62 @@ final class ConnectionTests: XCTestCase {
             } else {
                 XCTAssertEqual(try result.get().map { $0.payload[4] }, [UInt8(position) &* 2], "request \(position)")
             }
+        }
+    }
+
+    func testAStreamedPipelineHandsOverEachAnswerAsItArrives() throws {
+        let peer = try NetlinkSocket(protocol: .userSock)
+        let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.localPort, timeout: 2)
+        let box = SocketBox(peer)
+        let count = 30
+        let seen = Mutex<[MessageHeader]>([])
+        Thread.detachNewThread {
+            var answered = 0
+            while answered < count, let datagram = try? box.socket.receive(),
+                  let requests = try? NetlinkMessage.parse(datagram.bytes) {
+                seen.withLock { $0 += requests.map(\.header) }
+                // In reverse order within each datagram: two replies then
+                // the ACK, and a second ACK for the same request, which is
+                // stale; the seventh fails after its first reply.
+                for request in requests.reversed() {
+                    let position = request.payload[8]
+                    var answer = Self.reply(to: request, position)
+                    if position == 7 {
+                        answer += ExtendedAck.encode(error: NetlinkError(errno: ENOSPC, message: "full"), for: request.header).encoded()
+                    } else {
+                        answer += Self.reply(to: request, position &+ 100) + ExtendedAck.encode(error: nil, for: request.header).encoded()
+                    }
+                    answer += ExtendedAck.encode(error: NetlinkError(errno: EIO, message: "stale"), for: request.header).encoded()
+                    try? box.socket.send(answer, toPort: datagram.senderPort)
+                }
+                answered += requests.count
+            }
+        }
+        var events: [String] = []
+        try connection.pipeline(
+            count: count, window: 8,
+            writing: { position, batch in
+                GenericMessage.writeRequest(family: 0x500, command: 1, version: 1, to: &batch) { $0.put(UInt16(1), UInt8(position)) }
+            },
+            reply: { position, message in events.append("\(position) reply \(message.payload[4])") },
+            answered: { position, error in events.append("\(position) " + (error.map { "failed \($0.errno)" } ?? "done")) })
+        // Each request's answer in full before the next's, each handed over once.
+        var expected: [String] = []
+        for window in [0..<8, 8..<12, 12..<16, 16..<20, 20..<24, 24..<28, 28..<30] {
+            for position in window.reversed() {
+                expected.append("\(position) reply \(position)")
+                expected += position == 7 ? ["7 failed \(ENOSPC)"] : ["\(position) reply \(position + 100)", "\(position) done"]
+            }
+        }
+        XCTAssertEqual(events, expected)
+        // The connection numbered each request in turn and asked for its ACK.
+        let headers = seen.withLock { $0 }
+        XCTAssertEqual(headers.count, count)
+        let first = headers[0].sequence
+        for (position, header) in headers.enumerated() {
+            XCTAssertEqual(header.sequence, first &+ UInt32(position))
+            XCTAssertEqual(header.flags, [.request, .ack])
+            XCTAssertEqual(header.port, connection.localPort)
         }
     }
 

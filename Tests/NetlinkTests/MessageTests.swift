@@ -186,6 +186,14 @@ final class MessageTests: XCTestCase {
             XCTAssertEqual(decoded.command, 4)
             XCTAssertEqual(decoded.version, 2)
             XCTAssertEqual(try decoded.decoder().nested(UInt16(3))?.integer(UInt16(2), as: UInt64.self), UInt64(length))
+            // Written in place after another message, as a pipeline packs
+            // its requests: the same bytes, its length filled in.
+            var batch = WireBuffer()
+            GenericMessage.request(family: 0x1d, command: 9, version: 1) { $0.put(UInt16(1), UInt8(5)) }.write(to: &batch)
+            let start = batch.count
+            GenericMessage.writeRequest(family: 0x1d, command: 4, version: 2, to: &batch, encode)
+            XCTAssertEqual(Array(batch.bytes[start...]), plain.encoded(), "\(length) bytes of string, written in place")
+            XCTAssertEqual(try NetlinkMessage.parse(batch.bytes).map(\.header.length), [28, UInt32(plain.encoded().count)])
         }
     }
 }
