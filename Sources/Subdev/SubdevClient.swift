@@ -202,22 +202,14 @@ public final class SubdevClient: Sendable {
     ///
     /// - Throws: `NetlinkError` only when the model stops answering.
     public nonisolated(nonsending) func createDevices(_ devices: [NewDevice], window: Int = 64) async throws -> [Result<DeviceInfo, NetlinkError>] {
-        let outcomes = try await pipeline(.devNew, devices.map { device in message(.devNew) { Self.put(device, into: &$0) } }, window: window)
-        // A batch is mostly alike subdevices, as a dump is, but may take
-        // its parents in turn: a memo per parent finds each one's last
-        // subdevice to decode the next like it, where one memo for all
-        // would miss on every reply of a round-robin batch.
-        var memos: [ParentHandle: DeviceMemo] = [:]
-        return zip(devices, outcomes).map { device, outcome in
-            outcome.flatMap { replies in
-                do {
-                    guard let reply = replies.first else { throw ProtocolError("dev-new answered without a reply message") }
-                    return .success(try ObjectDecoding.device(reply, memo: &memos[device.parent, default: DeviceMemo(remembering: true)]))
-                } catch let error as NetlinkError {
-                    return .failure(error)
-                } catch {
-                    return .failure(NetlinkError(errno: EPROTO, message: "\(error)"))
-                }
+        try await pipeline(.devNew, count: devices.count, window: window, encoding: { Self.put(devices[$0], into: &$1) }) {
+            // A batch is mostly alike subdevices, as a dump is, but may take
+            // its parents in turn: a memo per parent finds each one's last
+            // subdevice to decode the next like it, where one memo for all
+            // would miss on every reply of a round-robin batch.
+            var memos: [ParentHandle: DeviceMemo] = [:]
+            return { position, reply in
+                try ObjectDecoding.device(reply, memo: &memos[devices[position].parent, default: DeviceMemo(remembering: true)])
             }
         }
     }
@@ -227,13 +219,12 @@ public final class SubdevClient: Sendable {
     ///
     /// - Throws: `NetlinkError` only when the model stops answering.
     public nonisolated(nonsending) func deleteDevices(_ handles: [DeviceHandle], force: Bool = false, window: Int = 64) async throws -> [Result<Void, NetlinkError>] {
-        let requests = handles.map { handle in
-            message(.devDel) { request in
-                Self.put(handle, into: &request)
-                if force { request.putFlag(SubdevDevAttr.force) }
-            }
+        try await pipeline(.devDel, count: handles.count, window: window, answeredWithoutReply: (), encoding: { position, request in
+            Self.put(handles[position], into: &request)
+            if force { request.putFlag(SubdevDevAttr.force) }
+        }) {
+            { _, _ in throw ProtocolError("dev-del answered with a reply message") }
         }
-        return try await pipeline(.devDel, requests, window: window).map { $0.map { _ in () } }
     }
 
     static func put(_ device: NewDevice, into request: inout AttributeEncoder) {
@@ -497,12 +488,53 @@ public final class SubdevClient: Sendable {
         }
     }
 
-    /// Requests of `command`, pipelined.
-    private nonisolated(nonsending) func pipeline(_ command: SubdevCommand, _ requests: [NetlinkMessage],
-                          window: Int) async throws -> [Result<[NetlinkMessage], NetlinkError>] {
+    /// `count` requests of `command`, pipelined, each outcome in request
+    /// order. `encode` puts request `position`'s attributes straight into
+    /// the datagram it goes out in; each reply is decoded as it arrives, by
+    /// a decoder `makeDecoder` makes for this batch (so it may keep a memo
+    /// from one reply to the next), and dropped: a batch keeps neither its
+    /// requests nor its replies, only the values.
+    ///
+    /// - Parameter answeredWithoutReply: the outcome of a request answered
+    ///   without a reply message: nil for an op that always replies, for
+    ///   which that is a protocol error.
+    private nonisolated(nonsending) func pipeline<T: Sendable>(
+        _ command: SubdevCommand, count: Int, window: Int, answeredWithoutReply: T? = nil,
+        encoding encode: @escaping @Sendable (_ position: Int, _ request: inout AttributeEncoder) -> Void,
+        decoding makeDecoder: @escaping @Sendable () -> (_ position: Int, _ reply: NetlinkMessage) throws -> T
+    ) async throws -> [Result<T, NetlinkError>] {
         let connection = self.connection
         let end = Self.answerEnd(of: command)
-        return try await requestThread.run(on: queue) { try connection.pipeline(requests, window: window, endingWith: end) }
+        let family = self.family.id, version = UInt8(self.family.version)
+        return try await requestThread.run(on: queue) {
+            let decode = makeDecoder()
+            var outcomes = [Result<T, NetlinkError>?](repeating: nil, count: count)
+            try connection.pipeline(
+                count: count, window: window, endingWith: end,
+                writing: { position, batch in
+                    GenericMessage.writeRequest(family: family, command: command.rawValue, version: version, to: &batch) { encode(position, &$0) }
+                },
+                reply: { position, message in
+                    // The first reply is the answer; an op of this client replies once.
+                    guard outcomes[position] == nil else { return }
+                    do {
+                        outcomes[position] = .success(try decode(position, message))
+                    } catch let error as NetlinkError {
+                        outcomes[position] = .failure(error)
+                    } catch {
+                        outcomes[position] = .failure(NetlinkError(errno: EPROTO, message: "\(error)"))
+                    }
+                },
+                answered: { position, error in
+                    if let error {
+                        outcomes[position] = .failure(error)
+                    } else if outcomes[position] == nil {
+                        outcomes[position] = answeredWithoutReply.map { .success($0) }
+                            ?? .failure(NetlinkError(errno: EPROTO, message: "\(command.name) answered without a reply message"))
+                    }
+                })
+            return outcomes.map { $0 ?? .failure(NetlinkError(errno: EIO, message: "no answer")) }
+        }
     }
 
     /// What ends the answer to a `do` of `command`: its reply when the spec
