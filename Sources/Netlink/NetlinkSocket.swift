@@ -12,11 +12,16 @@ public enum NetlinkProtocol: Int32, Sendable, CustomStringConvertible {
     /// `NETLINK_USERSOCK`: reserved for user-space protocols. Any process may
     /// send to a port; joining groups needs privilege.
     case userSock = 2
+    /// `NETLINK_SOCK_DIAG`: the kernel's socket diagnostics, which list
+    /// sockets of the network namespace (`ss` asks it), netlink sockets
+    /// with the groups they joined.
+    case sockDiag = 4
 
     public var description: String {
         switch self {
         case .generic: return "generic"
         case .userSock: return "usersock"
+        case .sockDiag: return "sock_diag"
         }
     }
 }
