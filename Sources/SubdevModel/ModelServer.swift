@@ -36,6 +36,17 @@ public final class ModelServer {
     /// generic socket: a request that came on another socket, or through
     /// `answer`, cannot send them with its answer.
     private var published = OutgoingBatch()
+    /// Whether anyone listens on `config` and `events`, asked for a
+    /// datagram of many requests.
+    private let listeners = GroupListeners()
+    /// The groups found without a listener for the datagram being served:
+    /// its requests' multicast datagrams for them are not made. Empty
+    /// otherwise, so that what is not a request's always goes out.
+    private var unheard: Set<UInt32> = []
+    /// How many requests a datagram holds before the model asks who
+    /// listens. The question costs about what three notifications sent
+    /// into nothing do; a single request's notification just goes.
+    static let listenersAskedFrom = 4
     /// The answers to the last datagram served, emptied: its room is kept
     /// for the next, where a new batch grew to hold each (about 1.5 k
     /// instructions per pipelined request in copies of zeroes and bytes).
@@ -134,7 +145,7 @@ public final class ModelServer {
     /// Writes the multicast datagrams of a handler's output into `batch`:
     /// notifications on `config`, then events on `events`.
     private func append(_ output: HandlerOutput, to batch: inout OutgoingBatch) {
-        if let config = configGroup {
+        if let config = configGroup, !unheard.contains(config) {
             let header = MessageHeader(type: configuration.familyID, flags: [])
             for notification in output.notifications {
                 try? batch.append(toGroup: config) {
@@ -143,7 +154,7 @@ public final class ModelServer {
                 }
             }
         }
-        if let events = eventsGroup {
+        if let events = eventsGroup, !unheard.contains(events) {
             for event in output.events {
                 try? batch.append(toGroup: events) { $0.append(event) }
             }
@@ -173,7 +184,7 @@ public final class ModelServer {
         // NETLINK_GENERIC only from a sender with CAP_NET_ADMIN in the
         // network namespace's user namespace: it checked already.
         answerEach(datagram.bytes, from: port, credentials: datagram.credentials, senderIsAdmin: socket === generic,
-                   into: &outgoing, notificationsWithAnswers: socket === generic) { dump, outgoing in
+                   into: &outgoing, notificationsWithAnswers: socket === generic, askingListeners: true) { dump, outgoing in
             // Behind what went before it, on the same socket.
             flushPublished()
             sendEach(outgoing, on: socket)
@@ -303,10 +314,21 @@ public final class ModelServer {
     /// `notificationsWithAnswers`, on the same socket) or in `published`;
     /// `dump` gets a dump's datagrams, made as they are taken, with what
     /// went before it still in `answers`.
+    ///
+    /// - Parameter askingListeners: for a datagram of at least
+    ///   `listenersAskedFrom` requests, ask who listens on the groups first,
+    ///   and make no multicast datagrams for a group nobody does, as a
+    ///   kernel family checks `genl_has_listeners()`.
     func answerEach(_ datagram: [UInt8], from senderPort: UInt32, credentials: Credentials?, senderIsAdmin: Bool,
-                    into answers: inout OutgoingBatch, notificationsWithAnswers: Bool,
+                    into answers: inout OutgoingBatch, notificationsWithAnswers: Bool, askingListeners: Bool = false,
                     dump: (_ parts: AnySequence<[UInt8]>, _ answers: inout OutgoingBatch) -> Void) {
-        for message in NetlinkMessage.leadingMessages(of: datagram) {
+        let messages = NetlinkMessage.leadingMessages(of: datagram)
+        if askingListeners, messages.count >= Self.listenersAskedFrom {
+            let groups = [configGroup, eventsGroup].compactMap { $0 }
+            if let heard = listeners.heard(among: groups) { unheard = Set(groups).subtracting(heard) }
+        }
+        defer { unheard = [] }
+        for message in messages {
             // As netlink_rcv_skb: only requests reach the family, control
             // types (below NLMSG_MIN_TYPE) are skipped, and either is
             // acknowledged when it asks.

@@ -2,6 +2,8 @@ import Foundation
 import XCTest
 import Netlink
 import Subdev
+@testable import SubdevModel
+import SubdevUAPI
 
 /// Pipelined requests through the real socket: many in flight, each
 /// answered on its own, in request order, failures beside successes.
@@ -54,6 +56,42 @@ final class BatchTests: XCTestCase {
         XCTAssertEqual(left.count, 0)
         let ports = try await setup.client.parent(mtty).counters.first { $0.name == "ports" }?.reserved
         XCTAssertEqual(ports, 0, "every port came back")
+    }
+
+    /// A datagram of many requests first asks who listens, and makes no
+    /// notifications for a group nobody has joined, as a kernel family
+    /// checks `genl_has_listeners()`. A subscriber that joins after such a
+    /// batch hears every change of the next, in order: nothing of the
+    /// first answer is kept.
+    func testASubscriberThatJoinsAfterAnUnheardBatchHearsTheNextInFull() async throws {
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        // An earlier test's subscription closes its socket within a moment.
+        let config = try XCTUnwrap(client.family.multicastGroups[SubdevMulticastGroup.config.rawValue])
+        let listeners = GroupListeners()
+        let deadline = Date().addingTimeInterval(3)
+        while listeners.heard(among: [config])?.isEmpty == false, Date() < deadline { usleep(20_000) }
+        guard listeners.heard(among: [config])?.isEmpty == true else {
+            throw XCTSkip("group \(config) has a listener on this machine, or its kernel cannot say: the first batch would be heard")
+        }
+        let first = try await client.createDevices((0..<12).map { NewDevice(parent: mtty, type: "mtty-1", name: "first\($0)") })
+        let handles = try first.map { try $0.get().handle }
+        let notifications = try client.configNotifications()
+        defer { notifications.cancel() }
+        var received = notifications.makeAsyncIterator()
+        for outcome in try await client.deleteDevices(handles) { try outcome.get() }
+        let second = try await client.createDevices((0..<12).map { NewDevice(parent: mtty, type: "mtty-1", name: "second\($0)") })
+        var heard: [String] = []
+        for _ in 0..<24 {
+            switch try await nextMessage(&received) {
+            case .deleted(let device)?: heard.append("deleted \(device.name ?? "")")
+            case .created(let device)?: heard.append("created \(device.name ?? "")")
+            case let other: return XCTFail("expected dev-del-ntf or dev-new-ntf, got \(String(describing: other))")
+            }
+        }
+        XCTAssertEqual(heard, (0..<12).map { "deleted first\($0)" } + (0..<12).map { "created second\($0)" })
+        XCTAssertEqual(try second.map { try $0.get().name }, (0..<12).map { "second\($0)" })
     }
 
     func testWithoutTheSysfsMirrorNodesStillAppearAndSysIsAbsent() async throws {
