@@ -22,6 +22,9 @@ final class AcknowledgementTests: XCTestCase {
 
     override func tearDown() {
         model.stop()
+        // XCTest keeps each test's case until the run ends: a socket left
+        // open here would stay in `config` for every later test.
+        socket = nil
     }
 
     /// Sends one request for `command` with `flags` and returns every
