@@ -120,7 +120,7 @@ public actor Autostarter {
 
     /// Creates the subdevice `definition` describes: its type's schema
     /// (`schema`, else asked for) reads the parameter values, then one `dev-new`.
-    public static func start(_ definition: DeviceDefinition, with client: SubdevClient,
+    public static nonisolated(nonsending) func start(_ definition: DeviceDefinition, with client: SubdevClient,
                              schema known: [ParamInfo]? = nil) async throws -> DeviceInfo {
         try definition.validate()
         guard let parent = ParentHandle(parsing: definition.parent) else {

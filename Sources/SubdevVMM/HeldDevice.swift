@@ -72,8 +72,9 @@ public final class HeldDevice: Sendable {
         }
     }
 
-    /// Opens `handle`'s device node, found through `client`.
-    public static func open(_ handle: DeviceHandle, client: SubdevClient) async throws -> HeldDevice {
+    /// Opens `handle`'s device node, found through `client`. Runs on the
+    /// caller's executor, as the client's methods do.
+    public static nonisolated(nonsending) func open(_ handle: DeviceHandle, client: SubdevClient) async throws -> HeldDevice {
         try HeldDevice(try await client.device(handle), family: client.family)
     }
 
@@ -82,8 +83,8 @@ public final class HeldDevice: Sendable {
     ///
     /// - Throws: `NetlinkError` with the model's reason (another event's
     ///   sequence, a second answer, no recovery waiting), or `ENOTCONN`
-    ///   when the connection is closed.
-    public func answer(_ event: AEREvent, with result: SubdevAerResult) async throws {
+    ///   when the connection is closed. Runs on the caller's executor.
+    public nonisolated(nonsending) func answer(_ event: AEREvent, with result: SubdevAerResult) async throws {
         var attributes = AttributeEncoder()
         attributes.put(SubdevEventAttr.seq, event.sequence)
         attributes.put(SubdevEventAttr.aerResult, UInt8(result.rawValue))

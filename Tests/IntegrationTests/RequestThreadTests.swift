@@ -3,6 +3,8 @@ import Synchronization
 import XCTest
 import Netlink
 import Subdev
+import SubdevVMM
+import SubdevDefinitions
 
 /// Both places a client may make its socket calls give the same answers
 /// from `subdevd`: single requests, errors, batches and dumps. And a
@@ -63,6 +65,22 @@ final class RequestThreadTests: XCTestCase {
             }
             XCTAssertTrue(resumes.contains(scheduled), "\(thread): \(scheduled) jobs scheduled on the caller's actor during nine requests")
         }
+    }
+
+    /// The VMM SDK's and the definitions' entry points are
+    /// `nonisolated(nonsending)` too: a VMM on its main actor starts a
+    /// defined subdevice and holds it without leaving the actor.
+    func testStartingAndHoldingASubdeviceStaysOnTheCallersActor() async throws {
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let definition = DeviceDefinition(name: "defined", parent: "virtual/mtty", type: "mtty-1")
+        let scheduled = try await Requester().scheduled { _ in
+            let started = try await Autostarter.start(definition, with: client)
+            let held = try await HeldDevice.open(started.handle, client: client)
+            held.release()
+        }
+        XCTAssertEqual(scheduled, 0, "jobs scheduled on the caller's actor while starting and holding a subdevice")
     }
 }
 
