@@ -22,6 +22,9 @@ final class GroupListeners {
     /// nil once the kernel could not answer (no `netlink_diag`): every
     /// group then counts as heard, and notifications always go out.
     private var connection: NetlinkConnection?
+    /// The question, the same each time: a dump of the `NETLINK_GENERIC`
+    /// sockets with their groups (`struct netlink_diag_req`).
+    private let request: NetlinkMessage
 
     /// `SOCK_DIAG_BY_FAMILY`.
     private static let byFamily: UInt16 = 20
@@ -34,6 +37,15 @@ final class GroupListeners {
 
     init() {
         connection = try? NetlinkConnection(protocol: .sockDiag, peerPort: 0, timeout: 1)
+        // Family, protocol, pad, inode, what to show, cookie.
+        var payload = WireBuffer(capacity: 24)
+        payload.append(UInt8(AF_NETLINK))
+        payload.append(UInt8(NetlinkProtocol.generic.rawValue))
+        payload.append(UInt16(0))
+        payload.append(UInt32(0))
+        payload.append(Self.showGroups)
+        payload.append(UInt64(0))
+        request = NetlinkMessage(header: MessageHeader(type: Self.byFamily, flags: []), payload: payload.bytes)
     }
 
     /// Those of `groups` (`NETLINK_GENERIC` group ids) that at least one
@@ -41,17 +53,9 @@ final class GroupListeners {
     /// the caller treats every group as heard.
     func heard(among groups: [UInt32]) -> Set<UInt32>? {
         guard let connection else { return nil }
-        // struct netlink_diag_req: family, protocol, pad, ino, show, cookie.
-        var request = WireBuffer(capacity: 24)
-        request.append(UInt8(AF_NETLINK))
-        request.append(UInt8(NetlinkProtocol.generic.rawValue))
-        request.append(UInt16(0))
-        request.append(UInt32(0))
-        request.append(Self.showGroups)
-        request.append(UInt64(0))
         var heard = Set<UInt32>()
         do {
-            try connection.dump(NetlinkMessage(header: MessageHeader(type: Self.byFamily, flags: []), payload: request.bytes)) { message in
+            try connection.dump(request) { message in
                 let payload = message.payloadSlice
                 guard payload.count >= Self.messageSize,
                       let bitmap = try AttributeDecoder(payload.dropFirst(Self.messageSize)).first(Self.groupsAttribute)?.payload else { return }

@@ -39,10 +39,12 @@ public final class ModelServer {
     /// Whether anyone listens on `config` and `events`, asked for a
     /// datagram of many requests.
     private let listeners = GroupListeners()
-    /// The groups found without a listener for the datagram being served:
-    /// its requests' multicast datagrams for them are not made. Empty
-    /// otherwise, so that what is not a request's always goes out.
-    private var unheard: Set<UInt32> = []
+    /// Whether `config` and `events` were found without a listener for the
+    /// datagram being served: its requests' multicast datagrams for them
+    /// are not made. False otherwise, so that what is not a request's
+    /// always goes out. Two flags, read on every notification, where a
+    /// set would hash the group each time.
+    private var unheard = (config: false, events: false)
     /// How many requests a datagram holds before the model asks who
     /// listens. The question costs about what three notifications sent
     /// into nothing do; a single request's notification just goes.
@@ -145,7 +147,7 @@ public final class ModelServer {
     /// Writes the multicast datagrams of a handler's output into `batch`:
     /// notifications on `config`, then events on `events`.
     private func append(_ output: HandlerOutput, to batch: inout OutgoingBatch) {
-        if let config = configGroup, !unheard.contains(config) {
+        if let config = configGroup, !unheard.config {
             let header = MessageHeader(type: configuration.familyID, flags: [])
             for notification in output.notifications {
                 try? batch.append(toGroup: config) {
@@ -154,7 +156,7 @@ public final class ModelServer {
                 }
             }
         }
-        if let events = eventsGroup, !unheard.contains(events) {
+        if let events = eventsGroup, !unheard.events {
             for event in output.events {
                 try? batch.append(toGroup: events) { $0.append(event) }
             }
@@ -324,10 +326,11 @@ public final class ModelServer {
                     dump: (_ parts: AnySequence<[UInt8]>, _ answers: inout OutgoingBatch) -> Void) {
         let messages = NetlinkMessage.leadingMessages(of: datagram)
         if askingListeners, messages.count >= Self.listenersAskedFrom {
-            let groups = [configGroup, eventsGroup].compactMap { $0 }
-            if let heard = listeners.heard(among: groups) { unheard = Set(groups).subtracting(heard) }
+            if let heard = listeners.heard(among: [configGroup, eventsGroup].compactMap { $0 }) {
+                unheard = (configGroup.map { !heard.contains($0) } ?? false, eventsGroup.map { !heard.contains($0) } ?? false)
+            }
         }
-        defer { unheard = [] }
+        defer { unheard = (false, false) }
         for message in messages {
             // As netlink_rcv_skb: only requests reach the family, control
             // types (below NLMSG_MIN_TYPE) are skipped, and either is
