@@ -5,7 +5,9 @@ import Glibc
 /// A directory the model keeps things in, beside the tree they came from
 /// so that a walk of that tree does not find them: made and opened the
 /// first time it is needed, then used for calls relative to it. The
-/// registry removes it when the model starts and stops.
+/// registry removes it when the model starts and stops. A directory of
+/// the tree itself that many calls name, such as `dev/vfio/devices`, is
+/// held open the same way.
 ///
 /// Used from the model's one thread.
 final class StoreDirectory {
@@ -39,20 +41,33 @@ final class StoreDirectory {
         return fd >= 0
     }
 
-    /// Moves what is at `path` into the store as `name`; false when it was
-    /// not moved (the store cannot be made, or the rename failed).
-    func moveIn(_ path: String, as name: String) -> Bool {
+    /// Moves what is at `path` (relative to the open directory `directory`
+    /// unless absolute) into the store as `name`; false when it was not
+    /// moved (the store cannot be made, or the rename failed).
+    func moveIn(_ path: String, relativeTo directory: Int32 = AT_FDCWD, as name: String) -> Bool {
         guard !unmovable, open() else { return false }
-        guard renameat(AT_FDCWD, path, fd, name) == 0 else {
+        guard renameat(directory, path, fd, name) == 0 else {
             if errno == EXDEV { unmovable = true }
             return false
         }
         return true
     }
 
-    /// Moves `name` out of the store to `path`; false when the rename
+    /// Moves `name` out of the store to `path` (relative to the open
+    /// directory `directory` unless absolute); false when the rename
     /// failed, which leaves it in the store.
-    func moveOut(_ name: String, to path: String) -> Bool {
-        fd >= 0 && renameat(fd, name, AT_FDCWD, path) == 0
+    func moveOut(_ name: String, to path: String, relativeTo directory: Int32 = AT_FDCWD) -> Bool {
+        fd >= 0 && renameat(fd, name, directory, path) == 0
+    }
+
+    /// Gives `name` in the store a second name, `target` in the open
+    /// directory `directory`, keeping the first; with `replacing`, what is
+    /// at `target` is unlinked first if need be. False when no link was
+    /// made.
+    func link(_ name: String, into directory: Int32, as target: String, replacing: Bool = false) -> Bool {
+        guard fd >= 0 else { return false }
+        if linkat(fd, name, directory, target, 0) == 0 { return true }
+        return replacing && errno == EEXIST && unlinkat(directory, target, 0) == 0
+            && linkat(fd, name, directory, target, 0) == 0
     }
 }

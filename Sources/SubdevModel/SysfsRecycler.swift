@@ -58,25 +58,25 @@ final class SysfsRecycler {
         whole.remove(vfio) != nil
     }
 
-    /// Moves the whole directory at `path`, of subdevice `vfio`, into the
+    /// Moves the whole directory at `entry`, of subdevice `vfio`, into the
     /// store, recording that its attributes were made from `shown`.
     ///
     /// - Returns: false when it was not moved (the store is full or cannot
     ///   be made, or the rename failed): the caller removes it entry by
     ///   entry.
-    func keep(_ path: String, shown: SysfsTree.Shown, vfio: UInt32) -> Bool {
+    func keep(_ entry: SysfsParentTexts.Entry, shown: SysfsTree.Shown, vfio: UInt32) -> Bool {
         let name = String(nextName)
-        guard kept.count < limit, store.moveIn(path, as: name) else { return false }
+        guard kept.count < limit, store.moveIn(entry.name, relativeTo: entry.directory, as: name) else { return false }
         nextName += 1
         kept.append(Kept(name: name, shown: shown, vfio: vfio))
         return true
     }
 
-    /// Moves the directory kept last to `path` and returns what it holds;
+    /// Moves the directory kept last to `entry` and returns what it holds;
     /// `nil` when none is kept or the rename failed (something is at
-    /// `path`), which leaves the store as it was.
-    func take(to path: String) -> Kept? {
-        guard let last = kept.last, store.moveOut(last.name, to: path) else { return nil }
+    /// `entry`), which leaves the store as it was.
+    func take(to entry: SysfsParentTexts.Entry) -> Kept? {
+        guard let last = kept.last, store.moveOut(last.name, to: entry.name, relativeTo: entry.directory) else { return nil }
         return kept.removeLast()
     }
 }

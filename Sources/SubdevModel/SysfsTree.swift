@@ -23,19 +23,17 @@ struct SysfsTree {
     /// Where removed subdevices' directories wait to be put back.
     let recycler: SysfsRecycler
     let parentTexts: SysfsParentTexts
+    let classLinks: SysfsClassLinks
 
     /// Where the `vfioN` class links are, below the root.
     static let classDirectory = "sys/class/vfio-dev"
 
-    /// `ROOT/sys/class/vfio-dev/vfio`, to which N is appended.
-    let classLinkPrefix: String
-
     init(root: ModelRoot) {
         self.root = root
-        classLinkPrefix = root.join("\(Self.classDirectory)/vfio")
         contents = SysfsContents(root: root)
         recycler = SysfsRecycler(root: root)
         parentTexts = SysfsParentTexts(root: root)
+        classLinks = SysfsClassLinks(root: root)
     }
 
     /// Creates the parents' directories and their bus links.
@@ -50,6 +48,7 @@ struct SysfsTree {
 
     /// Removes a parent's directory and bus link (a hotplug removal).
     func removeParent(_ parent: Parent) {
+        parentTexts.forget(parent)
         try? FileManager.default.removeItem(atPath: root.join("sys/bus/\(parent.bus)/devices/\(parent.name)"))
         try? FileManager.default.removeItem(atPath: root.parentDirectory(bus: parent.bus, name: parent.name))
     }
@@ -66,7 +65,7 @@ struct SysfsTree {
         let directory = "\(texts.directory)/subdev.\(device.index)"
         let shown = Shown(device, registration: registration, reservedRegions: texts.reservedRegions)
         // A whole-function type's directory has a link more; such are made anew.
-        if registration != .iommuGroup, let kept = recycler.take(to: directory) {
+        if registration != .iommuGroup, let kept = recycler.take(to: texts.subdevice(device.index)) {
             do {
                 try refit(kept, at: directory, as: device, shown: shown)
                 try classLink(device, texts: texts)
@@ -109,8 +108,13 @@ struct SysfsTree {
 
     /// `sys/class/vfio-dev/vfioN`, a relative link to the subdevice's `vfio-dev/vfioN`.
     private func classLink(_ device: Subdevice, texts: SysfsParentTexts.Texts) throws {
-        try symbolicLink("\(classLinkPrefix)\(device.vfioIndex)",
-                         to: "\(texts.classTarget)/subdev.\(device.index)/vfio-dev/vfio\(device.vfioIndex)")
+        try classLinks.add(device.vfioIndex, target: Self.classTarget(device, texts: texts))
+    }
+
+    /// What `device`'s class link holds.
+    private static func classTarget(_ device: Subdevice, texts: SysfsParentTexts.Texts) -> String {
+        let vfio = String(device.vfioIndex)
+        return texts.classTarget + "/subdev." + String(device.index) + "/vfio-dev/vfio" + vfio
     }
 
     /// Makes the directory `kept`, now at `directory`, subdevice
@@ -194,15 +198,16 @@ struct SysfsTree {
     /// directory and there is room, else entry by entry, relative to the
     /// subdevice's directory.
     func remove(_ device: Subdevice, parent: Parent) {
-        unlink(classLinkPrefix + String(device.vfioIndex))
         let texts = parentTexts.texts(of: parent)
-        let directory = "\(texts.directory)/subdev.\(device.index)"
+        classLinks.remove(device.vfioIndex, target: Self.classTarget(device, texts: texts))
         let registration = parent.registration(of: device.typeName) ?? .emulatedIOMMU
         if recycler.unmarkWhole(device.vfioIndex), registration != .iommuGroup,
-           recycler.keep(directory, shown: Shown(device, registration: registration, reservedRegions: texts.reservedRegions),
+           recycler.keep(texts.subdevice(device.index),
+                         shown: Shown(device, registration: registration, reservedRegions: texts.reservedRegions),
                          vfio: device.vfioIndex) {
             return
         }
+        let directory = "\(texts.directory)/subdev.\(device.index)"
         guard let at = try? Directory(directory) else { return }
         let vfio = "vfio-dev/vfio\(device.vfioIndex)"
         for file in ["uevent", "dev_node"] { at.remove("\(vfio)/\(file)") }

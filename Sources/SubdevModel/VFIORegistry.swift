@@ -68,9 +68,10 @@ final class VFIORegistry {
     }
 
     /// Removes the model's `dev/vfio` and `sys` trees, the contents the
-    /// sysfs mirror links to, and the nodes and directories kept to recycle.
+    /// sysfs mirror links to, and the nodes, directories and class links
+    /// kept to recycle.
     static func clear(_ root: ModelRoot) {
-        for tree in ["dev/vfio", DeviceNodes.storeName, "sys", SysfsContents.name, SysfsRecycler.name] {
+        for tree in ["dev/vfio", DeviceNodes.storeName, "sys", SysfsContents.name, SysfsRecycler.name, SysfsClassLinks.name] {
             try? FileManager.default.removeItem(atPath: root.join(tree))
         }
         rmdir(root.join("dev"))

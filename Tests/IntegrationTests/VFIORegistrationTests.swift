@@ -378,7 +378,12 @@ final class VFIORegistrationTests: XCTestCase {
         XCTAssertEqual(taken.st_ino, inode, "the kept node is the one used again")
         XCTAssertEqual(taken.st_mode & S_IFMT, S_IFSOCK)
         XCTAssertEqual([taken.st_uid, taken.st_gid, taken.st_mode & 0o777], [65534, 100, 0o660])
-        XCTAssertFalse(FileManager.default.fileExists(atPath: kept))
+        // The store keeps its name for the node, a second one, so that the
+        // next removal only unlinks the public name.
+        XCTAssertEqual(try status(kept, following: false).st_ino, inode)
+        XCTAssertEqual(taken.st_nlink, 2)
+        let walkedAgain = FileManager.default.enumerator(atPath: "\(model.root)/dev/vfio")?.allObjects as? [String] ?? []
+        XCTAssertEqual(walkedAgain.sorted(), ["devices", "devices/vfio0"])
         let heldBefore = try await client.device(second.handle).holders
         XCTAssertEqual(heldBefore, [])
 
@@ -396,8 +401,59 @@ final class VFIORegistrationTests: XCTestCase {
         XCTAssertNotEqual(try status(try XCTUnwrap(third.vfio?.devNode), following: false).st_ino, inode)
         try await client.deleteDevice(third.handle)
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(store)/vfio1"))
+        // A node kept before goes from the public name only, and comes back again.
+        kill(holder.processIdentifier, SIGKILL)
+        waitForExit(holder)
+        for _ in 0..<50 where try await !client.device(second.handle).holders.isEmpty {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        try await client.deleteDevice(second.handle)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: node))
+        XCTAssertEqual(try status(kept, following: false).st_nlink, 1)
+        let fourth = try await client.createDevice(parent: dsa, type: "dwq")
+        XCTAssertEqual(fourth.vfio?.devNode, node)
+        XCTAssertEqual(try status(node, following: false).st_ino, inode)
         model.stop()
         XCTAssertFalse(FileManager.default.fileExists(atPath: store), "the model takes the kept nodes when it stops")
+    }
+
+    /// A subdevice made again with the same N, parent and index gets the
+    /// class link kept from the last one; any other gets a link of its
+    /// own, with its own target.
+    func testAClassLinkIsKeptForTheSameSubdeviceAgain() async throws {
+        let model = try ModelProcess.start()
+        defer { model.stop() }
+        let client = try await SubdevClient.connect(port: model.port)
+        let link = "\(model.root)/sys/class/vfio-dev/vfio0"
+        let kept = "\(model.root)/.sysfs-class-links/vfio0"
+        func target() throws -> String { try FileManager.default.destinationOfSymbolicLink(atPath: link) }
+
+        let first = try await client.createDevice(parent: dsa, type: "dwq")
+        let firstTarget = try target()
+        XCTAssertEqual(firstTarget, "../../devices/pci0000:6a/0000:6a:01.0/subdev.0/vfio-dev/vfio0")
+        try await client.deleteDevice(first.handle)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: link))
+        let keptInode = try status(kept, following: false).st_ino
+
+        let again = try await client.createDevice(parent: dsa, type: "dwq")
+        XCTAssertEqual(again.vfio?.index, 0)
+        XCTAssertEqual(try target(), firstTarget)
+        XCTAssertEqual(try status(link, following: false).st_ino, keptInode, "the kept link is linked back")
+        XCTAssertEqual(try status(link, following: false).st_mode & S_IFMT, S_IFLNK)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(link)/dev_node"), "it reaches the subdevice's vfio-dev/vfio0")
+        try await client.deleteDevice(again.handle)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: link))
+        XCTAssertEqual(try status(kept, following: false).st_nlink, 1)
+
+        let other = try await client.createDevice(parent: gpu, type: "A40-8Q")
+        XCTAssertEqual(other.vfio?.index, 0)
+        XCTAssertEqual(try target(), "../../devices/pci0000:3b/0000:3b:00.0/subdev.0/vfio-dev/vfio0")
+        XCTAssertNotEqual(try status(link, following: false).st_ino, keptInode)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: kept), firstTarget, "the kept link is unchanged")
+        try await client.deleteDevice(other.handle)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: link))
+        model.stop()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(model.root)/.sysfs-class-links"), "the model takes the kept links when it stops")
     }
 
     /// A file left at a node's path (by a model that crashed) does not stop

@@ -320,6 +320,22 @@ final class VMMFlowTests: XCTestCase {
         XCTAssertEqual(back.handle, dsa)
         let typesAfter = try await setup.client.types(of: dsa)
         XCTAssertEqual(typesAfter, typesBefore, "its types appear again, with all their capacity")
+        // Its subdevices' directories are kept and taken back in its new directory.
+        let store = "\(setup.model.root)/.sysfs-recycled"
+        func keptCount() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: store).count) ?? 0 }
+        let keptBefore = keptCount()
+        let made = try await create("vm2", &setup)
+        XCTAssertEqual(keptCount(), keptBefore - 1, "the new subdevice took a kept directory")
+        let directory = try XCTUnwrap(made.vfio?.sysfsPath)
+        try await setup.client.deleteDevice(made.handle)
+        guard case .deleted? = try await next(&setup.config) else { return XCTFail("no dev-del-ntf") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory))
+        XCTAssertEqual(keptCount(), keptBefore, "its directory is kept again")
+        let again = try await create("vm2", &setup)
+        XCTAssertEqual(again.vfio?.sysfsPath, directory)
+        XCTAssertEqual(try String(contentsOfFile: "\(directory)/name", encoding: .utf8), "vm2\n")
+        try await setup.client.deleteDevice(again.handle)
+        guard case .deleted? = try await next(&setup.config) else { return XCTFail("no dev-del-ntf") }
         try await assertNothingLeaks(setup)
     }
 
