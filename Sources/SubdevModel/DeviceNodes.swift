@@ -47,7 +47,7 @@ enum NodeEvent: Equatable {
 /// Used from the model's one thread.
 final class DeviceNodes {
     /// Who owns a node's file, and its mode.
-    struct Access {
+    struct Access: Equatable {
         var uid: UInt32
         var gid: UInt32
         var mode: UInt16
@@ -119,19 +119,21 @@ final class DeviceNodes {
 
     /// Creates the node for `vfio`, owned by `uid`:`gid` with `mode`.
     func create(_ vfio: UInt32, uid: UInt32, gid: UInt32, mode: UInt16) throws {
-        let path = root.devNode(vfio)
         let access = Access(uid: uid, gid: gid, mode: mode)
         if var node = reclaim(vfio) {
-            do {
-                try grant(access, to: path, owner: (node.access.uid, node.access.gid), mode: node.access.mode)
-            } catch {
-                discard(node, of: vfio)
-                throw error
+            if node.access != access {
+                do {
+                    try grant(access, to: root.devNode(vfio), owner: (node.access.uid, node.access.gid), mode: node.access.mode)
+                } catch {
+                    discard(node, of: vfio)
+                    throw error
+                }
             }
             node.access = access
             nodes[vfio] = node
             return
         }
+        let path = root.devNode(vfio)
         // A node left behind at `path` is replaced.
         var listener = subdev_unix_listen(path, 16)
         if listener < 0 && errno == EMFILE && !kept.isEmpty {
@@ -186,7 +188,7 @@ final class DeviceNodes {
         guard kept.count < keepLimit else { return false }
         let name = Self.keptName(vfio)
         if node.stored {
-            guard devices.open(), unlinkat(devices.fd, name, 0) == 0 else { return false }
+            guard devices.open(), RelativeFileCalls.unlink(devices.fd, name) == 0 else { return false }
         } else {
             guard store.moveIn(root.devNode(vfio), as: name) else { return false }
         }
@@ -221,7 +223,7 @@ final class DeviceNodes {
     /// Closes the listener of `vfio`'s kept node and removes its file from the store.
     private func release(_ node: Node, keptAs vfio: UInt32) {
         drop(node.listener)
-        unlinkat(store.fd, Self.keptName(vfio), 0)
+        _ = RelativeFileCalls.unlink(store.fd, Self.keptName(vfio))
     }
 
     /// Closes `vfio`'s node's listener and connections and removes its
@@ -230,7 +232,7 @@ final class DeviceNodes {
         for fd in node.connections.keys { drop(fd) }
         drop(node.listener)
         unlink(root.devNode(vfio))
-        if node.stored { unlinkat(store.fd, Self.keptName(vfio), 0) }
+        if node.stored { _ = RelativeFileCalls.unlink(store.fd, Self.keptName(vfio)) }
     }
 
     /// Accepts and closes every connection waiting on `listener`.

@@ -80,6 +80,8 @@ public struct DeviceTable: Sendable {
     }
 
     static let vacant = UInt32.max
+    /// An emptied group keeps its arrays' room up to this many subdevices.
+    static let emptiedGroupRoom = 4
 
     /// Where the subdevice registered as a `vfioN` is kept: its group
     /// (`GroupID.position`, -1 where no subdevice has that N) and index.
@@ -258,18 +260,20 @@ public struct DeviceTable: Sendable {
     /// Parent `handle`'s group, made for it if it has none; `known`, when
     /// the caller has it, saves the lookup by handle.
     mutating func group(for parent: Parent, known: GroupID? = nil) -> GroupID {
-        if let id = known ?? groupIDs[parent.handle] {
-            // An emptied group takes the parent as it is now: a parent
-            // plugged in again may come with a new description.
-            if groups[id.position].count == 0 {
-                groups[id.position] = Group(state: ParentState(hardware: parent.hardware, spec: parent.spec, instances: []))
-            }
-            return id
-        }
+        if let id = known ?? groupIDs[parent.handle] { return id }
         let id = GroupID(position: groups.count)
         groups.append(Group(state: ParentState(hardware: parent.hardware, spec: parent.spec, instances: [])))
         groupIDs[parent.handle] = id
         return id
+    }
+
+    /// Gives `parent`'s group, if it has one and it is empty, a new view
+    /// of the parent, as one plugged in anew would have: called when the
+    /// parent goes (hotplug). An emptied group otherwise keeps its view,
+    /// whose instances and totals are back to none.
+    mutating func renewEmptiedGroup(of parent: Parent) {
+        guard let id = groupIDs[parent.handle], groups[id.position].count == 0 else { return }
+        groups[id.position] = Group(state: ParentState(hardware: parent.hardware, spec: parent.spec, instances: []))
     }
 
     /// Calls `body` with the plugin's view of `group`'s parent, found by
@@ -364,11 +368,15 @@ public struct DeviceTable: Sendable {
         }
         groups[group.position].indices.give(device.index)
         let instance = groups[group.position].removeInstance(of: device.index)
-        // An emptied group keeps its place, but not its arrays.
+        // An emptied group keeps its place, and the room of its arrays
+        // while it is small: a VMM that makes and deletes one subdevice
+        // at a time does not have them allocated and freed each time
+        // (about 1.8 k instructions a create and delete, by callgrind).
         if groups[group.position].count == 0 {
-            groups[group.position].records = []
-            groups[group.position].indices = LowestFree()
-            groups[group.position].instancePosition = []
+            let keep = groups[group.position].records.capacity <= Self.emptiedGroupRoom
+            groups[group.position].records.removeAll(keepingCapacity: keep)
+            groups[group.position].indices.reset(keepingCapacity: keep)
+            groups[group.position].instancePosition.removeAll(keepingCapacity: keep)
         }
         if let name = device.name { names[name] = nil }
         if let pasid = device.pasid { pasids.remove(pasid) }

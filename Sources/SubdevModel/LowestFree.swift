@@ -24,6 +24,13 @@ struct LowestFree: Sendable {
         return lowest
     }
 
+    /// Gives every number back, as a new one has them, keeping the room
+    /// when asked.
+    mutating func reset(keepingCapacity: Bool) {
+        end = 0
+        returned.removeAll(keepingCapacity: keepingCapacity)
+    }
+
     /// Gives `number` back.
     mutating func give(_ number: UInt32) {
         returned.append(number)

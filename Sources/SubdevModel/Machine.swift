@@ -512,6 +512,7 @@ public struct Machine: Sendable {
     /// have no subdevices left.
     public mutating func removeParent(_ position: Int) -> Parent {
         var parent = parents.remove(at: position)
+        devices.renewEmptiedGroup(of: parent)
         parentsMoved()
         parent.aerStats = AERStats()
         slots.append(parent)

@@ -46,7 +46,7 @@ final class StoreDirectory {
     /// moved (the store cannot be made, or the rename failed).
     func moveIn(_ path: String, relativeTo directory: Int32 = AT_FDCWD, as name: String) -> Bool {
         guard !unmovable, open() else { return false }
-        guard renameat(directory, path, fd, name) == 0 else {
+        guard RelativeFileCalls.rename(directory, path, fd, name) == 0 else {
             if errno == EXDEV { unmovable = true }
             return false
         }
@@ -57,7 +57,7 @@ final class StoreDirectory {
     /// directory `directory` unless absolute); false when the rename
     /// failed, which leaves it in the store.
     func moveOut(_ name: String, to path: String, relativeTo directory: Int32 = AT_FDCWD) -> Bool {
-        fd >= 0 && renameat(fd, name, directory, path) == 0
+        fd >= 0 && RelativeFileCalls.rename(fd, name, directory, path) == 0
     }
 
     /// Gives `name` in the store a second name, `target` in the open
@@ -66,8 +66,8 @@ final class StoreDirectory {
     /// made.
     func link(_ name: String, into directory: Int32, as target: String, replacing: Bool = false) -> Bool {
         guard fd >= 0 else { return false }
-        if linkat(fd, name, directory, target, 0) == 0 { return true }
-        return replacing && errno == EEXIST && unlinkat(directory, target, 0) == 0
-            && linkat(fd, name, directory, target, 0) == 0
+        if RelativeFileCalls.link(fd, name, directory, target) == 0 { return true }
+        return replacing && errno == EEXIST && RelativeFileCalls.unlink(directory, target) == 0
+            && RelativeFileCalls.link(fd, name, directory, target) == 0
     }
 }

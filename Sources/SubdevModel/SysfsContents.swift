@@ -45,7 +45,7 @@ final class SysfsContents {
     ///   not be written), and the caller writes the file itself.
     func link(_ contents: String, as name: String, in at: Int32) -> Bool {
         guard !unlinkable, let file = keptFile(for: contents) else { return false }
-        if linkat(store.fd, file, at, name, 0) == 0 { return true }
+        if RelativeFileCalls.link(store.fd, file, at, name) == 0 { return true }
         if errno == EXDEV {
             // `sys` is another file system (`--root /` with the model's own
             // /sys mounted): nothing kept can be linked there.
@@ -53,8 +53,8 @@ final class SysfsContents {
             return false
         }
         // Left over from a registration that failed half way.
-        guard errno == EEXIST, unlinkat(at, name, 0) == 0 else { return false }
-        return linkat(store.fd, file, at, name, 0) == 0
+        guard errno == EEXIST, RelativeFileCalls.unlink(at, name) == 0 else { return false }
+        return RelativeFileCalls.link(store.fd, file, at, name) == 0
     }
 
     /// The name of the kept file holding `contents`, made if need be.

@@ -33,8 +33,11 @@ final class SysfsParentTexts {
         /// open parent directory, else by its whole path.
         func subdevice(_ index: UInt32) -> Entry {
             opened >= 0 ? Entry(directory: opened, name: "subdev." + String(index))
-                : Entry(directory: AT_FDCWD, name: directory + "/subdev." + String(index))
+                : Entry(directory: AT_FDCWD, name: subdevicePath(index))
         }
+
+        /// Subdevice `index`'s directory, `ROOT/sys/devices/.../PARENT/subdev.INDEX`.
+        func subdevicePath(_ index: UInt32) -> String { directory + "/subdev." + String(index) }
     }
 
     /// A name as the `*at` system calls take it: relative to an open
@@ -46,6 +49,10 @@ final class SysfsParentTexts {
 
     private let root: ModelRoot
     private var byHandle: [String: Texts] = [:]
+    /// The texts asked for last, and whose: a create and its delete, or a
+    /// VMM's run of creates, ask for one parent's again and again, and a
+    /// handle compared with itself costs less than it hashes.
+    private var last: (handle: String, texts: Texts)?
     /// At most this many parents' directories are held open; the others'
     /// subdevices are renamed by whole paths.
     let openLimit: Int
@@ -61,6 +68,13 @@ final class SysfsParentTexts {
     }
 
     func texts(of parent: Parent) -> Texts {
+        if let last, last.handle == parent.handle { return last.texts }
+        let texts = lookUp(parent)
+        last = (parent.handle, texts)
+        return texts
+    }
+
+    private func lookUp(_ parent: Parent) -> Texts {
         if let known = byHandle[parent.handle] { return known }
         let directory = root.parentDirectory(bus: parent.bus, name: parent.name)
         var opened: Int32 = -1
@@ -79,6 +93,7 @@ final class SysfsParentTexts {
     /// Forgets `parent`'s texts and closes its directory: it is being
     /// removed (hotplug), and one made again for it is another.
     func forget(_ parent: Parent) {
+        if last?.handle == parent.handle { last = nil }
         guard let texts = byHandle.removeValue(forKey: parent.handle), texts.opened >= 0 else { return }
         close(texts.opened)
         openCount -= 1

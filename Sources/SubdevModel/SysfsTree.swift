@@ -62,20 +62,20 @@ struct SysfsTree {
     /// with what differs written again (`SysfsRecycler`).
     func add(_ device: Subdevice, parent: Parent, registration: Registration) throws {
         let texts = parentTexts.texts(of: parent)
-        let directory = "\(texts.directory)/subdev.\(device.index)"
         let shown = Shown(device, registration: registration, reservedRegions: texts.reservedRegions)
         // A whole-function type's directory has a link more; such are made anew.
         if registration != .iommuGroup, let kept = recycler.take(to: texts.subdevice(device.index)) {
             do {
-                try refit(kept, at: directory, as: device, shown: shown)
+                try refit(kept, in: texts, as: device, shown: shown)
                 try classLink(device, texts: texts)
                 recycler.markWhole(device.vfioIndex)
                 return
             } catch {
                 // Made anew below, from nothing.
-                try? FileManager.default.removeItem(atPath: directory)
+                try? FileManager.default.removeItem(atPath: texts.subdevicePath(device.index))
             }
         }
+        let directory = texts.subdevicePath(device.index)
         if mkdir(directory, 0o755) != 0 {
             // Left over from a registration that failed half way: start over.
             guard errno == EEXIST else { throw ModelRootError("cannot make \(directory): \(String(cString: strerror(errno)))") }
@@ -108,22 +108,22 @@ struct SysfsTree {
 
     /// `sys/class/vfio-dev/vfioN`, a relative link to the subdevice's `vfio-dev/vfioN`.
     private func classLink(_ device: Subdevice, texts: SysfsParentTexts.Texts) throws {
-        try classLinks.add(device.vfioIndex, target: Self.classTarget(device, texts: texts))
+        try classLinks.add(Self.classTarget(device, texts: texts))
     }
 
-    /// What `device`'s class link holds.
-    private static func classTarget(_ device: Subdevice, texts: SysfsParentTexts.Texts) -> String {
-        let vfio = String(device.vfioIndex)
-        return texts.classTarget + "/subdev." + String(device.index) + "/vfio-dev/vfio" + vfio
+    private static func classTarget(_ device: Subdevice, texts: SysfsParentTexts.Texts) -> SysfsClassLinks.Target {
+        SysfsClassLinks.Target(parent: texts.classTarget, index: device.index, vfio: device.vfioIndex)
     }
 
-    /// Makes the directory `kept`, now at `directory`, subdevice
-    /// `device`'s: renames its `vfio-dev/vfioN` and writes again each
-    /// attribute whose contents differ.
-    private func refit(_ kept: SysfsRecycler.Kept, at directory: String, as device: Subdevice,
+    /// Makes the directory `kept`, now subdevice `device`'s in its
+    /// parent's directory (`texts`), `device`'s: renames its
+    /// `vfio-dev/vfioN` and writes again each attribute whose contents
+    /// differ.
+    private func refit(_ kept: SysfsRecycler.Kept, in texts: SysfsParentTexts.Texts, as device: Subdevice,
                        shown: Shown) throws {
         // Made alike, as in a loop of creates and deletes: nothing to write.
         if kept.vfio == device.vfioIndex, kept.shown == shown { return }
+        let directory = texts.subdevicePath(device.index)
         let attributes = Self.attributes(shown), old = Self.attributes(kept.shown)
         let changed = attributes.filter { !old.contains($0) }
         let gone = old.filter { old in !attributes.contains { $0.name == old.name } }
@@ -199,7 +199,7 @@ struct SysfsTree {
     /// subdevice's directory.
     func remove(_ device: Subdevice, parent: Parent) {
         let texts = parentTexts.texts(of: parent)
-        classLinks.remove(device.vfioIndex, target: Self.classTarget(device, texts: texts))
+        classLinks.remove(Self.classTarget(device, texts: texts))
         let registration = parent.registration(of: device.typeName) ?? .emulatedIOMMU
         if recycler.unmarkWhole(device.vfioIndex), registration != .iommuGroup,
            recycler.keep(texts.subdevice(device.index),
@@ -207,7 +207,7 @@ struct SysfsTree {
                          vfio: device.vfioIndex) {
             return
         }
-        let directory = "\(texts.directory)/subdev.\(device.index)"
+        let directory = texts.subdevicePath(device.index)
         guard let at = try? Directory(directory) else { return }
         let vfio = "vfio-dev/vfio\(device.vfioIndex)"
         for file in ["uevent", "dev_node"] { at.remove("\(vfio)/\(file)") }
@@ -272,7 +272,7 @@ struct SysfsTree {
 
         /// Unlinks `name`; absent is fine.
         func remove(_ name: String, directory: Bool = false) {
-            _ = unlinkat(fd, name, directory ? AT_REMOVEDIR : 0)
+            _ = RelativeFileCalls.unlink(fd, name, flags: directory ? AT_REMOVEDIR : 0)
         }
     }
 

@@ -171,6 +171,29 @@ final class DeviceTableTests: XCTestCase {
         XCTAssertEqual(machine.devices.devices(of: "virtual/a").map(\.name), ["again"])
     }
 
+    /// An emptied group keeps its view of the parent (and, while small,
+    /// its arrays' room) for the next subdevice: what the plugin sees
+    /// then is what it sees on a parent that never had one.
+    func testAParentEmptiedAgainAndAgainLooksAsIfItNeverHadASubdevice() throws {
+        var machine = try machine(ports: 8)
+        var fresh = try self.machine(ports: 8)
+        for round in 0..<3 {
+            // More than an emptied group keeps room for, in the last round.
+            let count = round == 2 ? 6 : 1
+            for _ in 0..<count { try create(&machine, on: 0, type: round == 1 ? "mtty-2" : "mtty-1") }
+            for index in (0..<count).reversed() {
+                _ = machine.delete(device: try XCTUnwrap(machine.deviceIndex(parent: "virtual/a", index: UInt32(index))))
+            }
+            XCTAssertNil(machine.devices.state(of: "virtual/a"), "round \(round): emptied")
+            XCTAssertEqual(machine.counters(of: machine.parents[0]).first?.reserved, 0, "round \(round)")
+        }
+        let again = try create(&machine, on: 0, type: "mtty-2")
+        let first = try create(&fresh, on: 0, type: "mtty-2")
+        XCTAssertEqual([again.index, again.vfioIndex], [first.index, first.vfioIndex])
+        XCTAssertEqual(machine.state(of: machine.parents[0]), fresh.state(of: fresh.parents[0]))
+        XCTAssertEqual(machine.counters(of: machine.parents[0]).map(\.reserved), fresh.counters(of: fresh.parents[0]).map(\.reserved))
+    }
+
     /// Requests name a parent by the bytes of bus and name, which are
     /// looked up without making strings.
     func testParentsAreFoundByTheBytesOfTheirNames() throws {
