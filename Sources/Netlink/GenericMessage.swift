@@ -56,13 +56,13 @@ public struct GenericMessage: Sendable {
     }
 
     /// A request of `command` to `family`, made in one buffer: the generic
-    /// header, then the attributes `encode` puts. How a client makes its
-    /// requests: encoding the attributes apart, copying them out
+    /// header, then the attributes `encode` puts. How a client makes a
+    /// single request: encoding the attributes apart, copying them out
     /// (`AttributeEncoder.bytes`) and then into the message
     /// (`netlinkMessage`) took three allocations; this takes one. The
     /// message's payload is a slice of that buffer, room included: 64
-    /// bytes hold a create or delete without parameters, and a batch of
-    /// 100 000 keeps 100 000 of them until it is answered.
+    /// bytes hold a create or delete without parameters. A pipeline's
+    /// requests have no buffer of their own (`writeRequest`).
     public static func request(family: UInt16, command: UInt8, version: UInt8, capacity: Int = 64,
                                _ encode: (inout AttributeEncoder) throws -> Void) rethrows -> NetlinkMessage {
         var payload = WireBuffer(capacity: capacity)
