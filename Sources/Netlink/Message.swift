@@ -151,6 +151,22 @@ public struct NetlinkMessage: Sendable, Hashable {
         return messages
     }
 
+    /// The header of the message a cut datagram ends in (see
+    /// `Datagram.isCut`): the first that is not whole, when its header
+    /// arrived and its length says it ran past the end. `nil` for a
+    /// datagram whose messages are whole or malformed.
+    public static func headerOfCutMessage(in datagram: [UInt8]) -> MessageHeader? {
+        guard let (offset, length) = frame(datagram, { _ in }),
+              length >= MessageHeader.size, datagram.count - offset >= MessageHeader.size,
+              length > datagram.count - offset else { return nil }
+        return MessageHeader(
+            length: UInt32(length),
+            type: datagram.loadLE(UInt16.self, at: offset + 4),
+            flags: MessageFlags(rawValue: datagram.loadLE(UInt16.self, at: offset + 6)),
+            sequence: datagram.loadLE(UInt32.self, at: offset + 8),
+            port: datagram.loadLE(UInt32.self, at: offset + 12))
+    }
+
     /// Splits a datagram at its length fields, handing each message to
     /// `body`, and stops at the first bad one: its offset and length, or
     /// nil when there was none.

@@ -94,6 +94,13 @@ public final class MulticastSubscription: Sendable {
                     break
                 }
                 if let senderPort, datagram.senderPort != senderPort { continue }
+                if datagram.isCut {
+                    // Longer than a read takes: what arrived whole is
+                    // delivered, and the rest is a loss like an overrun.
+                    for message in NetlinkMessage.leadingMessages(of: datagram.bytes) { deliver(.message(message)) }
+                    lost = true
+                    continue
+                }
                 guard let messages = try? NetlinkMessage.parse(datagram.bytes) else { continue }
                 for message in messages { deliver(.message(message)) }
             }

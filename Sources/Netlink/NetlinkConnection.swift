@@ -267,7 +267,11 @@ public final class NetlinkConnection: Sendable {
                 // Made only for the error: a pipeline waits here once a window.
                 throw NetlinkError(errno: ETIMEDOUT, message: "no answer from netlink port \(peerPort) on \(socket.netlinkProtocol)\(context())")
             }
-            if datagram.senderPort == peerPort, datagram.groups == 0 { return try NetlinkMessage.forEach(in: datagram.bytes, body) }
+            guard datagram.senderPort == peerPort, datagram.groups == 0 else { continue }
+            if datagram.isCut {
+                throw NetlinkError(errno: EMSGSIZE, message: "netlink port \(peerPort) sent a datagram of \(datagram.length) bytes, more than the \(datagram.bytes.count) a read took: its end was lost (the socket now reads \(socket.receiveRoom))")
+            }
+            return try NetlinkMessage.forEach(in: datagram.bytes, body)
         }
     }
 

@@ -50,6 +50,14 @@ public struct Datagram: Sendable {
     public var groups: UInt32
     /// The sender's credentials, when `SO_PASSCRED` is on.
     public var credentials: Credentials?
+    /// The datagram's whole length as sent: more than `bytes.count` when
+    /// it was larger than the socket's receive room, and the kernel
+    /// dropped the rest (see `NetlinkSocket.receiveRoom`).
+    public var length: Int
+
+    /// Whether the datagram was larger than the room it was read into,
+    /// and `bytes` holds only its start.
+    public var isCut: Bool { length > bytes.count }
 }
 
 /// A netlink socket, owned through libnl (`struct nl_sock`).
@@ -58,14 +66,46 @@ public struct Datagram: Sendable {
 /// The socket is closed when the object goes away.
 public final class NetlinkSocket: @unchecked Sendable {
     private let handle: OpaquePointer
-    /// Where datagrams are read into: a page at first, grown to the
-    /// largest datagram seen (a dump part is up to 32 KiB). Only
-    /// `receive(flags:)` touches it, from one thread at a time (see the
-    /// type's concurrency note), so the run-time exclusivity check, two
-    /// per datagram and about 120 instructions each, is left out.
-    @exclusivity(unchecked) private var receiveBuffer = [UInt8](repeating: 0, count: 4096)
+    /// Where datagrams are read into: `receiveRoom` bytes, allocated once
+    /// and not cleared, so a page takes memory only once a datagram
+    /// reached it. Only `receive(flags:)` touches it, from one thread at a
+    /// time (see the type's concurrency note), so the run-time
+    /// exclusivity check, two per datagram and about 120 instructions
+    /// each, is left out.
+    @exclusivity(unchecked) private var receiveBuffer: UnsafeMutableRawBufferPointer
     /// The protocol it was opened with.
     public let netlinkProtocol: NetlinkProtocol
+
+    /// The room a socket reads each datagram into unless told otherwise:
+    /// 128 KiB, as the kernel's own YNL library reads. A kernel family
+    /// fills a dump's datagram to at most 32 KiB (`netlink_dump` sizes it
+    /// to the reader's largest `recvmsg`, capped there) and a reply to
+    /// what it computed; the model's are no larger.
+    public static let defaultReceiveRoom = 128 * 1024
+
+    /// The largest datagram a process can send without `CAP_NET_ADMIN`:
+    /// `netlink_sendmsg` refuses one longer than the send buffer less 32
+    /// bytes, and `SO_SNDBUF` sets at most twice `net.core.wmem_max`
+    /// (only `SO_SNDBUFFORCE` goes past it). A server that reads this
+    /// much per datagram gets any such request whole; at least
+    /// `defaultReceiveRoom`, and that when the limit cannot be read.
+    public static func largestUnforcedDatagram(wmemMaxFile: String = "/proc/sys/net/core/wmem_max") -> Int {
+        let descriptor = open(wmemMaxFile, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return defaultReceiveRoom }
+        defer { close(descriptor) }
+        var text = [UInt8](repeating: 0, count: 32)
+        let count = read(descriptor, &text, text.count)
+        // The number, then a newline.
+        let digits = count > 0 ? text[..<count].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } : []
+        guard let limit = Int(String(decoding: digits, as: UTF8.self)),
+              limit > 0, limit <= Int(Int32.max) / 2 else { return defaultReceiveRoom }
+        return max(defaultReceiveRoom, 2 * limit - 32)
+    }
+
+    /// How many bytes of a datagram one read takes. A longer datagram is
+    /// cut there by the kernel and the rest is lost: it arrives with
+    /// `Datagram.isCut`, and the room grows to its length for the next.
+    public var receiveRoom: Int { receiveBuffer.count }
 
     /// Opens a socket and binds it.
     ///
@@ -73,14 +113,19 @@ public final class NetlinkSocket: @unchecked Sendable {
     ///   - netlinkProtocol: the protocol.
     ///   - localPort: the port id to bind to; `nil` lets libnl choose one
     ///     (the process id plus a multiple of 2^22).
+    ///   - receiveRoom: the bytes of a datagram one read takes (see
+    ///     `receiveRoom`); `defaultReceiveRoom` unless given. Pages of it
+    ///     no datagram reached take no memory.
     /// - Throws: `NetlinkError` with the errno of the failed call, for example
     ///   `EADDRINUSE` when `localPort` is taken.
-    public init(protocol netlinkProtocol: NetlinkProtocol, localPort: UInt32? = nil) throws {
+    public init(protocol netlinkProtocol: NetlinkProtocol, localPort: UInt32? = nil,
+                receiveRoom: Int = NetlinkSocket.defaultReceiveRoom) throws {
         guard let handle = nl_socket_alloc() else {
             throw NetlinkError(errno: ENOMEM, message: "nl_socket_alloc failed")
         }
         self.handle = handle
         self.netlinkProtocol = netlinkProtocol
+        receiveBuffer = .allocate(byteCount: max(receiveRoom, MessageHeader.size), alignment: 8)
         if let localPort {
             nl_socket_set_local_port(handle, localPort)
         }
@@ -98,6 +143,7 @@ public final class NetlinkSocket: @unchecked Sendable {
 
     deinit {
         nl_socket_free(handle)
+        receiveBuffer.deallocate()
     }
 
     /// The port id the socket is bound to.
@@ -228,7 +274,8 @@ public final class NetlinkSocket: @unchecked Sendable {
     }
 
     /// Receives one datagram, blocking until one arrives or the receive
-    /// timeout (if set) runs out.
+    /// timeout (if set) runs out. One longer than `receiveRoom` arrives
+    /// cut (`Datagram.isCut`); the caller decides what its loss means.
     ///
     /// - Throws: `NetlinkError` with `EAGAIN` on timeout, `ENOBUFS` when the
     ///   socket's buffer overran and datagrams were lost.
@@ -239,7 +286,7 @@ public final class NetlinkSocket: @unchecked Sendable {
     }
 
     /// Receives one datagram if one is queued, without waiting: `nil` when
-    /// none is.
+    /// none is. Cut as `receive()` cuts.
     ///
     /// - Throws: `NetlinkError` `ENOBUFS` when the socket's buffer overran
     ///   and datagrams were lost.
@@ -247,30 +294,36 @@ public final class NetlinkSocket: @unchecked Sendable {
         try receive(flags: Int32(MSG_DONTWAIT))
     }
 
-    /// Peeks at the next datagram's length (growing the buffer to fit),
-    /// then reads it whole: two calls per datagram, as libnl makes them.
+    /// Reads the next datagram with one `recvmsg`, as the kernel's YNL
+    /// library does. A peek for the length first, as libnl and iproute2
+    /// make, reads a datagram of any length whole, but costs a second call
+    /// for every datagram: about a tenth of a single request's round trip
+    /// to the model. Here one longer than `receiveRoom` comes back cut.
     /// `nil` for `EAGAIN` under `MSG_DONTWAIT`.
     private func receive(flags: Int32) throws -> Datagram? {
         var address = sockaddr_nl()
         var credentials = subdev_ucred()
         var hasCredentials: Int32 = 0
         while true {
-            // The peek copies nothing: with MSG_TRUNC it returns the whole length.
-            let length = subdev_netlink_recvmsg(fileDescriptor, &receiveBuffer, 0, flags | Int32(MSG_PEEK | MSG_TRUNC),
-                                                &address, &credentials, &hasCredentials)
-            if length >= 0, length > receiveBuffer.count {
-                receiveBuffer = [UInt8](repeating: 0, count: length)
-            }
-            let count = length < 0 ? length : subdev_netlink_recvmsg(fileDescriptor, &receiveBuffer, receiveBuffer.count, flags,
-                                                                    &address, &credentials, &hasCredentials)
-            if count < 0 {
+            // With MSG_TRUNC, recvmsg returns the whole length of a datagram it cut.
+            let length = subdev_netlink_recvmsg(fileDescriptor, receiveBuffer.baseAddress, receiveBuffer.count,
+                                                flags | Int32(MSG_TRUNC), &address, &credentials, &hasCredentials)
+            if length < 0 {
                 let code = errno
                 if code == EINTR { continue }
                 if code == EAGAIN || code == EWOULDBLOCK, flags & Int32(MSG_DONTWAIT) != 0 { return nil }
                 throw NetlinkError.system("recvmsg", errno: code)
             }
             let sender = hasCredentials != 0 ? Credentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid) : nil
-            return Datagram(bytes: Array(receiveBuffer[..<count]), senderPort: address.nl_pid, groups: address.nl_groups, credentials: sender)
+            let kept = UnsafeRawBufferPointer(rebasing: receiveBuffer[..<min(length, receiveBuffer.count)])
+            let datagram = Datagram(bytes: Array(kept), senderPort: address.nl_pid, groups: address.nl_groups,
+                                    credentials: sender, length: length)
+            if datagram.isCut {
+                // Lost all the same, but the next as long is read whole.
+                receiveBuffer.deallocate()
+                receiveBuffer = .allocate(byteCount: length, alignment: 8)
+            }
+            return datagram
         }
     }
 

@@ -65,8 +65,12 @@ public final class ModelServer {
             throw NetlinkError(errno: EINVAL, message: "family id \(configuration.familyID) is reserved (nlctrl and the kernel's fixed families use 16...18)")
         }
         self.configuration = configuration
-        generic = try NetlinkSocket(protocol: .generic, localPort: configuration.port)
-        userSock = try NetlinkSocket(protocol: .userSock, localPort: configuration.port)
+        // A request datagram is as long as its sender's send buffer lets
+        // it be, and the kernel reads any whole: room for the longest an
+        // unprivileged sender can make, touched only as far as one reaches.
+        let room = NetlinkSocket.largestUnforcedDatagram()
+        generic = try NetlinkSocket(protocol: .generic, localPort: configuration.port, receiveRoom: room)
+        userSock = try NetlinkSocket(protocol: .userSock, localPort: configuration.port, receiveRoom: room)
         for socket in [generic, userSock] {
             try socket.enableCredentials()
             try socket.setBufferSizes(receive: 1 << 20, send: 1 << 20)
@@ -192,6 +196,13 @@ public final class ModelServer {
             sendEach(outgoing, on: socket)
             outgoing.removeAll()
             send(dump: ParkedDump(socket: socket, parts: [AnyIterator(dump.makeIterator())]), to: port)
+        }
+        if datagram.isCut, let cut = NetlinkMessage.headerOfCutMessage(in: datagram.bytes) {
+            // Sent with SO_SNDBUFFORCE past what the model reads at once:
+            // the requests whole before it were answered, this one is
+            // refused, and those after it are lost.
+            let error = NetlinkError(errno: EMSGSIZE, message: "the request datagram was \(datagram.length) bytes, more than the \(datagram.bytes.count) the model reads at once (twice net.core.wmem_max): this request and any after it were dropped")
+            outgoing.append(toPort: port) { ExtendedAck.write(error: error, for: cut, to: &$0) }
         }
         flushPublished()
         sendEach(outgoing, on: socket)

@@ -107,6 +107,46 @@ final class AcknowledgementTests: XCTestCase {
         XCTAssertFalse(left.contains { $0.handle == device.handle }, "deleted all the same")
     }
 
+    /// A request datagram longer than the model reads at once, which only
+    /// `SO_SNDBUFFORCE` (CAP_NET_ADMIN) can make: the request whole
+    /// before the cut is served, the cut one refused with EMSGSIZE and an
+    /// extack naming both lengths; the model then reads one as long whole.
+    func testARequestDatagramLongerThanTheModelReadsIsRefusedAtTheCut() throws {
+        let room = NetlinkSocket.largestUnforcedDatagram()
+        var force = Int32(4 * room)
+        guard setsockopt(socket.fileDescriptor, SOL_SOCKET, SO_SNDBUFFORCE, &force, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            throw XCTSkip("SO_SNDBUFFORCE needs CAP_NET_ADMIN, which this test runs without: \(String(cString: strerror(errno)))")
+        }
+        var datagram = devNewDatagram(types: ["mtty-1"])
+        var attributes = AttributeEncoder()
+        putNew(&attributes, type: "mtty-1")
+        // A message running past the room, wherever it is cut.
+        attributes.put(SubdevDevAttr.name, String(repeating: "n", count: room))
+        var long = GenericMessage(family: familyID, command: SubdevCommand.devNew.rawValue, version: 1, attributes: attributes.bytes).netlinkMessage
+        long.header.flags = [.request]
+        long.header.sequence = 2
+        long.header.port = socket.localPort
+        datagram += long.encoded()
+        try socket.setReceiveTimeout(5)
+        func answers() throws -> [UInt32: NetlinkMessage] {
+            try socket.send(datagram, toPort: model.port)
+            var answered: [UInt32: NetlinkMessage] = [:]
+            while answered.count < 2 {
+                for message in try NetlinkMessage.parse(try socket.receive().bytes) { answered[message.header.sequence] = message }
+            }
+            return answered
+        }
+        let first = try answers()
+        XCTAssertEqual(first[1]?.header.type, familyID, "the request before the cut is served")
+        let refused = try XCTUnwrap(try ExtendedAck.decode(try XCTUnwrap(first[2])))
+        XCTAssertEqual(refused.errno, EMSGSIZE)
+        XCTAssertTrue(refused.message?.contains("was \(datagram.count) bytes, more than the \(room) the model reads at once") == true, "\(refused)")
+        let second = try answers()
+        XCTAssertEqual(second[1]?.header.type, familyID)
+        let whole = try ExtendedAck.decode(try XCTUnwrap(second[2]))
+        XCTAssertNotEqual(whole?.errno, EMSGSIZE, "read whole now, and judged on its attributes: \(String(describing: whole))")
+    }
+
     /// The kernel runs a datagram's requests one after another, each
     /// sending its notification, then its answer: a requester that listens
     /// to `config` on the same socket sees them interleaved so, though the

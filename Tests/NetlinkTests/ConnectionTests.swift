@@ -123,6 +123,30 @@ final class ConnectionTests: XCTestCase {
         }
     }
 
+    /// A reply longer than a read takes cannot be taken apart: the request
+    /// fails with EMSGSIZE naming both lengths, and the next reply as long
+    /// is read whole.
+    func testAnAnswerLongerThanAReadTakesFailsWithEMSGSIZEAndTheNextIsWhole() throws {
+        let peer = try NetlinkSocket(protocol: .userSock)
+        try peer.setBufferSizes(receive: 32768, send: 1 << 20)
+        let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.localPort, timeout: 2)
+        let length = NetlinkSocket.defaultReceiveRoom + 4096
+        let long: @Sendable (NetlinkMessage) -> [[UInt8]] = { request in
+            [NetlinkMessage(header: MessageHeader(type: 0x500, flags: [], sequence: request.header.sequence, port: request.header.port),
+                            payload: [1, 1, 0, 0] + [UInt8](repeating: 9, count: length - MessageHeader.size - 4)).encoded()]
+        }
+        serve(peer, long)
+        XCTAssertThrowsError(try connection.execute(GenericMessage(family: 0x500, command: 1, version: 1).netlinkMessage,
+                                                    endingWith: .reply)) { error in
+            guard let error = error as? NetlinkError else { return XCTFail("\(error)") }
+            XCTAssertEqual(error.errno, EMSGSIZE)
+            XCTAssertTrue(error.message?.contains("datagram of \(length) bytes, more than the \(NetlinkSocket.defaultReceiveRoom)") == true, "\(error)")
+        }
+        serve(peer, long)
+        let replies = try connection.execute(GenericMessage(family: 0x500, command: 1, version: 1).netlinkMessage, endingWith: .reply)
+        XCTAssertEqual(replies.first?.payload.count, length - MessageHeader.size)
+    }
+
     func testPipelinedAnswersEndingAtTheirRepliesMatchTheirRequests() throws {
         let peer = try NetlinkSocket(protocol: .userSock)
         let connection = try NetlinkConnection(protocol: .userSock, peerPort: peer.localPort, timeout: 2)

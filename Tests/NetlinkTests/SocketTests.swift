@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import Netlink
 
 final class SocketTests: XCTestCase {
@@ -154,6 +155,57 @@ final class SocketTests: XCTestCase {
         XCTAssertThrowsError(try NetlinkSocket(protocol: .userSock, localPort: first.localPort)) { error in
             XCTAssertEqual((error as? NetlinkError)?.errno, EADDRINUSE)
         }
+    }
+
+    /// One read per datagram: a datagram longer than the room arrives cut,
+    /// says how long it was, and the room grows so the next is whole.
+    func testADatagramLongerThanTheRoomArrivesCutAndTheNextIsWhole() throws {
+        let receiver = try NetlinkSocket(protocol: .userSock, receiveRoom: 4096)
+        XCTAssertEqual(receiver.receiveRoom, 4096)
+        let sender = try NetlinkSocket(protocol: .userSock)
+        let long = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 * 13) }
+        try sender.send(long, toPort: receiver.localPort)
+        try sender.send(long, toPort: receiver.localPort)
+        let cut = try receiver.receive()
+        XCTAssertTrue(cut.isCut)
+        XCTAssertEqual(cut.length, 10_000)
+        XCTAssertEqual(cut.bytes, Array(long.prefix(4096)), "the start, as sent")
+        XCTAssertEqual(receiver.receiveRoom, 10_000)
+        let whole = try receiver.receive()
+        XCTAssertFalse(whole.isCut)
+        XCTAssertEqual(whole.bytes, long)
+        XCTAssertEqual(whole.length, 10_000)
+    }
+
+    /// The room a server takes for a request: the longest datagram a
+    /// sender without `SO_SNDBUFFORCE` can make, which the kernel lets
+    /// through and not a byte more.
+    func testTheLargestUnforcedDatagramIsWhatTheKernelLetsASenderSend() throws {
+        let room = NetlinkSocket.largestUnforcedDatagram()
+        let receiver = try NetlinkSocket(protocol: .userSock, receiveRoom: room)
+        let sender = try NetlinkSocket(protocol: .userSock)
+        // Asks for more than wmem_max: the kernel grants twice wmem_max.
+        try sender.setBufferSizes(receive: 32768, send: Int32.max / 2)
+        let longest = [UInt8](repeating: 7, count: room)
+        try sender.send(longest, toPort: receiver.localPort)
+        let datagram = try receiver.receive()
+        XCTAssertFalse(datagram.isCut)
+        XCTAssertEqual(datagram.bytes.count, room)
+        XCTAssertThrowsError(try sender.send(longest + [7], toPort: receiver.localPort)) { error in
+            XCTAssertEqual((error as? NetlinkError)?.errno, EMSGSIZE, "one byte more is refused at the sender")
+        }
+    }
+
+    func testTheLargestUnforcedDatagramIsTwiceWmemMaxAndNeverBelowTheDefault() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("wmem_max-\(getpid())").path
+        defer { unlink(file) }
+        try "300000\n".write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(NetlinkSocket.largestUnforcedDatagram(wmemMaxFile: file), 599_968)
+        try "4096\n".write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(NetlinkSocket.largestUnforcedDatagram(wmemMaxFile: file), NetlinkSocket.defaultReceiveRoom)
+        try "many\n".write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(NetlinkSocket.largestUnforcedDatagram(wmemMaxFile: file), NetlinkSocket.defaultReceiveRoom)
+        XCTAssertEqual(NetlinkSocket.largestUnforcedDatagram(wmemMaxFile: file + ".absent"), NetlinkSocket.defaultReceiveRoom)
     }
 
     func testReceiveTimeoutIsEAGAIN() throws {
