@@ -70,10 +70,28 @@ extension PolicyValidator {
         public let policy: OperationPolicy
         /// The rules of the request set; `nil` for an operation without one.
         public let rules: Rules?
+        /// Whether it takes `do` and `dump` requests, and whether it is a
+        /// notification or event, read from the policy once: reading an
+        /// optional list of the policy on every request copied it, and
+        /// freed the copy through the generic (run-time) path, about 120
+        /// instructions each time.
+        public let takesDo: Bool, takesDump: Bool, isNotification: Bool
+        /// The attribute ids a `do` or a `dump` request may carry; empty
+        /// when it takes none.
+        public let doAttributes: [UInt16], dumpAttributes: [UInt16]
 
         init(_ policy: OperationPolicy, rules: Rules?) {
             self.policy = policy
             self.rules = rules
+            takesDo = policy.doRequest != nil
+            takesDump = policy.dumpRequest != nil
+            isNotification = policy.isNotification
+            doAttributes = policy.doRequest ?? []
+            dumpAttributes = policy.dumpRequest ?? []
         }
+
+        /// Whether it takes a `dump` request (`dump`) or a `do` request.
+        @inlinable
+        public func takes(dump: Bool) -> Bool { dump ? takesDump : takesDo }
     }
 }

@@ -66,7 +66,7 @@ public final class PolicyValidator: Sendable {
             throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.policy.name) takes no requests")
         }
         // A handful of ids: a linear search beats building a set per request.
-        let allowed = (dump ? operation.policy.dumpRequest : operation.policy.doRequest) ?? []
+        let allowed = dump ? operation.dumpAttributes : operation.doAttributes
         let area = message.attributeArea
         let baseOffset = GenericMessage.attributesOffset
         // Where each type's last instance starts, as `nla_parse` fills `tb[]`.

@@ -7,6 +7,18 @@ protocol DumpSource {
     mutating func next(into out: inout AttributeEncoder) -> Bool
 }
 
+/// A dump's source as a handler hands it over, boxed: a handler's output
+/// carries one reference, let go with a plain release. As an optional
+/// existential, the output of every request, dump or not, was destroyed
+/// through the type's run-time witness, about 120 instructions.
+final class DumpStream {
+    let source: any DumpSource
+
+    init(_ source: some DumpSource) {
+        self.source = source
+    }
+}
+
 /// The messages of a dump's answer: the replies a handler made already,
 /// then its stream's objects, then `NLMSG_DONE`.
 struct DumpMessages: MessageSource {

@@ -13,7 +13,7 @@ struct HandlerOutput {
     /// For a dump: more reply attribute areas after `replies`, made one at
     /// a time as the answer is sent, so a dump of a million subdevices
     /// never sits in memory whole. Read before the model changes again.
-    var stream: (any DumpSource)?
+    var stream: DumpStream?
     var notifications: SmallList<(command: SubdevCommand, attributes: [UInt8])> = []
     /// For a dump whose handler failed after validation: the error that
     /// ends it, carried in `NLMSG_DONE` as the kernel does.
@@ -136,7 +136,7 @@ struct FamilyHandlers {
 
     private func devDump(_ request: Request) throws -> HandlerOutput {
         let handles = try filterParents(request, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName).map(\.handle)
-        return HandlerOutput(stream: DeviceDump(handlers: self, devices: machine.devices.inOrder(of: handles)))
+        return HandlerOutput(stream: DumpStream(DeviceDump(handlers: self, devices: machine.devices.inOrder(of: handles))))
     }
 
     private mutating func devNew(_ request: Request) throws -> HandlerOutput {

@@ -438,7 +438,7 @@ public final class ModelServer {
         do {
             let request = try GenericMessage(message)
             let replies: SmallList<[UInt8]>
-            var stream: (any DumpSource)?
+            var stream: DumpStream?
             var dumpError: NetlinkError?
             var command = request.command
             let family = header.type
@@ -460,7 +460,7 @@ public final class ModelServer {
             let version = header.type == Controller.familyID ? Controller.version : UInt8(subdevFamilyVersion)
             if dump {
                 // Replies made already, then the stream's, then NLMSG_DONE.
-                let messages = DumpMessages(made: Array(replies), stream: stream,
+                let messages = DumpMessages(made: Array(replies), stream: stream?.source,
                                             done: ExtendedAck.done(for: header, error: dumpError).encoded(),
                                             header: MessageHeader(type: family, flags: [.multi], sequence: header.sequence, port: header.port),
                                             command: command, version: version)
@@ -492,10 +492,10 @@ public final class ModelServer {
             throw NetlinkError(errno: EOPNOTSUPP, message: "unknown subdev command \(request.command)")
         }
         // Read in place from the shared operation, not copied out.
-        if operation.policy.isNotification {
+        if operation.isNotification {
             throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.policy.name) is a notification, not a request")
         }
-        if (dump ? operation.policy.dumpRequest : operation.policy.doRequest) == nil {
+        if !operation.takes(dump: dump) {
             throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.policy.name) does not support \(dump ? "dump" : "do")")
         }
         if operation.policy.adminPerm, !senderIsAdmin, !Privilege.isAdmin(credentials) {
