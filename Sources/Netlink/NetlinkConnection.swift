@@ -9,11 +9,19 @@ import Glibc
 /// Thread-safe: requests are serialised, one request or one pipelined
 /// batch at a time. Calls block on the calling thread.
 public final class NetlinkConnection: Sendable {
-    /// The socket; used by one request or batch at a time, under `sequence`.
+    /// The socket; used by one request or batch at a time, under `outgoing`.
     private let socket: NetlinkSocket
     /// Port id of the peer that answers: 0 for the kernel, the model's port otherwise.
     public let peerPort: UInt32
-    private let sequence = Mutex<UInt32>(1)
+    /// What requests leave with, under one lock: the next sequence
+    /// number, and the buffer they are written into, its room kept from
+    /// one request or pipeline to the next (a single request was copied
+    /// into an array of its own to be sent).
+    private struct Outgoing {
+        var next: UInt32 = 1
+        var buffer = WireBuffer()
+    }
+    private let outgoing = Mutex(Outgoing())
     /// The most bytes of pipelined requests sent in one datagram: well
     /// inside any socket's send buffer.
     private static let batchLimit = 32 * 1024
@@ -158,8 +166,8 @@ public final class NetlinkConnection: Sendable {
                          answered: (_ position: Int, _ error: NetlinkError?) -> Void) throws {
         guard count > 0 else { return }
         let flags = Self.flags(for: end)
-        try sequence.withLock { next in
-            let first = next
+        try outgoing.withLock { state in
+            let first = state.next
             // One sequence number per request, consecutive (wrapping past 0).
             func number(_ position: Int) -> UInt32 {
                 var value = first &+ UInt32(truncatingIfNeeded: position)
@@ -184,6 +192,8 @@ public final class NetlinkConnection: Sendable {
             let width = max(1, window)
             // Where each refill's datagrams are written, its room kept from one to the next.
             var batch = WireBuffer()
+            swap(&batch, &state.buffer)
+            defer { swap(&batch, &state.buffer) }
             func finish(_ position: Int, _ error: NetlinkError?) {
                 done[position >> 6] |= 1 << UInt64(position & 63)
                 finished += 1
@@ -237,20 +247,22 @@ public final class NetlinkConnection: Sendable {
                 // already is read at once.
                 try receiveFromPeer(waiting: " with \(sent - finished) requests in flight", each: take)
             }
-            next = number(count)
+            state.next = number(count)
         }
     }
 
     /// Sends `request` and hands each reply to `deliver` until its end:
     /// the ACK, `NLMSG_DONE` or, when `endsAtReply`, the first reply.
     private func exchange(_ request: NetlinkMessage, endsAtReply: Bool, deliver: (NetlinkMessage) throws -> Void) throws {
-        try sequence.withLock { next in
+        try outgoing.withLock { state in
             var message = request
-            message.header.sequence = next
+            message.header.sequence = state.next
             message.header.port = socket.localPort
-            next = next &+ 1
-            if next == 0 { next = 1 }
-            try socket.send(message.encoded(), toPort: peerPort)
+            state.next = state.next &+ 1
+            if state.next == 0 { state.next = 1 }
+            state.buffer.truncate(to: 0)
+            message.write(to: &state.buffer)
+            try socket.send(state.buffer, toPort: peerPort)
             try collect(sequence: message.header.sequence, endsAtReply: endsAtReply, deliver: deliver)
         }
     }

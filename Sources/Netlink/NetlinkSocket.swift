@@ -68,7 +68,7 @@ public final class NetlinkSocket: @unchecked Sendable {
     private let handle: OpaquePointer
     /// Where datagrams are read into: `receiveRoom` bytes, allocated once
     /// and not cleared, so a page takes memory only once a datagram
-    /// reached it. Only `receive(flags:)` touches it, from one thread at a
+    /// reached it. Only `readDatagram(flags:)` touches it, from one thread at a
     /// time (see the type's concurrency note), so the run-time
     /// exclusivity check, two per datagram and about 120 instructions
     /// each, is left out.
@@ -280,9 +280,7 @@ public final class NetlinkSocket: @unchecked Sendable {
     /// - Throws: `NetlinkError` with `EAGAIN` on timeout, `ENOBUFS` when the
     ///   socket's buffer overran and datagrams were lost.
     public func receive() throws -> Datagram {
-        while true {
-            if let datagram = try receive(flags: 0) { return datagram }
-        }
+        try readDatagram(flags: 0)
     }
 
     /// Receives one datagram if one is queued, without waiting: `nil` when
@@ -291,7 +289,11 @@ public final class NetlinkSocket: @unchecked Sendable {
     /// - Throws: `NetlinkError` `ENOBUFS` when the socket's buffer overran
     ///   and datagrams were lost.
     public func receiveIfQueued() throws -> Datagram? {
-        try receive(flags: Int32(MSG_DONTWAIT))
+        do {
+            return try readDatagram(flags: Int32(MSG_DONTWAIT))
+        } catch let error as NetlinkError where error.errno == EAGAIN || error.errno == EWOULDBLOCK {
+            return nil
+        }
     }
 
     /// Reads the next datagram with one `recvmsg`, as the kernel's YNL
@@ -299,8 +301,9 @@ public final class NetlinkSocket: @unchecked Sendable {
     /// make, reads a datagram of any length whole, but costs a second call
     /// for every datagram: about a tenth of a single request's round trip
     /// to the model. Here one longer than `receiveRoom` comes back cut.
-    /// `nil` for `EAGAIN` under `MSG_DONTWAIT`.
-    private func receive(flags: Int32) throws -> Datagram? {
+    /// Not an optional: a caller's destroy of a `Datagram?` went through
+    /// the generic run-time witness, about 200 instructions a datagram.
+    private func readDatagram(flags: Int32) throws -> Datagram {
         var address = sockaddr_nl()
         var credentials = subdev_ucred()
         var hasCredentials: Int32 = 0
@@ -311,7 +314,6 @@ public final class NetlinkSocket: @unchecked Sendable {
             if length < 0 {
                 let code = errno
                 if code == EINTR { continue }
-                if code == EAGAIN || code == EWOULDBLOCK, flags & Int32(MSG_DONTWAIT) != 0 { return nil }
                 throw NetlinkError.system("recvmsg", errno: code)
             }
             let sender = hasCredentials != 0 ? Credentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid) : nil
