@@ -159,7 +159,12 @@ public struct NetlinkMessage: Sendable, Hashable {
         guard let (offset, length) = frame(datagram, { _ in }),
               length >= MessageHeader.size, datagram.count - offset >= MessageHeader.size,
               length > datagram.count - offset else { return nil }
-        return MessageHeader(
+        return header(in: datagram, at: offset, length: length)
+    }
+
+    /// The header at `offset` of `datagram`, with `length` as read there.
+    private static func header(in datagram: [UInt8], at offset: Int, length: Int) -> MessageHeader {
+        MessageHeader(
             length: UInt32(length),
             type: datagram.loadLE(UInt16.self, at: offset + 4),
             flags: MessageFlags(rawValue: datagram.loadLE(UInt16.self, at: offset + 6)),
@@ -178,13 +183,8 @@ public struct NetlinkMessage: Sendable, Hashable {
             guard length >= MessageHeader.size, length <= datagram.count - offset else {
                 return (offset, length)
             }
-            let header = MessageHeader(
-                length: UInt32(length),
-                type: datagram.loadLE(UInt16.self, at: offset + 4),
-                flags: MessageFlags(rawValue: datagram.loadLE(UInt16.self, at: offset + 6)),
-                sequence: datagram.loadLE(UInt32.self, at: offset + 8),
-                port: datagram.loadLE(UInt32.self, at: offset + 12))
-            try body(NetlinkMessage(header: header, payload: datagram[(offset + MessageHeader.size)..<(offset + length)]))
+            try body(NetlinkMessage(header: header(in: datagram, at: offset, length: length),
+                                    payload: datagram[(offset + MessageHeader.size)..<(offset + length)]))
             offset += alignTo4(length)
         }
         return nil
