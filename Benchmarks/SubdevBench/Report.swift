@@ -94,6 +94,17 @@ struct FloorFigures: Codable, Sendable {
         var window: Int
         var per_op_ns: Double
     }
+    /// Pairs of round trips to the family floor, each timed as one.
+    struct Pairs: Codable, Sendable {
+        var pairs: Int
+        var median_ns: Double
+        var p99_ns: Double
+    }
     var sync: Sync
     var pipelined: Pipelined
+    /// A family served from user space at its least: epoll_wait, recvmsg,
+    /// and a sendmmsg of the notification and the ack per request.
+    var family: Pairs?
+    /// The same, with the file calls subdevd makes for a subdevice kept for reuse.
+    var family_files: Pairs?
 }

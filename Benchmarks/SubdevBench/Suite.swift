@@ -10,6 +10,8 @@ import Glibc
 struct Sizes: Sendable {
     var floorSync = 20_000
     var floorPipelined = 200_000
+    /// Pairs of round trips to the family floor, with and without file calls.
+    var familyPairs = 10_000
     var roundTrips = 5_000
     var pipelinedCreates = 100_000
     var scales = [1_000, 100_000, 1_000_000]
@@ -24,7 +26,7 @@ struct Sizes: Sendable {
     var parents = 1_000
     var ports = 1_024
 
-    static let smoke = Sizes(floorSync: 2_000, floorPipelined: 20_000, roundTrips: 300, pipelinedCreates: 2_000,
+    static let smoke = Sizes(floorSync: 2_000, floorPipelined: 20_000, familyPairs: 1_000, roundTrips: 300, pipelinedCreates: 2_000,
                              scales: [100, 1_000, 5_000], nodeScales: [100, 1_000], probe: 200, instructionOps: 200, subscribers: 10, events: 200, coldStarts: 3,
                              parents: 20, ports: 1_024)
 }
@@ -42,12 +44,23 @@ struct Suite {
     // MARK: the floor
 
     mutating func measureFloor() throws {
-        let output = try run(programs.floor, ["--sync", "\(sizes.floorSync)", "--pipelined", "\(sizes.floorPipelined)"])
+        // The family floor's files go beside the models' roots, on tmpfs.
+        let output = try run(programs.floor, ["--sync", "\(sizes.floorSync)", "--pipelined", "\(sizes.floorPipelined)",
+                                              "--family", "\(sizes.familyPairs)", "--files", scratch.path])
         let floor = try JSONDecoder().decode(FloorFigures.self, from: Data(output.utf8))
         report.floor = floor
         report.add(Figure("F", "floor: raw netlink round trip, synchronous (median)", value: floor.sync.median_ns / 1000, unit: "µs"))
         report.add(Figure("F", "floor: raw netlink round trip, synchronous (p99)", value: floor.sync.p99_ns / 1000, unit: "µs"))
         report.add(Figure("F", "floor: pipelined, per op (window \(floor.pipelined.window))", value: floor.pipelined.per_op_ns / 1000, unit: "µs"))
+        let pair = 2 * floor.sync.median_ns / 1000
+        if let family = floor.family {
+            report.add(Figure("Ff", "family floor in user space: a pair of round trips (median)", value: family.median_ns / 1000, unit: "µs",
+                              reference: pair, referenceName: "2 synchronous floor round trips"))
+        }
+        if let files = floor.family_files {
+            report.add(Figure("Ff", "the same with subdevd's file calls for a pair (median)", value: files.median_ns / 1000, unit: "µs",
+                              reference: pair, referenceName: "2 synchronous floor round trips"))
+        }
     }
 
     func startModel(port: UInt32, hardware: String? = nil, sysfs: Bool = true, nodes: Bool = true) throws -> ModelProcess {
@@ -72,6 +85,10 @@ struct Suite {
                           reference: floor.sync.median_ns / 1000, referenceName: "floor round trip"))
         report.add(Figure("P1b", "dev-del alone (median)", value: delete.median / 1000, unit: "µs",
                           reference: floor.sync.median_ns / 1000, referenceName: "floor round trip"))
+        if let files = floor.family_files {
+            report.add(Figure("P1f", "the same against the family floor with files (median)", value: pair.median / 1000, unit: "µs",
+                              reference: files.median_ns / 1000, referenceName: "family floor with files, a pair"))
+        }
         // The same on a model that makes neither device nodes nor the sysfs
         // mirror: the control plane's own part of P1.
         do {
@@ -80,6 +97,10 @@ struct Suite {
             let (pair, _, _) = try await createAndDelete(on: try await SubdevClient.connect(port: bare.port), parent: parent)
             report.add(Figure("P1d", "dev-new + dev-del without device nodes or sysfs (median)", value: pair.median / 1000, unit: "µs",
                               reference: floorPair / 1000, referenceName: "2 synchronous floor round trips"))
+            if let family = floor.family {
+                report.add(Figure("P1e", "the same against the family floor (median)", value: pair.median / 1000, unit: "µs",
+                                  reference: family.median_ns / 1000, referenceName: "family floor, a pair"))
+            }
         }
         var gets: [Double] = []
         for _ in 0..<sizes.roundTrips {
