@@ -81,6 +81,9 @@
 #define FAMILY_ROOM (128 * 1024)
 
 static pid_t child = -1;
+/* The family floor's directory while it exists, so that a failure removes it too. */
+static char files_dir[PATH_MAX];
+static void remove_files(const char *dir);
 
 static void stop_child(void)
 {
@@ -100,6 +103,8 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt
     va_end(ap);
     fputc('\n', stderr);
     stop_child();
+    if (files_dir[0])
+        remove_files(files_dir);
     exit(1);
 }
 
@@ -195,7 +200,7 @@ static void __attribute__((noreturn)) child_fail(const char *what)
 
 static int open_directory(const char *base, const char *name)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX + 32]; /* the directory and one short name */
     snprintf(path, sizeof path, "%s/%s", base, name);
     if (mkdir(path, 0755) < 0)
         child_fail(path);
@@ -259,7 +264,7 @@ static void remove_files(const char *dir)
     static const char *const directories[] = {
         "parent/dev0", "store/dev0", "store", "parent", "devices", "class", "",
     };
-    char path[PATH_MAX];
+    char path[PATH_MAX + 32]; /* the directory and one short name */
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         unlink(path);
@@ -296,9 +301,12 @@ static void __attribute__((noreturn)) family(int fd, uint32_t own_port, const st
         ssize_t length = recvmsg(fd, &msg, MSG_TRUNC | MSG_DONTWAIT);
         if (length < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
+        if (length > (ssize_t)sizeof buf)
+            errno = EMSGSIZE;
         if (length < 0 || length > (ssize_t)sizeof buf)
             child_fail("recvmsg");
         int left = (int)length;
+        /* The client counts sequence numbers from 1 and sends pairs: odd makes, even removes. */
         for (struct nlmsghdr *request = (struct nlmsghdr *)buf; NLMSG_OK(request, left); request = NLMSG_NEXT(request, left)) {
             if (request->nlmsg_len != REQUEST_LEN) {
                 errno = EPROTO;
@@ -551,24 +559,25 @@ static struct bench open_bench(int protocol, int rcvbuf, uint32_t peer)
 /* The family floor, with its files in a new directory under `files_parent` when that is given. */
 static void measure_family(int rcvbuf, long pairs, long warmup, const char *files_parent)
 {
-    char dir[PATH_MAX] = "";
     if (files_parent) {
-        if (snprintf(dir, sizeof dir, "%s/netlink-floor.XXXXXX", files_parent) >= (int)sizeof dir)
+        if (snprintf(files_dir, sizeof files_dir, "%s/netlink-floor.XXXXXX", files_parent) >= (int)sizeof files_dir)
             fail("--files %s: path too long", files_parent);
-        if (!mkdtemp(dir))
+        if (!mkdtemp(files_dir)) {
+            files_dir[0] = 0;
             fail("--files %s: %s", files_parent, strerror(errno));
+        }
     }
-    uint32_t port = start_child(NETLINK_GENERIC, rcvbuf, 1, files_parent ? dir : NULL);
+    uint32_t port = start_child(NETLINK_GENERIC, rcvbuf, 1, files_parent ? files_dir : NULL);
     struct bench b = open_bench(NETLINK_GENERIC, rcvbuf, port);
-    if (files_parent) {
+    if (files_parent)
         run_family(&b, pairs, warmup, family_files_json, sizeof family_files_json, "family_files");
-    } else {
+    else
         run_family(&b, pairs, warmup, family_json, sizeof family_json, "family");
-    }
     stop_child();
     close(b.fd);
-    if (files_parent) {
-        remove_files(dir);
+    if (files_dir[0]) {
+        remove_files(files_dir);
+        files_dir[0] = 0;
     }
 }
 
@@ -607,6 +616,10 @@ int main(int argc, char **argv)
             return 2;
         }
         i++;
+    }
+    if (files && family_pairs == 0) {
+        fprintf(stderr, "netlink-floor: --files needs --family N\n");
+        return 2;
     }
 
     /* 4 MiB, or more for a window that would not fit in it. */
