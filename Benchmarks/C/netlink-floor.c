@@ -334,9 +334,14 @@ static void __attribute__((noreturn)) family(int fd, uint32_t own_port, const st
     }
 }
 
-/* Forks the echo (files_dir NULL, family 0) or the family floor; returns its port. */
-static uint32_t start_child(int protocol, int rcvbuf, int as_family, const char *files_dir)
+/*
+ * Forks the echo, on NETLINK_USERSOCK, or the family floor, on
+ * NETLINK_GENERIC (with its files in files_dir unless that is NULL);
+ * returns its port.
+ */
+static uint32_t start_child(int rcvbuf, int as_family, const char *files_dir)
 {
+    int protocol = as_family ? NETLINK_GENERIC : NETLINK_USERSOCK;
     int ready[2];
     if (pipe(ready) < 0)
         fail_errno("pipe");
@@ -567,7 +572,7 @@ static void measure_family(int rcvbuf, long pairs, long warmup, const char *file
             fail("--files %s: %s", files_parent, strerror(errno));
         }
     }
-    uint32_t port = start_child(NETLINK_GENERIC, rcvbuf, 1, files_parent ? files_dir : NULL);
+    uint32_t port = start_child(rcvbuf, 1, files_parent ? files_dir : NULL);
     struct bench b = open_bench(NETLINK_GENERIC, rcvbuf, port);
     if (files_parent)
         run_family(&b, pairs, warmup, family_files_json, sizeof family_files_json, "family_files");
@@ -624,7 +629,7 @@ int main(int argc, char **argv)
 
     /* 4 MiB, or more for a window that would not fit in it. */
     int rcvbuf = window * 4096 > (4 << 20) ? (int)window * 4096 : 4 << 20;
-    struct bench b = open_bench(NETLINK_USERSOCK, rcvbuf, start_child(NETLINK_USERSOCK, rcvbuf, 0, NULL));
+    struct bench b = open_bench(NETLINK_USERSOCK, rcvbuf, start_child(rcvbuf, 0, NULL));
     if (sync > 0)
         run_sync(&b, sync, warmup);
     if (pipelined > 0)
