@@ -37,6 +37,10 @@ public enum HardwareFile {
         try root.allowOnly(["parents"])
         var parents: [Parent] = []
         var slots: [Parent] = []
+        // Parents described alike (a rack of one card) share one spec, so
+        // that finding a type on any of them reads the same warm memory
+        // rather than a copy of its own gone cold since its last request.
+        var specs: [ParentSpec: ParentSpec] = [:]
         for node in try root.require("parents").items() {
             try node.allowOnly(["bus", "name", "driver", "iommu-group", "vendor", "reserved-iova", "present", "config"])
             let bus = try node.string("bus")
@@ -60,6 +64,7 @@ public enum HardwareFile {
                 throw config.error(error.message)
             }
             if let vendor = try node.child("vendor") { spec.vendor = try vendor.text() }
+            if let same = specs[spec] { spec = same } else { specs[spec] = spec }
             var reserved = [IOVARange.x86MSIWindow]
             if let ranges = try node.child("reserved-iova") {
                 reserved = try ranges.items().map { range in

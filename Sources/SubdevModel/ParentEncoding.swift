@@ -91,7 +91,10 @@ final class ParentEncoding {
     /// By type, in the parent's order: a few, searched by name.
     private let types: [TypeEncoding]
 
-    init(_ parent: Parent, root: ModelRoot) {
+    /// `types` are the encodings of `parent.spec.types`, in order, as
+    /// `ParentEncodings` shares them among parents of one spec; made
+    /// afresh when nil.
+    init(_ parent: Parent, root: ModelRoot, types: [TypeEncoding]? = nil) {
         handle = parent.handle
         var names = AttributeEncoder()
         names.put(SubdevDevAttr.busName, parent.bus)
@@ -109,7 +112,12 @@ final class ParentEncoding {
             }
         }
         reservedIOVA = ranges.bytes
-        types = parent.spec.types.map { type in
+        self.types = types ?? Self.encodings(of: parent.spec.types)
+    }
+
+    /// The encodings of `types`, made afresh.
+    static func encodings(of types: [TypeSpec]) -> [TypeEncoding] {
+        types.map { type in
             TypeEncoding(
                 name: type.name,
                 registration: ObjectEncoding.wire(SubdevRegistration(name: type.registration.rawValue)),
@@ -132,6 +140,10 @@ final class ParentEncodings {
     /// The same by the parent's group in the device table, which stays
     /// the parent's for the model's life: found without hashing a handle.
     private var byGroup: [ParentEncoding?] = []
+    /// Type encodings by the types they encode: parents of one kind share
+    /// them, so a create on any of them finds its type in warm memory,
+    /// and their encoded parameter lists in one cache.
+    private var typeEncodings: [[TypeSpec]: [ParentEncoding.TypeEncoding]] = [:]
 
     init(root: ModelRoot) {
         self.root = root
@@ -149,7 +161,10 @@ final class ParentEncodings {
 
     /// Makes and keeps the encoding of `parent`, in `group`.
     func add(_ parent: Parent, group: DeviceTable.GroupID?) -> ParentEncoding {
-        let made = ParentEncoding(parent, root: root)
+        let types = parent.spec.types
+        let encodings = typeEncodings[types] ?? ParentEncoding.encodings(of: types)
+        typeEncodings[types] = encodings
+        let made = ParentEncoding(parent, root: root, types: encodings)
         byHandle[parent.handle] = made
         if let group { remember(made, group: group) }
         return made

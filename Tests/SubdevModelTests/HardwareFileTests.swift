@@ -21,6 +21,29 @@ final class HardwareFileTests: XCTestCase {
         XCTAssertEqual(machine.parents.map(\.plugin.driver), ["idxd", "vgpu", "mtty"])
     }
 
+    /// A rack of one card is described once per card; the cards share one
+    /// spec in memory, so that a request on any of them reads warm memory.
+    /// Cards that differ in any way keep their own.
+    func testParentsDescribedAlikeShareOneSpec() throws {
+        let machine = try load("""
+            parents:
+              - { bus: virtual, name: a, driver: mtty, config: { ports: 8 } }
+              - { bus: virtual, name: b, driver: mtty, config: { ports: 8 } }
+              - { bus: virtual, name: c, driver: mtty, config: { ports: 4 } }
+              - { bus: virtual, name: d, driver: mtty, vendor: Other, config: { ports: 8 } }
+            """)
+        func storage(_ position: Int) -> UnsafeRawPointer? {
+            machine.parents[position].spec.types.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
+        }
+        XCTAssertEqual(machine.parents[0].spec, machine.parents[1].spec)
+        XCTAssertEqual(storage(0), storage(1), "a and b are alike and share their types")
+        XCTAssertNotEqual(machine.parents[0].spec, machine.parents[2].spec)
+        XCTAssertNotEqual(machine.parents[0].spec, machine.parents[3].spec)
+        XCTAssertEqual(machine.parents[3].spec.vendor, "Other")
+        XCTAssertNotEqual(storage(0), storage(3), "d's vendor differs, so d keeps its own spec")
+        XCTAssertEqual(machine.parents.map { $0.spec.counters.map(\.name) }, Array(repeating: ["ports"], count: 4))
+    }
+
     func testAParentNotPresentIsAnEmptySlotForHotplug() throws {
         var machine = try load("""
             parents:

@@ -1,6 +1,7 @@
 import XCTest
 import Netlink
 import SubdevPlugin
+import SubdevPlugins
 import SubdevUAPI
 @testable import SubdevModel
 
@@ -46,5 +47,29 @@ final class ObjectEncodingTests: XCTestCase {
         XCTAssertEqual(migrating.encodedName, expected.bytes)
         XCTAssertEqual(try AttributeDecoder(migrating.encodedCompat).string(SubdevDevAttr.migrationCompat), "v1")
         XCTAssertEqual(type().encodedCompat, [], "a type that does not migrate carries no migration-compat")
+    }
+
+    /// Parents whose types are alike share their type encodings, and with
+    /// them the cache of encoded parameter lists, whatever else differs;
+    /// each keeps its own names.
+    func testParentsOfAlikeTypesShareTheirTypeEncodings() throws {
+        let plugin = MttyPlugin()
+        func parent(_ name: String, ports: String, onlyFirstType: Bool = false) throws -> Parent {
+            let hardware = HardwareConfig(.map([.init(key: "ports", value: HardwareConfig(.scalar(ports), path: "ports"))]), path: "")
+            var spec = try plugin.describe(hardware)
+            if onlyFirstType { spec.types.removeLast(spec.types.count - 1) }
+            return Parent(bus: "virtual", name: name, iommuGroup: 7, plugin: plugin, hardware: hardware, spec: spec)
+        }
+        let encodings = ParentEncodings(root: ModelRoot(path: "/run/subdev-test"))
+        let a = encodings.add(try parent("a", ports: "4"), group: nil)
+        let b = encodings.add(try parent("b", ports: "2"), group: nil)
+        let c = encodings.add(try parent("c", ports: "4", onlyFirstType: true), group: nil)
+        let typeOfA = try XCTUnwrap(a.type("mtty-1"))
+        XCTAssertTrue(typeOfA === b.type("mtty-1"), "a and b differ in ports, not in types")
+        XCTAssertFalse(typeOfA === c.type("mtty-1"), "c offers one type of the two, so its encodings are its own")
+        XCTAssertNil(c.type("mtty-2"))
+        XCTAssertEqual(c.type("mtty-1")?.encodedName, typeOfA.encodedName)
+        XCTAssertNotEqual(a.encodedNames, b.encodedNames)
+        XCTAssertEqual([a.handle, b.handle], ["virtual/a", "virtual/b"])
     }
 }
