@@ -21,15 +21,7 @@ extension Suite {
         let counted = try await countedRun(tools, name: "instructions", port: 0x4B00_1007, cards: 10, options: [],
                                            warm: min(500, sizes.instructionOps), dump: true)
         let count = Double(sizes.instructionOps)
-        if let profiles {
-            try FileManager.default.createDirectory(at: profiles, withIntermediateDirectories: true)
-            for (part, name) in [(counted.create, "create"), (counted.dump, "dump"), (counted.delete, "delete")] {
-                let kept = profiles.appendingPathComponent("callgrind.\(name)")
-                try? FileManager.default.removeItem(at: kept)
-                try FileManager.default.copyItem(atPath: part, toPath: kept.path)
-            }
-            report.note("callgrind profiles of P2i and P3i kept in \(profiles.path) (callgrind.create, .dump, .delete)")
-        }
+        try keep([(counted.create, "create"), (counted.dump, "dump"), (counted.delete, "delete")], of: "P2i and P3i")
         let created = try Self.counts(of: counted.create), dumped = try Self.counts(of: counted.dump),
             deleted = try Self.counts(of: counted.delete)
         report.add(Figure("P2i", "model instructions per pipelined dev-new (callgrind)", value: Double(created.instructions) / count / 1000, unit: "k"))
@@ -45,11 +37,24 @@ extension Suite {
         let cached = try await countedRun(tools, name: "cache", port: 0x4B00_1008, cards: sizes.parents,
                                           options: ["--cache-sim=yes", "--LL=1048576,16,64"],
                                           warm: 2 * sizes.parents, dump: false)
+        try keep([(cached.create, "misses.create"), (cached.delete, "misses.delete")], of: "P2l")
         let createMisses = try Self.counts(of: cached.create), deleteMisses = try Self.counts(of: cached.delete)
         let parents = sizes.parents
         report.add(Figure("P2l", "model last-level misses per dev-new, \(parents) parents (1 MiB)", value: createMisses.lastLevelMisses / count, unit: ""))
         report.add(Figure("P2l", "model last-level misses per dev-del, \(parents) parents (1 MiB)", value: deleteMisses.lastLevelMisses / count, unit: ""))
         report.add(Figure("P2l", "model L1 data misses per dev-new and dev-del (32 KiB)", value: (createMisses.firstLevelDataMisses + deleteMisses.firstLevelDataMisses) / count, unit: ""))
+    }
+
+    /// Copies callgrind dumps to `--profiles DIR` as `callgrind.NAME`, when asked.
+    private mutating func keep(_ dumps: [(path: String, name: String)], of figures: String) throws {
+        guard let profiles else { return }
+        try FileManager.default.createDirectory(at: profiles, withIntermediateDirectories: true)
+        for dump in dumps {
+            let kept = profiles.appendingPathComponent("callgrind.\(dump.name)")
+            try? FileManager.default.removeItem(at: kept)
+            try FileManager.default.copyItem(atPath: dump.path, toPath: kept.path)
+        }
+        report.note("callgrind profiles of \(figures) kept in \(profiles.path) (\(dumps.map { "callgrind.\($0.name)" }.joined(separator: ", ")))")
     }
 
     /// valgrind, callgrind_control and objcopy, when all are installed.

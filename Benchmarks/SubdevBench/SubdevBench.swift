@@ -19,7 +19,7 @@ struct SubdevBench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Run only these parts, comma-separated: floor, round-trips, delivery, nodes, scale, instructions (P2i and P3i, under callgrind), and dump (P3 alone, on a fresh model; scale includes it).", valueName: "parts"))
     var only: String?
 
-    @Option(help: ArgumentHelp("Keep the callgrind profiles of P2i and P3i in this directory (create, dump and delete, one file each), for callgrind_annotate.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Keep the callgrind profiles of P2i and P3i (create, dump, delete) and of P2l (misses.create, misses.delete) in this directory, one file each, for callgrind_annotate.", valueName: "dir"))
     var profiles: String?
 
     @Option(help: ArgumentHelp("The repository, for Benchmarks/C and the uAPI header (default: where this was built from).", valueName: "path"))
