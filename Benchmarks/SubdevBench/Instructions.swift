@@ -35,14 +35,14 @@ extension Suite {
         // set to 1 MiB, one core's L2 on this machine: the L3 beyond it is
         // shared with the VM's neighbours.
         let cached = try await countedRun(tools, name: "cache", port: 0x4B00_1008, cards: sizes.parents,
-                                          options: ["--cache-sim=yes", "--LL=1048576,16,64"],
+                                          options: ["--cache-sim=yes", "--I1=32768,8,64", "--D1=49152,12,64", "--LL=1048576,16,64"],
                                           warm: 2 * sizes.parents, dump: false)
         try keep([(cached.create, "misses.create"), (cached.delete, "misses.delete")], of: "P2l")
         let createMisses = try Self.counts(of: cached.create), deleteMisses = try Self.counts(of: cached.delete)
         let parents = sizes.parents
         report.add(Figure("P2l", "model last-level misses per dev-new, \(parents) parents (1 MiB)", value: createMisses.lastLevelMisses / count, unit: ""))
         report.add(Figure("P2l", "model last-level misses per dev-del, \(parents) parents (1 MiB)", value: deleteMisses.lastLevelMisses / count, unit: ""))
-        report.add(Figure("P2l", "model L1 data misses per dev-new and dev-del (32 KiB)", value: (createMisses.firstLevelDataMisses + deleteMisses.firstLevelDataMisses) / count, unit: ""))
+        report.add(Figure("P2l", "model L1 data misses per dev-new and dev-del (48 KiB)", value: (createMisses.firstLevelDataMisses + deleteMisses.firstLevelDataMisses) / count, unit: ""))
     }
 
     /// Copies callgrind dumps to `--profiles DIR` as `callgrind.NAME`, when asked.
