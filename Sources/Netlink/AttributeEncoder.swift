@@ -59,17 +59,21 @@ public struct AttributeEncoder: Sendable {
     /// without making either string: a dump writes two for each subdevice.
     @inlinable
     public mutating func put<T: FixedWidthInteger & UnsignedInteger>(_ type: UInt16, _ prefix: String, decimal value: T) {
-        let digits = Self.decimalDigits(value)
         // Read in place: `withUTF8` is mutating, and a copy to call it on
         // cost a retain and a release per path.
-        let written: Void? = prefix.utf8.withContiguousStorageIfAvailable { head in
-            attribute(type, payload: head.count + digits + 1) { payload in
-                payload.copyMemory(from: UnsafeRawBufferPointer(head))
-                Self.storeDecimal(value, digits: digits, at: head.count, in: payload)
-                payload[head.count + digits] = 0
-            }
-        }
+        let written: Void? = prefix.utf8.withContiguousStorageIfAvailable { head in put(type, UnsafeRawBufferPointer(head), decimal: value) }
         if written == nil { put(type, prefix + String(value)) }
+    }
+
+    /// The same with the prefix's UTF-8 bytes where they lie.
+    @inlinable
+    public mutating func put<T: FixedWidthInteger & UnsignedInteger>(_ type: UInt16, _ head: UnsafeRawBufferPointer, decimal value: T) {
+        let digits = Self.decimalDigits(value)
+        attribute(type, payload: head.count + digits + 1) { payload in
+            payload.copyMemory(from: head)
+            Self.storeDecimal(value, digits: digits, at: head.count, in: payload)
+            payload[head.count + digits] = 0
+        }
     }
 
     /// How many decimal digits `value` has.
@@ -104,6 +108,12 @@ public struct AttributeEncoder: Sendable {
     @inlinable
     public mutating func append(encoded attributes: [UInt8]) {
         buffer.append(attributes)
+    }
+
+    /// Appends attributes another encoder made, from where they lie.
+    @inlinable
+    public mutating func append(encoded attributes: UnsafeRawBufferPointer) {
+        buffer.append(raw: attributes)
     }
 
     /// Appends attributes another encoder made, then lets `patch` change

@@ -69,7 +69,7 @@ final class ObjectEncodingTests: XCTestCase {
         XCTAssertFalse(typeOfA === c.type("mtty-1"), "c offers one type of the two, so its encodings are its own")
         XCTAssertNil(c.type("mtty-2"))
         XCTAssertEqual(c.type("mtty-1")?.encodedName, typeOfA.encodedName)
-        XCTAssertNotEqual(a.encodedNames, b.encodedNames)
+        XCTAssertNotEqual(Array(a.encodedNames), Array(b.encodedNames))
         XCTAssertEqual([a.handle, b.handle], ["virtual/a", "virtual/b"])
     }
 }
