@@ -75,7 +75,8 @@ extension Suite {
     /// The callgrind dumps of one run of the model on `cards` mtty cards
     /// without nodes or sysfs: `warm` pipelined creates and their deletes,
     /// then `sizes.instructionOps` creates, a dump of them when `dump`,
-    /// and their deletes, each part counted in a file of its own.
+    /// and their deletes, each part counted in a file of its own (`dump`'s
+    /// path empty when none was asked for).
     private func countedRun(_ tools: CallgrindTools, name: String, port: UInt32, cards: Int, options: [String],
                             warm: Int, dump: Bool) async throws -> (create: String, dump: String, delete: String) {
         // Valgrind gives up on the debug information Swift writes; a copy
@@ -101,16 +102,15 @@ extension Suite {
         _ = try run(tools.control, ["-z", pid])
         let handles = try await creator.create(count)
         _ = try run(tools.control, ["-d", pid])
-        var part = 2
         if dump {
             let dumped = try await client.devices().count
             _ = try run(tools.control, ["-d", pid])
             guard dumped == count else { throw BenchError("the dump read \(dumped) subdevices, not the \(count) made") }
-            part += 1
         }
         try await creator.delete(handles)
         _ = try run(tools.control, ["-d", pid])
-        return ("\(counts).\(pid).1", dump ? "\(counts).\(pid).2" : "", "\(counts).\(pid).\(part)")
+        // callgrind_control numbers the dumps from 1, one per `-d`.
+        return ("\(counts).\(pid).1", dump ? "\(counts).\(pid).2" : "", "\(counts).\(pid).\(dump ? 3 : 2)")
     }
 
     /// What a callgrind dump counted, by event (its `events:` and

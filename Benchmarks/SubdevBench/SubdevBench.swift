@@ -16,7 +16,7 @@ struct SubdevBench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write the figures as JSON here.", valueName: "path"))
     var json: String?
 
-    @Option(help: ArgumentHelp("Run only these parts, comma-separated: floor, round-trips, delivery, nodes, scale, instructions (P2i and P3i, under callgrind), and dump (P3 alone, on a fresh model; scale includes it).", valueName: "parts"))
+    @Option(help: ArgumentHelp("Run only these parts, comma-separated: floor, round-trips, delivery, nodes, scale, instructions (P2i, P3i and P2l, under callgrind), and dump (P3 alone, on a fresh model; scale includes it).", valueName: "parts"))
     var only: String?
 
     @Option(help: ArgumentHelp("Keep the callgrind profiles of P2i and P3i (create, dump, delete) and of P2l (misses.create, misses.delete) in this directory, one file each, for callgrind_annotate.", valueName: "dir"))
