@@ -19,10 +19,14 @@
  * one polls the node's listener, unlinks both names and moves the
  * directory back. subdevd's own work is what it spends above these.
  *
- * usage: netlink-floor [--sync N] [--pipelined N] [--window W] [--warmup N]
+ * usage: netlink-floor [--sync N] [--pipelined N] [--batch] [--window W] [--warmup N]
  *                      [--family N] [--files DIR]
  *   --sync N       round trips one at a time (default 20000; 0 skips)
  *   --pipelined N  round trips with up to W in flight (default 200000; 0 skips)
+ *   --batch        also N pipelined round trips with the requesting process
+ *                  under SCHED_BATCH, as the Swift client waits for a
+ *                  pipeline's answers (its wake-ups preempt nothing); the
+ *                  echo stays under SCHED_OTHER, as subdevd does
  *   --window W     requests in flight when pipelined (default 64)
  *   --warmup N     untimed round trips before each mode (default 2000)
  *   --family N     pairs of round trips to the family floor (default 0: skipped)
@@ -36,6 +40,7 @@
  * Prints one JSON line on stdout; a skipped mode is left out:
  *   {"sync":{"count":N,"median_ns":..,"p99_ns":..,"mean_ns":..,"min_ns":..},
  *    "pipelined":{"count":N,"window":W,"per_op_ns":..},
+ *    "pipelined_batch":{"count":N,"window":W,"per_op_ns":..},
  *    "family":{"pairs":N,"median_ns":..,"p99_ns":..},
  *    "family_files":{"pairs":N,"median_ns":..,"p99_ns":..}}
  * where a family figure is the time of a pair of round trips.
@@ -56,6 +61,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -463,7 +469,7 @@ static int compare_u64(const void *a, const void *b)
 }
 
 /* Results are formatted here and printed at the end, so a failure leaves stdout empty. */
-static char sync_json[256], pipelined_json[256], family_json[128], family_files_json[128];
+static char sync_json[256], pipelined_json[256], pipelined_batch_json[256], family_json[128], family_files_json[128];
 
 static void run_sync(struct bench *b, long count, long warmup)
 {
@@ -495,7 +501,7 @@ static void run_sync(struct bench *b, long count, long warmup)
  * reply outside that range or seen twice is an error, and a missing one
  * ends the run at the receive timeout.
  */
-static void run_pipelined(struct bench *b, long count, long window, long warmup)
+static void run_pipelined(struct bench *b, long count, long window, long warmup, char *json, size_t json_size, const char *name)
 {
     unsigned char *acked = calloc((size_t)window, 1);
     if (!acked)
@@ -517,8 +523,8 @@ static void run_pipelined(struct bench *b, long count, long window, long warmup)
             acked[base++ % window] = 0;
     }
     uint64_t elapsed = now_ns() - t0;
-    snprintf(pipelined_json, sizeof pipelined_json, "\"pipelined\":{\"count\":%ld,\"window\":%ld,\"per_op_ns\":%.1f}",
-             count, window, (double)elapsed / (double)count);
+    snprintf(json, json_size, "\"%s\":{\"count\":%ld,\"window\":%ld,\"per_op_ns\":%.1f}",
+             name, count, window, (double)elapsed / (double)count);
     free(acked);
 }
 
@@ -602,8 +608,13 @@ int main(int argc, char **argv)
 {
     long sync = 20000, pipelined = 200000, window = 64, warmup = 2000, family_pairs = 0;
     const char *files = NULL;
+    int batch = 0;
     for (int i = 1; i < argc; i++) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--batch") == 0) {
+            batch = 1;
+            continue;
+        }
         if (strcmp(argv[i], "--sync") == 0)
             sync = parse_count(argv[i], value, 0, MAX_COUNT);
         else if (strcmp(argv[i], "--pipelined") == 0)
@@ -617,7 +628,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--files") == 0 && value)
             files = value;
         else {
-            fprintf(stderr, "usage: netlink-floor [--sync N] [--pipelined N] [--window W] [--warmup N] [--family N] [--files DIR]\n");
+            fprintf(stderr, "usage: netlink-floor [--sync N] [--pipelined N] [--batch] [--window W] [--warmup N] [--family N] [--files DIR]\n");
             return 2;
         }
         i++;
@@ -633,7 +644,15 @@ int main(int argc, char **argv)
     if (sync > 0)
         run_sync(&b, sync, warmup);
     if (pipelined > 0)
-        run_pipelined(&b, pipelined, window, warmup);
+        run_pipelined(&b, pipelined, window, warmup, pipelined_json, sizeof pipelined_json, "pipelined");
+    if (pipelined > 0 && batch) {
+        struct sched_param none = { .sched_priority = 0 };
+        if (sched_setscheduler(0, SCHED_BATCH, &none) != 0)
+            fail_errno("sched_setscheduler");
+        run_pipelined(&b, pipelined, window, warmup, pipelined_batch_json, sizeof pipelined_batch_json, "pipelined_batch");
+        if (sched_setscheduler(0, SCHED_OTHER, &none) != 0)
+            fail_errno("sched_setscheduler");
+    }
     stop_child();
     close(b.fd);
     if (family_pairs > 0) {
@@ -643,7 +662,7 @@ int main(int argc, char **argv)
     }
 
     /* The parts measured, comma-separated. */
-    const char *parts[] = { sync_json, pipelined_json, family_json, family_files_json };
+    const char *parts[] = { sync_json, pipelined_json, pipelined_batch_json, family_json, family_files_json };
     const char *separator = "";
     putchar('{');
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {

@@ -102,6 +102,9 @@ struct FloorFigures: Codable, Sendable {
     }
     var sync: Sync
     var pipelined: Pipelined
+    /// The same with the requesting process under `SCHED_BATCH`, as the
+    /// Swift client waits for a pipeline's answers.
+    var pipelined_batch: Pipelined?
     /// A family served from user space at its least: epoll_wait, recvmsg,
     /// and a sendmmsg of the notification and the ack per request.
     var family: Pairs?

@@ -45,13 +45,19 @@ struct Suite {
 
     mutating func measureFloor() throws {
         // The family floor's files go beside the models' roots, on tmpfs.
-        let output = try run(programs.floor, ["--sync", "\(sizes.floorSync)", "--pipelined", "\(sizes.floorPipelined)",
+        let output = try run(programs.floor, ["--sync", "\(sizes.floorSync)", "--pipelined", "\(sizes.floorPipelined)", "--batch",
                                               "--family", "\(sizes.familyPairs)", "--files", scratch.path])
         let floor = try JSONDecoder().decode(FloorFigures.self, from: Data(output.utf8))
         report.floor = floor
         report.add(Figure("F", "floor: raw netlink round trip, synchronous (median)", value: floor.sync.median_ns / 1000, unit: "µs"))
         report.add(Figure("F", "floor: raw netlink round trip, synchronous (p99)", value: floor.sync.p99_ns / 1000, unit: "µs"))
         report.add(Figure("F", "floor: pipelined, per op (window \(floor.pipelined.window))", value: floor.pipelined.per_op_ns / 1000, unit: "µs"))
+        if let batch = floor.pipelined_batch {
+            // The client waits for a pipeline's answers so; the floor gains
+            // little from it, and P2 stays against the plain floor.
+            report.add(Figure("Fb", "floor: pipelined, requester under SCHED_BATCH, per op", value: batch.per_op_ns / 1000, unit: "µs",
+                              reference: floor.pipelined.per_op_ns / 1000, referenceName: "pipelined floor"))
+        }
         let pair = 2 * floor.sync.median_ns / 1000
         if let family = floor.family {
             report.add(Figure("Ff", "family floor in user space: a pair of round trips (median)", value: family.median_ns / 1000, unit: "µs",

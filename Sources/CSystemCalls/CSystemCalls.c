@@ -6,6 +6,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/epoll.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -217,4 +218,21 @@ int subdev_netlink_send_datagrams(int fd, const uint32_t *ports, const uint32_t 
             break;
     }
     return (int)sent;
+}
+
+int subdev_thread_batch_begin(void)
+{
+    int policy = sched_getscheduler(0);
+    if (policy < 0)
+        return -1;
+    if (policy != SCHED_OTHER)
+        return 0;
+    struct sched_param none = { .sched_priority = 0 };
+    return sched_setscheduler(0, SCHED_BATCH, &none) == 0 ? 1 : -1;
+}
+
+int subdev_thread_batch_end(void)
+{
+    struct sched_param none = { .sched_priority = 0 };
+    return sched_setscheduler(0, SCHED_OTHER, &none);
 }

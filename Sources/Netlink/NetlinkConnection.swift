@@ -156,6 +156,10 @@ public final class NetlinkConnection: Sendable {
     /// The closures run on the calling thread, with the connection's other
     /// requests held off, and a message handed to `reply` shares its
     /// datagram's bytes: decode it there, and copy what must outlive it.
+    /// For more than one request, a calling thread under `SCHED_OTHER`
+    /// runs under `SCHED_BATCH` until the pipeline ends, so that the
+    /// answers it is woken for do not preempt the peer (see
+    /// `BatchScheduling`); its policy is then put back.
     ///
     /// - Throws: `NetlinkError` `ETIMEDOUT` when the peer stops answering;
     ///   `ProtocolError` for a datagram that cannot be split into
@@ -219,33 +223,37 @@ public final class NetlinkConnection: Sendable {
                     if end == .reply { finish(position, nil) }
                 }
             }
-            while finished < count {
-                // Refill the window once half of it is free, packing the
-                // requests into few datagrams: a family answers each message
-                // of a datagram in turn (netlink_rcv_skb), and the peer then
-                // wakes once for many requests.
-                if sent - finished <= width / 2 {
-                    batch.truncate(to: 0)
-                    while sent < count, sent - finished < width {
-                        let start = batch.count
-                        write(sent, &batch)
-                        precondition(batch.count - start >= MessageHeader.size, "request \(sent) of a pipeline wrote \(batch.count - start) bytes")
-                        batch.store(flags.rawValue | batch.load(UInt16.self, at: start + 6), at: start + 6)
-                        batch.store(number(sent), at: start + 8)
-                        batch.store(socket.localPort, at: start + 12)
-                        batch.padToAlignment()
-                        if start > 0, batch.count > Self.batchLimit {
-                            // Full: what came before goes now, this one starts the next.
-                            try socket.send(batch, prefix: start, toPort: peerPort)
-                            batch.removePrefix(start)
+            // Many answers come back: woken by each, this thread would
+            // preempt the peer still sending the rest (BatchScheduling).
+            try BatchScheduling.run(if: count > 1) {
+                while finished < count {
+                    // Refill the window once half of it is free, packing the
+                    // requests into few datagrams: a family answers each message
+                    // of a datagram in turn (netlink_rcv_skb), and the peer then
+                    // wakes once for many requests.
+                    if sent - finished <= width / 2 {
+                        batch.truncate(to: 0)
+                        while sent < count, sent - finished < width {
+                            let start = batch.count
+                            write(sent, &batch)
+                            precondition(batch.count - start >= MessageHeader.size, "request \(sent) of a pipeline wrote \(batch.count - start) bytes")
+                            batch.store(flags.rawValue | batch.load(UInt16.self, at: start + 6), at: start + 6)
+                            batch.store(number(sent), at: start + 8)
+                            batch.store(socket.localPort, at: start + 12)
+                            batch.padToAlignment()
+                            if start > 0, batch.count > Self.batchLimit {
+                                // Full: what came before goes now, this one starts the next.
+                                try socket.send(batch, prefix: start, toPort: peerPort)
+                                batch.removePrefix(start)
+                            }
+                            sent += 1
                         }
-                        sent += 1
+                        if batch.count > 0 { try socket.send(batch, toPort: peerPort) }
                     }
-                    if batch.count > 0 { try socket.send(batch, toPort: peerPort) }
+                    // One datagram of answers, waited for: one that is queued
+                    // already is read at once.
+                    try receiveFromPeer(waiting: " with \(sent - finished) requests in flight", each: take)
                 }
-                // One datagram of answers, waited for: one that is queued
-                // already is read at once.
-                try receiveFromPeer(waiting: " with \(sent - finished) requests in flight", each: take)
             }
             state.next = number(count)
         }

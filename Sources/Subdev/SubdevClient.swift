@@ -23,6 +23,11 @@ public enum Transport: String, Sendable, CaseIterable {
 /// than a handover (`RequestThread`). Replies time out after 5 seconds by
 /// default.
 ///
+/// The batch calls (`createDevices`, `deleteDevices`) run with the thread
+/// that makes them under `SCHED_BATCH`, when it was under `SCHED_OTHER`,
+/// and put it back when they return: woken by each of many answers, the
+/// thread would preempt the model still sending the rest.
+///
 /// The async methods are `nonisolated(nonsending)`: they run where they
 /// are called. A caller on the main actor, or on an actor of its own,
 /// makes its requests there, where a plain `nonisolated async` method

@@ -55,4 +55,14 @@ long subdev_raise_file_limit(void);
  * with errno set. */
 int subdev_notify_send(const char *path, const char *message);
 
+/* Moves the calling thread from SCHED_OTHER to SCHED_BATCH, whose wake-ups
+ * do not preempt the task running on their CPU (sched(7)). Returns 1 when
+ * it moved the thread, 0 when the thread runs under another policy and was
+ * left so, -1 with errno when a call failed. */
+int subdev_thread_batch_begin(void);
+
+/* Moves the calling thread back from SCHED_BATCH to SCHED_OTHER, its nice
+ * value kept; 0, or -1 with errno. */
+int subdev_thread_batch_end(void);
+
 #endif
