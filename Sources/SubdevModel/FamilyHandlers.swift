@@ -141,7 +141,7 @@ struct FamilyHandlers {
 
     private mutating func devNew(_ request: Request) throws -> HandlerOutput {
         let parentPosition = try locateParent(request, bus: SubdevDevAttr.busName, name: SubdevDevAttr.devName)
-        if let hotplug = hotplugs.request(for: machine.parents[parentPosition].handle), hotplug.action == .remove {
+        if !hotplugs.isEmpty, let hotplug = hotplugs.request(for: machine.parents[parentPosition].handle), hotplug.action == .remove {
             throw NetlinkError(errno: EBUSY, message: "parent \(machine.parents[parentPosition].handle) has a hotplug removal \(hotplug.proceeding ? "under way" : "requested")",
                                offset: request.offset(of: SubdevDevAttr.devName).map(UInt32.init))
         }
@@ -166,8 +166,10 @@ struct FamilyHandlers {
         // Registered and encoded before it goes into the table, so that it
         // is moved there, not copied: a registration that fails leaves
         // the table as it was.
-        try registry.register(device, parent: machine.parents[parentPosition],
-                              registration: machine.parents[parentPosition].registration(of: type) ?? .emulatedIOMMU)
+        let registry = self.registry
+        try machine.withParent(parentPosition) { parent in
+            try registry.register(device, parent: parent, registration: parent.registration(of: type) ?? .emulatedIOMMU)
+        }
         registry.setOpenable(device.vfioIndex, device.adminState == .up)
         let attributes = encodeDevice(device, group: group)
         machine.insert(device, into: group, parent: parentPosition)

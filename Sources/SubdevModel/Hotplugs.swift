@@ -20,6 +20,10 @@ struct Hotplugs {
     /// Nearly always none: no hashing then, as every create asks.
     func request(for parent: String) -> Pending? { pending.isEmpty ? nil : pending[parent] }
 
+    /// Whether no request is pending: asked first, a create reads no
+    /// parent's handle to look one up.
+    var isEmpty: Bool { pending.isEmpty }
+
     mutating func start(_ parent: String, action: SubdevHotplugAction, windowMilliseconds: UInt32, deadlineMilliseconds: UInt32?) {
         pending[parent] = Pending(action: action, windowEnds: Removals.now() + Double(windowMilliseconds) / 1000,
                                   windowMilliseconds: windowMilliseconds, deadlineMilliseconds: deadlineMilliseconds)

@@ -70,6 +70,14 @@ public struct Machine: Sendable {
         groupOfParent = [Int32](repeating: -1, count: parents.count)
     }
 
+    /// What `body` makes of parent `position`, lent where it lies: read
+    /// through the array, a parent is copied for each use (its identity
+    /// and lists retained and released again). `body` must not change
+    /// the machine.
+    func withParent<Result>(_ position: Int, _ body: (borrowing Parent) throws -> Result) rethrows -> Result {
+        try parents.withUnsafeBufferPointer { parents in try body(parents[position]) }
+    }
+
     /// Finds parents where they are now, after one was added or removed.
     private mutating func parentsMoved() {
         parentPositions = Self.positions(of: parents)
