@@ -19,7 +19,7 @@ import CSystemCalls
 /// cannot be moved runs the work as it is.
 enum BatchScheduling {
     /// Runs `body`, under `SCHED_BATCH` when `condition` holds.
-    static func run<Result>(if condition: Bool = true, _ body: () throws -> Result) rethrows -> Result {
+    static func run<Result>(if condition: Bool, _ body: () throws -> Result) rethrows -> Result {
         let moved = condition && subdev_thread_batch_begin() == 1
         defer { if moved { _ = subdev_thread_batch_end() } }
         return try body()

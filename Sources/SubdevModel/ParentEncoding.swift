@@ -106,8 +106,9 @@ final class ParentEncoding {
         var names = AttributeEncoder()
         names.put(SubdevDevAttr.busName, parent.bus)
         names.put(SubdevDevAttr.devName, parent.name)
-        let bytes = names.bytes + Array((root.parentDirectory(bus: parent.bus, name: parent.name) + "/subdev.").utf8)
-        namesCount = names.bytes.count
+        let nameBytes = names.bytes
+        let bytes = nameBytes + Array((root.parentDirectory(bus: parent.bus, name: parent.name) + "/subdev.").utf8)
+        namesCount = nameBytes.count
         ownBytes = .allocate(byteCount: bytes.count, alignment: 8)
         ownBytes.copyBytes(from: bytes)
         iommuGroup = parent.iommuGroup
