@@ -30,8 +30,8 @@ public final class ModelServer {
     private let poller: Poller
     /// SIGTERM and SIGINT, redirected here before the model says it is ready.
     private let termination: Int32
-    /// Dumps waiting for their requesters to read, by port.
-    private var parkedDumps: [UInt32: ParkedDump] = [:]
+    /// Dumps waiting for their requesters to read, by requester.
+    private var parkedDumps: [ParkedDump.Requester: ParkedDump] = [:]
     /// Multicast datagrams that requests wrote, waiting to leave on the
     /// generic socket: a request that came on another socket, or through
     /// `answer`, cannot send them with its answer.
@@ -112,7 +112,6 @@ public final class ModelServer {
         while true {
             let ready = poller.wait(timeout: pollTimeout)
             publish(handlers.tick())
-            resumeParkedDumps()
             // Device nodes first: in a kernel, open() and close() take
             // effect before they return, so a connection made before a
             // request was sent must count when the request is handled.
@@ -132,6 +131,10 @@ public final class ModelServer {
                 default: serveOne(userSock)
                 }
             }
+            // After the requests that woke the model: the kernel handles a
+            // request inside its sender's sendmsg, so one sent before the
+            // requester read finds its running dump unfinished.
+            resumeParkedDumps()
         }
     }
 
@@ -171,6 +174,7 @@ public final class ModelServer {
     func serveOne(_ socket: NetlinkSocket) {
         guard let datagram = try? socket.receive(), datagram.groups == 0 else { return }
         let port = datagram.senderPort
+        let requester = ParkedDump.Requester(socket: socket, port: port)
         // What the requests of the datagram send, in the kernel's order
         // (each request's notifications, then its answer), goes out
         // together in one system call, each still a datagram of its own.
@@ -190,12 +194,14 @@ public final class ModelServer {
         // NETLINK_GENERIC only from a sender with CAP_NET_ADMIN in the
         // network namespace's user namespace: it checked already.
         answerEach(datagram.bytes, from: port, credentials: datagram.credentials, senderIsAdmin: socket === generic,
-                   into: &outgoing, notificationsWithAnswers: socket === generic, askingListeners: true) { dump, outgoing in
+                   into: &outgoing, notificationsWithAnswers: socket === generic, askingListeners: true,
+                   dumpRunning: { parkedDumps[requester] != nil }) { dump, outgoing in
             // Behind what went before it, on the same socket.
             flushPublished()
             sendEach(outgoing, on: socket)
             outgoing.removeAll()
-            send(dump: ParkedDump(socket: socket, parts: [AnyIterator(dump.makeIterator())]), to: port)
+            var parked = ParkedDump(socket: socket, parts: AnyIterator(dump.makeIterator()))
+            if !drain(&parked, to: port) { parkedDumps[requester] = parked }
         }
         if datagram.isCut, let cut = NetlinkMessage.headerOfCutMessage(in: datagram.bytes) {
             // Sent with SO_SNDBUFFORCE past what the model reads at once:
@@ -234,35 +240,37 @@ public final class ModelServer {
         }
     }
 
-    /// What is left of the dumps to one requester whose receive buffer was
-    /// full, oldest first. The kernel makes a dump's next part only when
-    /// the requester has read enough to leave room for it, so a slow
-    /// reader loses nothing and stalls no one; the model keeps the rest
-    /// and goes on as the requester reads.
+    /// What is left of the dump to one requester whose receive buffer was
+    /// full. The kernel makes a dump's next part only when the requester
+    /// has read enough to leave room for it, so a slow reader loses
+    /// nothing and stalls no one; the model keeps the rest and goes on as
+    /// the requester reads. Until it is all sent, the requester's socket
+    /// has a dump running, and another dump it asks for is refused with
+    /// `EBUSY`, as `netlink_dump_start` refuses it.
     struct ParkedDump {
+        /// A requester's socket: its port on one of the model's protocols
+        /// (the same port id on the other is another socket).
+        struct Requester: Hashable {
+            let protocolSocket: ObjectIdentifier
+            let port: UInt32
+
+            init(socket: NetlinkSocket, port: UInt32) {
+                protocolSocket = ObjectIdentifier(socket)
+                self.port = port
+            }
+        }
+
         let socket: NetlinkSocket
         /// The part that did not fit, first out when there is room.
         var head: [UInt8]?
-        var parts: [AnyIterator<[UInt8]>]
-    }
-
-    /// Sends `dump` to `port` while there is room, behind any dump already
-    /// waiting for it; keeps what does not fit.
-    private func send(dump: ParkedDump, to port: UInt32) {
-        if var waiting = parkedDumps[port] {
-            waiting.parts += dump.parts
-            parkedDumps[port] = waiting
-            return
-        }
-        var dump = dump
-        if !drain(&dump, to: port) { parkedDumps[port] = dump }
+        var parts: AnyIterator<[UInt8]>
     }
 
     /// Sends what `dump` has left while `port` has room: `true` once all
     /// is out, or the requester is gone (its dump goes with its socket).
     private func drain(_ dump: inout ParkedDump, to port: UInt32) -> Bool {
         while true {
-            guard let part = dump.head ?? nextPart(of: &dump) else { return true }
+            guard let part = dump.head ?? dump.parts.next() else { return true }
             do {
                 guard try dump.socket.sendIfRoom(part, toPort: port) else {
                     dump.head = part
@@ -275,19 +283,11 @@ public final class ModelServer {
         }
     }
 
-    private func nextPart(of dump: inout ParkedDump) -> [UInt8]? {
-        while let first = dump.parts.first {
-            if let part = first.next() { return part }
-            dump.parts.removeFirst()
-        }
-        return nil
-    }
-
     /// Goes on with the dumps that wait for their requesters to read.
     private func resumeParkedDumps() {
-        for port in Array(parkedDumps.keys) {
-            guard var dump = parkedDumps[port] else { continue }
-            parkedDumps[port] = drain(&dump, to: port) ? nil : dump
+        for requester in Array(parkedDumps.keys) {
+            guard var dump = parkedDumps[requester] else { continue }
+            parkedDumps[requester] = drain(&dump, to: requester.port) ? nil : dump
         }
     }
 
@@ -328,12 +328,17 @@ public final class ModelServer {
     /// `dump` gets a dump's datagrams, made as they are taken, with what
     /// went before it still in `answers`.
     ///
-    /// - Parameter askingListeners: for a datagram of at least
-    ///   `listenersAskedFrom` requests, ask who listens on the groups first,
-    ///   and make no multicast datagrams for a group nobody does, as a
-    ///   kernel family checks `genl_has_listeners()`.
+    /// - Parameters:
+    ///   - askingListeners: for a datagram of at least `listenersAskedFrom`
+    ///     requests, ask who listens on the groups first, and make no
+    ///     multicast datagrams for a group nobody does, as a kernel family
+    ///     checks `genl_has_listeners()`.
+    ///   - dumpRunning: whether the requester's socket still has a dump
+    ///     being sent, asked before each dump request; by default never,
+    ///     for a caller that takes every dump whole.
     func answerEach(_ datagram: [UInt8], from senderPort: UInt32, credentials: Credentials?, senderIsAdmin: Bool,
                     into answers: inout OutgoingBatch, notificationsWithAnswers: Bool, askingListeners: Bool = false,
+                    dumpRunning: () -> Bool = { false },
                     dump: (_ parts: AnySequence<[UInt8]>, _ answers: inout OutgoingBatch) -> Void) {
         let messages = NetlinkMessage.leadingMessages(of: datagram)
         if askingListeners, messages.count >= Self.listenersAskedFrom {
@@ -354,8 +359,10 @@ public final class ModelServer {
                 }
                 continue
             }
+            let refusingDumps = message.header.flags.contains(.dump) && dumpRunning()
             if let parts = respond(to: message, from: senderPort, credentials: credentials, senderIsAdmin: senderIsAdmin,
-                                   into: &answers, notificationsWithAnswers: notificationsWithAnswers) {
+                                   into: &answers, notificationsWithAnswers: notificationsWithAnswers,
+                                   refusingDumps: refusingDumps) {
                 dump(parts, &answers)
             }
         }
@@ -428,10 +435,14 @@ public final class ModelServer {
     /// Replies carry the sender's real port in `nlmsg_pid`, as the kernel
     /// takes it from the socket rather than from the request header.
     ///
-    /// - Parameter senderIsAdmin: the transport already proved the sender
-    ///   holds `CAP_NET_ADMIN`; otherwise its credentials are looked up.
+    /// - Parameters:
+    ///   - senderIsAdmin: the transport already proved the sender holds
+    ///     `CAP_NET_ADMIN`; otherwise its credentials are looked up.
+    ///   - refusingDumps: the sender's socket has a dump running, so a
+    ///     dump request that gets as far as starting is refused.
     func respond(to message: NetlinkMessage, from senderPort: UInt32, credentials: Credentials?, senderIsAdmin: Bool,
-                 into answers: inout OutgoingBatch, notificationsWithAnswers: Bool) -> AnySequence<[UInt8]>? {
+                 into answers: inout OutgoingBatch, notificationsWithAnswers: Bool,
+                 refusingDumps: Bool = false) -> AnySequence<[UInt8]>? {
         var header = message.header
         header.port = senderPort
         let dump = header.flags.contains(.dump)
@@ -444,10 +455,12 @@ public final class ModelServer {
             let family = header.type
             switch header.type {
             case Controller.familyID:
+                if dump, refusingDumps { throw Self.dumpRunningError }
                 replies = SmallList(try controller.handle(request, dump: dump))
                 command = Controller.Command.newFamily
             case configuration.familyID:
-                let output = try handleFamilyRequest(request, credentials: credentials, senderIsAdmin: senderIsAdmin, dump: dump)
+                let output = try handleFamilyRequest(request, credentials: credentials, senderIsAdmin: senderIsAdmin, dump: dump,
+                                                     refusingDumps: refusingDumps)
                 replies = output.replies
                 stream = output.stream
                 dumpError = output.dumpError
@@ -485,8 +498,11 @@ public final class ModelServer {
         return nil
     }
 
+    /// What a dump request gets while its socket has a dump running.
+    static let dumpRunningError = NetlinkError(errno: EBUSY, message: "this socket has a dump running: read it to its NLMSG_DONE before asking for another, or use another socket")
+
     private func handleFamilyRequest(_ request: GenericMessage, credentials: Credentials?, senderIsAdmin: Bool,
-                                     dump: Bool) throws -> HandlerOutput {
+                                     dump: Bool, refusingDumps: Bool) throws -> HandlerOutput {
         guard let operation = validator.operation(request.command),
               let command = SubdevCommand(rawValue: request.command) else {
             throw NetlinkError(errno: EOPNOTSUPP, message: "unknown subdev command \(request.command)")
@@ -504,6 +520,9 @@ public final class ModelServer {
         guard let set = operation.rules else {
             throw NetlinkError(errno: EOPNOTSUPP, message: "\(operation.policy.name) has no attribute set")
         }
+        // As genl: the command and the sender's permission are checked
+        // before netlink_dump_start, the attributes after it, in genl_start.
+        if dump, refusingDumps { throw Self.dumpRunningError }
         let attributes = try validator.validate(request, operation: operation, dump: dump)
         let validated = Request(operation: operation, attributes: attributes, set: set, credentials: credentials)
         guard dump else { return try handlers.handle(command, validated, dump: false) }
