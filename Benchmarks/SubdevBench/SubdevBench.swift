@@ -42,6 +42,9 @@ struct SubdevBench: AsyncParsableCommand {
                           profiles: profiles.map { URL(fileURLWithPath: $0) },
                           report: Report(mode: smoke ? "smoke" : "full", machine: Self.machine()))
         print("subdev-bench (\(suite.report.mode)) on \(suite.report.machine)")
+        if !suite.report.judgesTargets {
+            print("targets are shown, not judged: a smoke's sizes are too small for its ratios to mean anything")
+        }
         print(Report.header)
         try suite.measureFloor()
         guard let floor = suite.report.floor else { throw BenchError("no floor figures") }
