@@ -2,6 +2,7 @@
 #include "CSystemCalls.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <string.h>
 #include <stdio.h>
@@ -235,4 +236,9 @@ int subdev_thread_batch_end(void)
 {
     struct sched_param none = { .sched_priority = 0 };
     return sched_setscheduler(0, SCHED_OTHER, &none);
+}
+
+int subdev_heap_trim(void)
+{
+    return malloc_trim(0);
 }

@@ -49,6 +49,8 @@ public final class ModelServer {
     /// listens. The question costs about what three notifications sent
     /// into nothing do; a single request's notification just goes.
     static let listenersAskedFrom = 4
+    /// When to give freed heap back after a mass removal.
+    private var heapTrimmer = HeapTrimmer()
     /// The answers to the last datagram served, emptied: its room is kept
     /// for the next, where a new batch grew to hold each (about 1.5 k
     /// instructions per pipelined request in copies of zeroes and bytes).
@@ -135,6 +137,12 @@ public final class ModelServer {
             // request inside its sender's sendmsg, so one sent before the
             // requester read finds its running dump unfinished.
             resumeParkedDumps()
+            if !ready.isEmpty {
+                heapTrimmer.served(count: handlers.machine.devices.count, now: Removals.now)
+            } else if heapTrimmer.due != nil,
+                      heapTrimmer.takeDue(count: handlers.machine.devices.count, now: Removals.now()) {
+                _ = subdev_heap_trim()
+            }
         }
     }
 
@@ -291,13 +299,17 @@ public final class ModelServer {
         }
     }
 
-    /// How long the loop may sleep: until the next timer, or a moment while
+    /// How long the loop may sleep: until the next timer, a moment while
     /// dumps wait for their requesters (a user-space model cannot be told
-    /// when another process reads).
+    /// when another process reads), or until a heap trim is due.
     private var pollTimeout: Int32 {
-        let tick = handlers.nextTick
-        guard !parkedDumps.isEmpty else { return tick }
-        return tick < 0 ? 1 : min(tick, 1)
+        var timeout = handlers.nextTick
+        if !parkedDumps.isEmpty { timeout = timeout < 0 ? 1 : min(timeout, 1) }
+        if heapTrimmer.due != nil {
+            let trim = heapTrimmer.timeout(now: Removals.now())
+            timeout = timeout < 0 ? trim : min(timeout, trim)
+        }
+        return timeout
     }
 
     /// Answers every request in `datagram` as if it came from

@@ -65,4 +65,9 @@ int subdev_thread_batch_begin(void);
  * value kept; 0, or -1 with errno. */
 int subdev_thread_batch_end(void);
 
+/* Gives the heap's free pages back to the system (glibc's malloc_trim(0),
+ * which <malloc.h> declares and the Glibc module does not): 1 when some
+ * were given back, else 0. */
+int subdev_heap_trim(void);
+
 #endif
