@@ -305,7 +305,8 @@ struct Suite {
         let (model, client) = try await scaleModel(port: 0x4B00_1002, nodes: false)
         defer { model.stop() }
         var creator = Creator(client: client, parents: scaleParents(sizes.parents))
-        report.add(Figure("P5", "subdevd resident memory, no subdevices, no nodes", value: Double(model.residentBytes) / 1_048_576, unit: "MiB"))
+        let empty = model.residentBytes
+        report.add(Figure("P5", "subdevd resident memory, no subdevices, no nodes", value: Double(empty) / 1_048_576, unit: "MiB"))
 
         // P2: a batch of creations, pipelined.
         let start = now()
@@ -324,6 +325,27 @@ struct Suite {
         try await grow(&creator, model: model, reference: &reference, referenceModel: referenceModel, to: sizes.scales, label: "no nodes",
                        listingAt: sizes.scales.dropFirst().first)
         try await measureDump(of: creator.made, model: model, client: client)
+        try await measureTeardown(model: model, client: client, empty: empty)
+    }
+
+    /// P5r: the model's memory once its subdevices are all deleted again,
+    /// at once and after it rested, against its size before it had any.
+    private mutating func measureTeardown(model: ModelProcess, client: SubdevClient, empty: UInt64) async throws {
+        let handles = try await client.devices().map(\.handle)
+        var deleted = 0
+        while deleted < handles.count {
+            let chunk = Array(handles[deleted..<min(deleted + 10_000, handles.count)])
+            for outcome in try await client.deleteDevices(chunk) { try outcome.get() }
+            deleted += chunk.count
+        }
+        let atOnce = model.residentBytes
+        // subdevd trims its heap after resting a second with nothing to serve.
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        let rested = model.residentBytes
+        report.add(Figure("P5r", "subdevd resident memory, its \(handles.count) subdevices just deleted", value: Double(atOnce) / 1_048_576,
+                          unit: "MiB", reference: Double(empty) / 1_048_576, referenceName: "with none, at start"))
+        report.add(Figure("P5r", "the same two seconds later, rested", value: Double(rested) / 1_048_576,
+                          unit: "MiB", reference: Double(empty) / 1_048_576, referenceName: "with none, at start"))
     }
 
     /// P3 alone, on a fresh model filled to the largest scale: for working
