@@ -51,6 +51,9 @@ public final class SubdevClient: Sendable {
     /// template, as a dump does (about 11 k instructions to 2 k). Holds the
     /// last subdevice's shared fields and bytes, a few hundred bytes.
     private let lastSingleDevice = Mutex(DeviceMemo(remembering: true))
+    /// What `createDevices` decodes each parent's next subdevice from,
+    /// kept from batch to batch (see `ParentMemos`).
+    private let batchMemos = Mutex(ParentMemos())
 
     /// The port to use when none is given: `$SUBDEV_NL_PORT` when set,
     /// else `SUBDEV_MODEL_PORT` (the spec's `model-port`).
@@ -211,10 +214,10 @@ public final class SubdevClient: Sendable {
             // A batch is mostly alike subdevices, as a dump is, but may take
             // its parents in turn: a memo per parent finds each one's last
             // subdevice to decode the next like it, where one memo for all
-            // would miss on every reply of a round-robin batch.
-            var memos: [ParentHandle: DeviceMemo] = [:]
-            return { position, reply in
-                try ObjectDecoding.device(reply, memo: &memos[devices[position].parent, default: DeviceMemo(remembering: true)])
+            // would miss on every reply of a round-robin batch. A client's
+            // requests are serialised, so the lock is never contended.
+            { position, reply in
+                try self.batchMemos.withLock { try $0.device(reply, of: devices[position].parent) }
             }
         }
     }

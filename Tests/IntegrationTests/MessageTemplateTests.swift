@@ -111,4 +111,33 @@ final class MessageTemplateTests: XCTestCase {
         }
         XCTAssertNil(memo.template)
     }
+
+    /// `createDevices` keeps a memo per parent from batch to batch: each
+    /// subdevice still comes out as decoding it in full gives, whatever
+    /// the batches before left in the memos, and the memos hold at most
+    /// `ParentMemos.limit` parents.
+    func testMemosKeptFromBatchToBatchDecodeAsInFullAndStayBounded() throws {
+        var memos = ParentMemos()
+        for batch in UInt32(0)..<3 {
+            for position in UInt32(0)..<40 {
+                var fields = Fields()
+                fields.parent = "mtty\(position % 8)"
+                fields.index = position / 8
+                fields.vfio = batch * 1_000 + position
+                fields.admin = UInt8(batch % 2)
+                if batch == 2, position % 5 == 0 { fields.name = "named\(position)" }
+                let message = message(fields)
+                XCTAssertEqual(try memos.device(message, of: ParentHandle(bus: "virtual", name: fields.parent)),
+                               try ObjectDecoding.device(try GenericMessage.attributes(of: message)), "batch \(batch), \(position)")
+            }
+        }
+        XCTAssertEqual(memos.count, 8)
+        for parent in 0..<(ParentMemos.limit + 10) {
+            var fields = Fields()
+            fields.parent = "card\(parent)"
+            let message = message(fields)
+            XCTAssertEqual(try memos.device(message, of: ParentHandle(bus: "virtual", name: fields.parent)).parent.name, fields.parent)
+            XCTAssertLessThanOrEqual(memos.count, ParentMemos.limit)
+        }
+    }
 }
